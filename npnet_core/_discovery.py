@@ -1,0 +1,88 @@
+"""Finding plugins: entry points in the group ``npnet`` and the environment switches.
+
+Environment variables (read when a registry is made):
+
+``NPNET_DISABLE_PLUGIN_AUTOLOAD``
+    ``1``/``true``/``yes``: load no entry points; only plugins registered by hand.
+``NPNET_BLOCK_PLUGINS``
+    Comma-separated entry-point or distribution names never to load
+    (``NPNET_BLOCK_PLUGINS=npnet-adam``).
+``NPNET_STRICT_PLUGINS``
+    ``1``/``true``/``yes``: a plugin that fails to load raises
+    :class:`~npnet_core.errors.PluginLoadError` instead of warning (for CI).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any, FrozenSet, List, Mapping, Optional
+
+if sys.version_info >= (3, 10):
+    from importlib import metadata as importlib_metadata
+else:  # pragma: no cover - exercised on Python 3.9 only
+    import importlib_metadata
+
+ENTRY_POINT_GROUP = "npnet"
+ENV_DISABLE_AUTOLOAD = "NPNET_DISABLE_PLUGIN_AUTOLOAD"
+ENV_BLOCK = "NPNET_BLOCK_PLUGINS"
+ENV_STRICT = "NPNET_STRICT_PLUGINS"
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def normalize_name(name: str) -> str:
+    """Normalise a distribution name as PEP 503 does (``NPNet_Adam`` -> ``npnet-adam``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def env_flag(name: str, environ: Optional[Mapping[str, str]] = None) -> bool:
+    """Return whether the environment variable ``name`` is set to a true value."""
+    value = (os.environ if environ is None else environ).get(name, "")
+    return value.strip().lower() in _TRUE
+
+
+def env_blocked(environ: Optional[Mapping[str, str]] = None) -> FrozenSet[str]:
+    """Return the normalised names listed in ``NPNET_BLOCK_PLUGINS``."""
+    value = (os.environ if environ is None else environ).get(ENV_BLOCK, "")
+    return frozenset(normalize_name(part.strip()) for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class PluginSource:
+    """One entry point of the group ``npnet`` and the distribution that declares it."""
+
+    name: str
+    value: str
+    distribution: Optional[str]
+    version: Optional[str]
+    entry_point: Any
+
+    def load(self) -> Any:
+        """Import and return the plugin object the entry point names."""
+        return self.entry_point.load()
+
+    def matches(self, names: FrozenSet[str]) -> bool:
+        """Return whether the entry point or its distribution is among ``names``."""
+        candidates = {normalize_name(self.name)}
+        if self.distribution:
+            candidates.add(normalize_name(self.distribution))
+        return bool(candidates & names)
+
+
+def discover() -> List[PluginSource]:
+    """Return the entry points of the group ``npnet``, once each, sorted by name."""
+    seen = set()
+    sources = []
+    for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        dist_name = dist.metadata["Name"] if dist is not None else None
+        version = dist.version if dist is not None else None
+        key = (dist_name and normalize_name(dist_name), ep.name, ep.value)
+        if key in seen:  # the same distribution found twice on sys.path
+            continue
+        seen.add(key)
+        sources.append(PluginSource(ep.name, ep.value, dist_name, version, ep))
+    return sorted(sources, key=lambda s: (s.name, s.distribution or ""))

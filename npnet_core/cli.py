@@ -1,0 +1,92 @@
+"""The ``npnet`` command.
+
+``npnet train`` trains a network on the embedded digits data (75/25 split) and
+prints the test accuracy; ``npnet plugins`` lists the installed plugins and
+the components they provide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from .errors import NpnetError
+
+__all__ = ["main"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .datasets import load_digits, train_test_split
+    from .network import NeuralNetwork
+
+    x, y = load_digits(dtype=args.dtype)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=args.seed)
+    layers = [x.shape[1], *args.hidden, 10]
+    net = NeuralNetwork(
+        layers, "relu", "softmax", "categorical_crossentropy", args.optimizer, seed=args.seed, dtype=args.dtype
+    )
+    print(f"training {layers} with {args.optimizer} on digits: {len(x_train)} train, {len(x_test)} test samples")
+    net.fit(x_train, y_train, args.batch_size, args.epochs, categorical=True, verbose=1)
+    accuracy = net.score(x_test, y_test, accuracy=True)
+    print(f"test accuracy: {accuracy:.4f}")
+    if args.save:
+        print(f"saved the model to {net.save(args.save)}")
+    return 0
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    from .registry import KINDS, get_registry
+
+    registry = get_registry()
+    for plugin in registry.plugins:
+        provider = f"{plugin.distribution} {plugin.version}" if plugin.distribution else "(no distribution)"
+        print(f"{plugin.name}: {provider}")
+        for kind in KINDS:
+            names = [e.name + (f" (aliases: {', '.join(e.aliases)})" if e.aliases else "") for e in plugin.components if e.kind == kind]
+            if names:
+                print(f"  {'losses' if kind == 'loss' else kind + 's'}: {', '.join(names)}")
+    for failure in registry.failures:
+        print(f"FAILED {failure.describe()}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="npnet", description="Train and inspect npnet networks.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train = commands.add_parser("train", help="train on the embedded digits data and print the test accuracy")
+    train.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training data (default 30)")
+    train.add_argument("--batch-size", type=_positive_int, default=32, help="samples per batch (default 32)")
+    train.add_argument("--hidden", type=_positive_int, nargs="*", default=[64], help="hidden layer sizes (default 64)")
+    train.add_argument("--optimizer", default="adam", help="optimizer name (default adam)")
+    train.add_argument("--seed", type=int, default=0, help="seed for the split, initialisation and shuffling (default 0)")
+    train.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="(default float64)")
+    train.add_argument("--save", metavar="MODEL", help="save the trained model to this .npz file")
+    train.set_defaults(run=_train)
+    plugins = commands.add_parser("plugins", help="list installed plugins and their components")
+    plugins.set_defaults(run=_plugins)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the ``npnet`` command; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (NpnetError, OSError) as exc:
+        print(f"npnet: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

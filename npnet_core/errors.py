@@ -1,0 +1,70 @@
+"""The npnet error hierarchy.
+
+Every error npnet raises on purpose is a subclass of :class:`NpnetError`, and
+also of the built-in exception a Python user would expect (``ValueError`` for
+bad values, ``LookupError`` for unknown names, ``TypeError`` for objects of the
+wrong kind), so ``except ValueError`` keeps working.
+
+Messages say what was expected, what came, and what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AmbiguousComponentError",
+    "ComponentNotFoundError",
+    "DivergenceError",
+    "InvalidComponentError",
+    "InvalidParameterError",
+    "ModelFileError",
+    "NpnetError",
+    "PluginLoadError",
+    "PluginLoadWarning",
+    "ValidationError",
+]
+
+
+class NpnetError(Exception):
+    """Base class of every error raised by npnet."""
+
+
+class ComponentNotFoundError(NpnetError, LookupError):
+    """No installed plugin provides a component of that kind and name."""
+
+    def __str__(self) -> str:  # LookupError would quote the message like a key
+        return str(self.args[0]) if self.args else ""
+
+
+class AmbiguousComponentError(NpnetError, LookupError):
+    """Two or more distributions provide a component of the same name."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidComponentError(NpnetError, TypeError):
+    """An object does not satisfy the protocol of its kind."""
+
+
+class InvalidParameterError(NpnetError, ValueError):
+    """A component or a function got a parameter it does not accept."""
+
+
+class ValidationError(NpnetError, ValueError):
+    """Input data or arguments have the wrong shape, type or values."""
+
+
+class ModelFileError(NpnetError, ValueError):
+    """A model or parameter file cannot be written or read as asked."""
+
+
+class PluginLoadError(NpnetError, ImportError):
+    """A plugin failed to load (raised in strict mode, recorded otherwise)."""
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to load; the other plugins were loaded normally."""
+
+
+class DivergenceError(NpnetError, ArithmeticError):
+    """Training produced a NaN or infinite loss; the last finite parameters were kept."""

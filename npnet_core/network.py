@@ -1,0 +1,377 @@
+"""NeuralNetwork: a multi-layer perceptron over one flat parameter vector.
+
+The parameters live in one contiguous vector in the article's layout
+``[W_1.ravel(), ..., W_L.ravel(), b_1, ..., b_L]``; ``weights`` and ``biases``
+are views into it, and the gradient is written into a second vector of the
+same layout, so ``optimizer.update(params, grad)`` gets flat vectors with no
+flattening or copying per batch.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import saving, training
+from .errors import DivergenceError, InvalidComponentError, ValidationError
+from .initializers import get_initializer
+from .labels import check_labels, to_categorical
+from .registry import ComponentSpec, Registry, get_registry
+from .resolution import resolve
+from .validation import as_float_matrix, check_dtype, check_layers
+
+__all__ = ["NeuralNetwork"]
+
+Seed = Union[None, int, np.random.Generator, np.random.SeedSequence]
+
+# optimizer object id -> the network that owns it (an optimizer's state is one network's)
+_OPTIMIZER_OWNERS: "weakref.WeakValueDictionary[int, NeuralNetwork]" = weakref.WeakValueDictionary()
+
+
+def _make_rng(seed: Seed) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, np.random.SeedSequence) or (
+        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0
+    ):
+        return np.random.default_rng(seed)
+    raise ValidationError(
+        f"seed must be None, a non-negative int, a numpy SeedSequence or Generator (got {seed!r})"
+    )
+
+
+class NeuralNetwork:
+    """A fully connected network whose components are chosen by name or passed in.
+
+    Parameters
+    ----------
+    layers : list of int
+        Sizes of every layer including input and output: ``[64, 64, 10]``.
+    hidden_activation : name, (name, params), Activation, or (f, df)
+        Activation of the hidden layers; a list gives one per hidden layer.
+    output_activation : name, (name, params), Activation, or (f, df)
+        Activation of the output layer (``df`` returns a Jacobian stack).
+    loss : name, (name, params), Loss, or (l, dl)
+    optimizer : name, (name, params), Optimizer, or any object with ``update``
+        An optimizer object belongs to this network only.
+    seed : int, Generator or SeedSequence, optional
+        Drives initialisation and shuffling. Same seed, same training.
+    dtype : {"float64", "float32"}, default "float64"
+        Dtype of the parameters and of all computation.
+    initializer : str, default "glorot_uniform"
+        One of :data:`npnet_core.initializers.INITIALIZERS`; ``"article"``
+        reproduces the article's scheme.
+    registry : Registry, optional
+        Where names are resolved; default :func:`get_registry`.
+
+    Examples
+    --------
+    >>> net = NeuralNetwork([64, 64, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=0)
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[int],
+        hidden_activation: Any,
+        output_activation: Any,
+        loss: Any,
+        optimizer: Any,
+        *,
+        seed: Seed = None,
+        dtype: Any = "float64",
+        initializer: str = "glorot_uniform",
+        registry: Optional[Registry] = None,
+    ) -> None:
+        self.layers = check_layers(layers)
+        self.nlayers = len(self.layers)
+        self.dtype = check_dtype(dtype)
+        self.rng = _make_rng(seed)
+        self.initializer = initializer
+        init = get_initializer(initializer)
+        self.registry = get_registry() if registry is None else registry
+        self._specs: Dict[str, Any] = {}
+        self._resolve_components(hidden_activation, output_activation, loss, optimizer)
+        self._output_gradient = self.registry.output_gradient(self.output_activation, self.loss)
+        self._allocate()
+        for w, b in zip(self._weights, self._biases):
+            init(self.rng, w, b)
+        self.history: Dict[str, List[float]] = {"loss": [], "epoch_time": []}
+
+    # -- construction -------------------------------------------------------------
+
+    def _resolve_components(self, hidden: Any, output: Any, loss: Any, optimizer: Any) -> None:
+        n_hidden = len(self.layers) - 2
+        if isinstance(hidden, list):  # one activation per hidden layer
+            if len(hidden) != n_hidden:
+                raise ValidationError(
+                    f"hidden_activation lists {len(hidden)} activations but layers {self.layers} "
+                    f"has {n_hidden} hidden layers; give one per hidden layer or a single one for all"
+                )
+            resolved = [resolve("hidden_activation", s, self.registry) for s in hidden]
+            self.hidden_activations = [component for component, _ in resolved]
+            self._specs["hidden_activation"] = [spec for _, spec in resolved]
+            self.hidden_activation = self.hidden_activations[0] if resolved else None
+        else:
+            self.hidden_activation, self._specs["hidden_activation"] = resolve(
+                "hidden_activation", hidden, self.registry
+            )
+            self.hidden_activations = [self.hidden_activation] * n_hidden
+        self.output_activation, self._specs["output_activation"] = resolve(
+            "output_activation", output, self.registry
+        )
+        self.loss, self._specs["loss"] = resolve("loss", loss, self.registry)
+        self.optimizer, self._specs["optimizer"] = resolve("optimizer", optimizer, self.registry)
+        self._claim(optimizer)
+
+    def _claim(self, optimizer: Any) -> None:
+        """Make an optimizer object this network's own; refuse one another network owns."""
+        if isinstance(optimizer, (str, tuple)):
+            return  # made fresh from a name: nobody else has it
+        owner = _OPTIMIZER_OWNERS.get(id(optimizer))
+        if owner is not None and owner is not self:
+            raise InvalidComponentError(
+                f"this optimizer object ({optimizer!r}) already belongs to another network; its "
+                "state (moments, velocity) describes that network's parameters. Pass a new "
+                "instance, or a name such as 'adam', which gives every network its own"
+            )
+        _OPTIMIZER_OWNERS[id(optimizer)] = self
+
+    def _allocate(self) -> None:
+        shapes = list(zip(self.layers[:-1], self.layers[1:]))
+        n_weights = sum(i * o for i, o in shapes)
+        self.n_params = n_weights + sum(o for _, o in shapes)
+        self._params = np.zeros(self.n_params, dtype=self.dtype)
+        self._grad = np.zeros(self.n_params, dtype=self.dtype)
+        self._weights, self._biases = self._views(self._params, shapes, n_weights)
+        self._grad_weights, self._grad_biases = self._views(self._grad, shapes, n_weights)
+
+    @staticmethod
+    def _views(flat: np.ndarray, shapes: List[Tuple[int, int]], n_weights: int) -> Tuple[list, list]:
+        weights, biases = [], []
+        w_at, b_at = 0, n_weights
+        for fan_in, fan_out in shapes:
+            weights.append(flat[w_at : w_at + fan_in * fan_out].reshape(fan_in, fan_out))
+            biases.append(flat[b_at : b_at + fan_out].reshape(1, fan_out))
+            w_at += fan_in * fan_out
+            b_at += fan_out
+        return weights, biases
+
+    # -- parameters ---------------------------------------------------------------
+
+    @property
+    def params(self) -> np.ndarray:
+        """The flat parameter vector (weights then biases); writing into it changes the network."""
+        return self._params
+
+    @property
+    def weights(self) -> List[np.ndarray]:
+        """Weight matrices of shape (fan_in, fan_out): views into :attr:`params`."""
+        return list(self._weights)
+
+    @property
+    def biases(self) -> List[np.ndarray]:
+        """Bias rows of shape (1, fan_out): views into :attr:`params`."""
+        return list(self._biases)
+
+    @property
+    def gradient(self) -> np.ndarray:
+        """The flat gradient of the last training batch, in the layout of :attr:`params`."""
+        return self._grad
+
+    def set_params(self, params: Any) -> None:
+        """Copy a flat vector of ``n_params`` values into the network."""
+        array = np.asarray(params)
+        if array.shape != (self.n_params,):
+            raise ValidationError(
+                f"params must be a flat vector of {self.n_params} values for layers {self.layers} "
+                f"(got shape {array.shape})"
+            )
+        if not np.isfinite(array).all():
+            raise ValidationError("params contain NaN or infinite values; refusing to load them")
+        self._params[...] = array
+
+    # -- forward and backward ----------------------------------------------------------
+
+    def _activation(self, layer: int) -> Any:
+        last = len(self._weights) - 1
+        if layer == last:
+            return self.output_activation
+        return self.hidden_activations[layer]
+
+    def _forward(self, x: np.ndarray) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+        """Return the pre-activations ``z_i`` and activations ``a_0 = x, a_1, ...``."""
+        zs: List[np.ndarray] = []
+        activations = [x]
+        for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
+            z = activations[-1] @ w
+            z += b
+            zs.append(z)
+            activations.append(self._activation(layer).forward(z))
+        return zs, activations
+
+    def _backward(self, zs: List[np.ndarray], activations: List[np.ndarray], y: np.ndarray) -> None:
+        """Write the gradient of the batch-mean loss into :attr:`gradient`."""
+        y_pred = activations[-1]
+        if self._output_gradient is not None:
+            delta = self._output_gradient(y_pred, y)
+        else:
+            delta = self.output_activation.backward(zs[-1], y_pred, self.loss.backward(y_pred, y))
+        delta = delta * (1.0 / y.shape[0])
+        for layer in range(len(self._weights) - 1, -1, -1):
+            np.matmul(activations[layer].T, delta, out=self._grad_weights[layer])
+            np.sum(delta, axis=0, out=self._grad_biases[layer][0])
+            if layer:
+                grad_a = delta @ self._weights[layer].T
+                delta = self._activation(layer - 1).backward(zs[layer - 1], activations[layer], grad_a)
+
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Compute the gradient on one batch, update, and return the batch's summed loss.
+
+        The loss is that of the parameters before the update. Raises
+        :class:`DivergenceError` without updating if the loss or the gradient
+        is not finite.
+        """
+        zs, activations = self._forward(x)
+        batch_loss = float(np.sum(self.loss.forward(activations[-1], y), dtype=np.float64))
+        if not math.isfinite(batch_loss):
+            raise DivergenceError(f"the loss is {batch_loss}")
+        self._backward(zs, activations, y)
+        if not math.isfinite(float(np.dot(self._grad, self._grad))):
+            raise DivergenceError("the gradient is not finite (NaN or overflow)")
+        new = self.optimizer.update(self._params, self._grad)
+        if new is not self._params:
+            self._params[...] = new
+        return batch_loss
+
+    # -- the article's API ----------------------------------------------------------
+
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int,
+        epochs: int,
+        categorical: bool = False,
+        *,
+        verbose: int = 1,
+    ) -> np.ndarray:
+        """Train with mini-batches; return the loss of each epoch.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs), or (n_samples,) class labels
+            with ``categorical=True``.
+        batch_size, epochs : int
+        categorical : bool, default False
+            One-hot encode integer class labels ``y`` (the article's switch).
+        verbose : int, default 1
+            0: silent; 1: one line per epoch.
+
+        Returns
+        -------
+        losses : ndarray of shape (epochs,)
+            Each epoch's mean per-sample training loss (measured before each
+            batch's update, weighted by batch size).
+        """
+        return training.fit(self, x, y, batch_size, epochs, categorical, verbose=verbose)
+
+    def predict(self, x: Any, labels: bool = False) -> np.ndarray:
+        """Return the network's outputs, or with ``labels=True`` the argmax class of each row.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_samples, n_inputs), or (n_inputs,) for one sample
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs), or (n_samples,) int labels
+        """
+        x = as_float_matrix("x", x, self.dtype, self.layers[0], promote_vector=True)
+        output = self._forward(x)[1][-1]
+        return np.argmax(output, axis=1) if labels else output
+
+    def score(self, x: Any, y: Any, accuracy: bool = False) -> float:
+        """Return the mean loss, or with ``accuracy=True`` the fraction of correct labels.
+
+        ``y`` may be integer class labels of shape (n_samples,) or one-hot rows
+        of shape (n_samples, n_outputs) in both modes.
+        """
+        x = as_float_matrix("x", x, self.dtype, self.layers[0], promote_vector=True)
+        n_out = self.layers[-1]
+        y_array = np.asarray(y)
+        if len(y_array) != len(x):
+            raise ValidationError(f"x has {len(x)} samples but y has {len(y_array)}")
+        output = self._forward(x)[1][-1]
+        if accuracy:
+            if n_out < 2:
+                raise ValidationError("accuracy needs a network with at least two outputs (one per class)")
+            truth = self._labels_of(y_array)
+            return float(np.mean(np.argmax(output, axis=1) == truth))
+        targets = self._targets_of(y_array)
+        return float(np.mean(self.loss.forward(output, targets), dtype=np.float64))
+
+    def _labels_of(self, y: np.ndarray) -> np.ndarray:
+        if y.ndim == 2 and y.shape[1] == self.layers[-1]:
+            return np.argmax(y, axis=1)
+        return check_labels(y, self.layers[-1], name="y")
+
+    def _targets_of(self, y: np.ndarray, categorical: Optional[bool] = None) -> np.ndarray:
+        """``y`` as a float matrix of targets; 1-D labels become one-hot for classifiers."""
+        n_out = self.layers[-1]
+        if categorical and y.ndim == 2:
+            raise ValidationError(
+                f"categorical=True expects integer class labels of shape (n_samples,), got shape "
+                f"{y.shape}; if y is already one-hot, pass categorical=False"
+            )
+        if categorical or (categorical is None and y.ndim == 1 and n_out > 1):
+            return to_categorical(check_labels(y, n_out, name="y"), n_out, dtype=self.dtype)
+        if y.ndim == 1 and n_out == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim == 1:
+            raise ValidationError(
+                f"y has shape {y.shape} but the network has {n_out} outputs; pass categorical=True "
+                "to one-hot encode integer class labels, or give y of shape (n_samples, n_outputs)"
+            )
+        return as_float_matrix("y", y, self.dtype, n_out)
+
+    def save_params(self, filename: Union[str, Path]) -> Path:
+        """Save the flat parameter vector as an article-style ``.npy`` file; return its path."""
+        return saving.save_params(self, filename)
+
+    def load_params(self, filename: Union[str, Path]) -> None:
+        """Load an article-style ``.npy`` parameter vector saved for the same layers."""
+        saving.load_params(self, filename)
+
+    # -- whole models -------------------------------------------------------------
+
+    def save(self, path: Union[str, Path]) -> Path:
+        """Save the whole model (architecture, components, parameters, optimizer state, history)."""
+        return saving.save_model(self, path)
+
+    @classmethod
+    def load(cls, path: Union[str, Path], *, registry: Optional[Registry] = None) -> "NeuralNetwork":
+        """Load a model written by :meth:`save`, resolving its components by name."""
+        return saving.load_model(cls, path, registry=registry)
+
+    @property
+    def component_specs(self) -> Dict[str, Any]:
+        """How each component was made (None for components given as unnamed objects)."""
+        return dict(self._specs)
+
+    def __repr__(self) -> str:
+        def label(role: str, component: Any) -> str:
+            spec = self._specs.get(role)
+            if isinstance(spec, ComponentSpec):
+                return repr(spec.name) if not spec.params else repr((spec.name, spec.params))
+            return repr(component)
+
+        return (
+            f"NeuralNetwork({self.layers}, {label('hidden_activation', self.hidden_activation)}, "
+            f"{label('output_activation', self.output_activation)}, {label('loss', self.loss)}, "
+            f"{label('optimizer', self.optimizer)}, dtype={self.dtype.name!r})"
+        )

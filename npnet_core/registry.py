@@ -1,0 +1,469 @@
+"""Plugin loading, per-kind component registries, and resolution by name.
+
+A :class:`Registry` owns a pluggy plugin manager. Plugins come from entry
+points in the group ``npnet`` (loaded lazily, on the first look-up, each in
+isolation) or are registered by hand with :meth:`Registry.register_plugin`.
+Each plugin's ``npnet_register_*`` hooks are called with a ``register``
+callback; what they register is recorded per kind with the distribution and
+version that provide it.
+
+Names resolve as ``"adam"`` (the one provider of that name or alias) or
+``"npnet-adam:adam"`` (a pinned provider).
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
+
+import pluggy
+
+from . import _discovery, hookspecs
+from .errors import (
+    AmbiguousComponentError,
+    ComponentNotFoundError,
+    InvalidComponentError,
+    InvalidParameterError,
+    PluginLoadError,
+    PluginLoadWarning,
+)
+from .protocols import protocol_problems
+
+__all__ = [
+    "KINDS",
+    "ComponentEntry",
+    "ComponentSpec",
+    "PluginFailure",
+    "PluginInfo",
+    "Registry",
+    "get_registry",
+    "make_registry",
+]
+
+KINDS = ("activation", "loss", "optimizer")
+
+_REGISTER_HOOKS = {
+    "activation": "npnet_register_activations",
+    "loss": "npnet_register_losses",
+    "optimizer": "npnet_register_optimizers",
+}
+
+#: Where the official components live, for "pip install ..." hints.
+OFFICIAL_DISTRIBUTIONS = {
+    ("activation", "relu"): "npnet-relu-softmax",
+    ("activation", "identity"): "npnet-relu-softmax",
+    ("activation", "softmax"): "npnet-relu-softmax",
+    ("loss", "mean_squared_error"): "npnet-relu-softmax",
+    ("loss", "mse"): "npnet-relu-softmax",
+    ("loss", "categorical_crossentropy"): "npnet-relu-softmax",
+    ("optimizer", "sgd"): "npnet-sgd-momentum",
+    ("optimizer", "adam"): "npnet-adam",
+}
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True)
+class ComponentEntry:
+    """A registered component factory and who provides it."""
+
+    kind: str
+    name: str
+    factory: Callable[..., Any]
+    aliases: Tuple[str, ...] = ()
+    plugin: str = ""
+    distribution: Optional[str] = None
+    version: Optional[str] = None
+
+    @property
+    def provider(self) -> str:
+        """``"npnet-adam 0.1.0"``, or the plugin's name when no distribution declares it."""
+        if self.distribution:
+            return f"{self.distribution} {self.version}" if self.version else self.distribution
+        return f"plugin {self.plugin!r}"
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """How a component was made: enough to make it again by name."""
+
+    kind: str
+    name: str
+    params: Dict[str, Any] = field(default_factory=dict)
+    distribution: Optional[str] = None
+    version: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "name": self.name,
+            "params": dict(self.params),
+            "distribution": self.distribution,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A plugin that loaded, and the components it registered."""
+
+    name: str
+    distribution: Optional[str]
+    version: Optional[str]
+    components: Tuple[ComponentEntry, ...]
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that failed to load, with its error."""
+
+    name: str
+    distribution: Optional[str]
+    version: Optional[str]
+    error: BaseException
+
+    @property
+    def message(self) -> str:
+        """``"ImportError: no module named ..."``."""
+        return f"{type(self.error).__name__}: {self.error}"
+
+    def describe(self) -> str:
+        """One line naming the plugin, its distribution and its error."""
+        where = f" from {self.distribution} {self.version or ''}".rstrip() if self.distribution else ""
+        return f"plugin {self.name!r}{where} failed to load: {self.message}"
+
+
+def _check_name(what: str, name: object) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidComponentError(
+            f"{what} must be a non-empty string of letters, digits, '_', '-' or '.' "
+            f"(got {name!r}); ':' is reserved for pinning a distribution"
+        )
+    return name
+
+
+class Registry:
+    """Plugins and the components they provide, per kind.
+
+    Parameters
+    ----------
+    autoload : bool, optional
+        Load the entry points of the group ``npnet`` on first use. Default:
+        true unless ``NPNET_DISABLE_PLUGIN_AUTOLOAD`` is set.
+    blocked : iterable of str, optional
+        Entry-point or distribution names never to load. Default: the names in
+        ``NPNET_BLOCK_PLUGINS``.
+    strict : bool, optional
+        Raise :class:`PluginLoadError` when a plugin fails to load, instead of
+        warning. Default: whether ``NPNET_STRICT_PLUGINS`` is set.
+    """
+
+    def __init__(
+        self,
+        *,
+        autoload: Optional[bool] = None,
+        blocked: Optional[Iterable[str]] = None,
+        strict: Optional[bool] = None,
+    ) -> None:
+        self.autoload = (
+            not _discovery.env_flag(_discovery.ENV_DISABLE_AUTOLOAD) if autoload is None else autoload
+        )
+        self.blocked: FrozenSet[str] = (
+            _discovery.env_blocked()
+            if blocked is None
+            else frozenset(_discovery.normalize_name(b) for b in blocked)
+        )
+        self.strict = _discovery.env_flag(_discovery.ENV_STRICT) if strict is None else strict
+        self.plugin_manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.plugin_manager.add_hookspecs(hookspecs)
+        self._plugins: Dict[str, PluginInfo] = {}
+        self._failures: Dict[str, PluginFailure] = {}
+        self._index: Optional[Dict[str, Dict[str, List[ComponentEntry]]]] = None
+        self._autoloaded = False
+
+    # -- plugins ------------------------------------------------------------------
+
+    def load_entry_points(self) -> None:
+        """Load every entry point of the group ``npnet`` that is not blocked (once)."""
+        if self._autoloaded:
+            return
+        self._autoloaded = True
+        for source in _discovery.discover():
+            if source.matches(self.blocked) or source.name in self._plugins:
+                continue
+            try:
+                plugin = source.load()
+            except Exception as exc:  # a broken plugin never takes the others down
+                self._record_failure(PluginFailure(source.name, source.distribution, source.version, exc))
+                continue
+            self._register(plugin, source.name, source.distribution, source.version)
+
+    def register_plugin(
+        self,
+        plugin: object,
+        name: Optional[str] = None,
+        *,
+        distribution: Optional[str] = None,
+        version: Optional[str] = None,
+    ) -> str:
+        """Register a plugin object by hand (tests, notebooks) and return its name.
+
+        Unlike entry-point loading, errors raise at once.
+        """
+        name = _check_name("a plugin name", name or getattr(plugin, "__name__", None) or type(plugin).__name__)
+        if name in self._plugins:
+            raise ValueError(f"a plugin named {name!r} is already registered; unregister it first")
+        failure = self._register(plugin, name, distribution, version, record=False)
+        if failure is not None:
+            raise failure.error
+        return name
+
+    def unregister_plugin(self, name: str) -> None:
+        """Remove a plugin and the components it registered."""
+        if name not in self._plugins:
+            raise KeyError(f"no plugin named {name!r} is registered; registered: {sorted(self._plugins)}")
+        self.plugin_manager.unregister(name=name)
+        del self._plugins[name]
+        self._index = None
+
+    @property
+    def plugins(self) -> List[PluginInfo]:
+        """The plugins that loaded, sorted by name."""
+        self._ensure_loaded()
+        return [self._plugins[k] for k in sorted(self._plugins)]
+
+    @property
+    def failures(self) -> List[PluginFailure]:
+        """The plugins that failed to load, sorted by name."""
+        self._ensure_loaded()
+        return [self._failures[k] for k in sorted(self._failures)]
+
+    def _ensure_loaded(self) -> None:
+        if self.autoload and not self._autoloaded:
+            self.load_entry_points()
+
+    def _record_failure(self, failure: PluginFailure) -> None:
+        if self.strict:
+            raise PluginLoadError(f"{failure.describe()} (strict mode: {_discovery.ENV_STRICT} is set)") from failure.error
+        self._failures[failure.name] = failure
+        warnings.warn(
+            PluginLoadWarning(f"{failure.describe()}; the other plugins are loaded"), stacklevel=4
+        )
+
+    def _register(
+        self,
+        plugin: object,
+        name: str,
+        distribution: Optional[str],
+        version: Optional[str],
+        *,
+        record: bool = True,
+    ) -> Optional[PluginFailure]:
+        """Register ``plugin`` and collect its components, all or nothing."""
+        pm = self.plugin_manager
+        try:
+            if pm.is_registered(plugin):
+                other = pm.get_name(plugin)
+                raise ValueError(f"the same plugin object is already registered as {other!r}")
+            pm.register(plugin, name=name)
+        except Exception as exc:
+            failure = PluginFailure(name, distribution, version, exc)
+            if record:
+                self._record_failure(failure)
+            return failure
+        try:
+            pm.check_pending()
+            components = tuple(self._collect(plugin, name, distribution, version))
+        except Exception as exc:
+            pm.unregister(plugin)
+            failure = PluginFailure(name, distribution, version, exc)
+            if record:
+                self._record_failure(failure)
+            return failure
+        self._plugins[name] = PluginInfo(name, distribution, version, components)
+        self._index = None
+        return None
+
+    def _collect(
+        self, plugin: object, name: str, distribution: Optional[str], version: Optional[str]
+    ) -> Iterable[ComponentEntry]:
+        entries: List[ComponentEntry] = []
+        for kind, hook_name in _REGISTER_HOOKS.items():
+            seen: Dict[str, str] = {}
+
+            def register(
+                component_name: str,
+                factory: Callable[..., Any],
+                aliases: Iterable[str] = (),
+                *,
+                _kind: str = kind,
+                _seen: Dict[str, str] = seen,
+            ) -> None:
+                _check_name(f"the {_kind} name", component_name)
+                if not callable(factory):
+                    raise InvalidComponentError(
+                        f"the factory of {_kind} {component_name!r} must be callable "
+                        f"(a class or a function returning a {_kind}), got {factory!r}"
+                    )
+                alias_tuple = tuple(_check_name(f"an alias of {_kind} {component_name!r}", a) for a in aliases)
+                for key in (component_name, *alias_tuple):
+                    if key in _seen:
+                        raise InvalidComponentError(
+                            f"plugin {name!r} registers the {_kind} name {key!r} twice "
+                            f"(for {_seen[key]!r} and {component_name!r}); each name must be registered once"
+                        )
+                    _seen[key] = component_name
+                entries.append(
+                    ComponentEntry(_kind, component_name, factory, alias_tuple, name, distribution, version)
+                )
+
+            for impl in getattr(self.plugin_manager.hook, hook_name).get_hookimpls():
+                if impl.plugin is plugin:
+                    impl.function(register=register)
+        return entries
+
+    # -- look-up ------------------------------------------------------------------
+
+    def _table(self, kind: str) -> Dict[str, List[ComponentEntry]]:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)} (got {kind!r})")
+        self._ensure_loaded()
+        if self._index is None:
+            index: Dict[str, Dict[str, List[ComponentEntry]]] = {k: {} for k in KINDS}
+            for plugin_name in sorted(self._plugins):
+                for entry in self._plugins[plugin_name].components:
+                    for key in (entry.name, *entry.aliases):
+                        index[entry.kind].setdefault(key, []).append(entry)
+            self._index = index
+        return self._index[kind]
+
+    def entries(self, kind: str) -> List[ComponentEntry]:
+        """Every registered component of ``kind``, sorted by name then provider."""
+        unique = {id(e): e for providers in self._table(kind).values() for e in providers}
+        return sorted(unique.values(), key=lambda e: (e.name, e.distribution or "", e.plugin))
+
+    def names(self, kind: str) -> List[str]:
+        """The names and aliases that resolve for ``kind``, sorted."""
+        return sorted(self._table(kind))
+
+    def lookup(self, kind: str, name: str) -> ComponentEntry:
+        """Return the entry that ``name`` (``"adam"`` or ``"npnet-adam:adam"``) resolves to."""
+        if not isinstance(name, str):
+            raise TypeError(f"a {kind} name must be a string (got {name!r})")
+        pinned, _, bare = name.rpartition(":")
+        providers = self._table(kind).get(bare, [])
+        if pinned:
+            wanted = _discovery.normalize_name(pinned)
+            providers = [
+                e
+                for e in providers
+                if wanted in {_discovery.normalize_name(e.distribution or ""), _discovery.normalize_name(e.plugin)}
+            ]
+        if len(providers) == 1:
+            return providers[0]
+        if not providers:
+            raise ComponentNotFoundError(self._not_found_message(kind, bare, pinned))
+        listed = "\n".join(f"  - {e.provider} (pin it as {self._pin(e)!r})" for e in providers)
+        raise AmbiguousComponentError(
+            f"the {kind} name {bare!r} is provided by {len(providers)} plugins:\n{listed}\n"
+            f"pin one by writing 'DISTRIBUTION:NAME', or uninstall or block "
+            f"({_discovery.ENV_BLOCK}) the one you do not want"
+        )
+
+    @staticmethod
+    def _pin(entry: ComponentEntry) -> str:
+        return f"{entry.distribution or entry.plugin}:{entry.name}"
+
+    def _not_found_message(self, kind: str, name: str, pinned: str) -> str:
+        known = self._table(kind)
+        if pinned and name in known:
+            where = ", ".join(sorted(self._pin(e) for e in known[name]))
+            return f"no {kind} named {name!r} is provided by {pinned!r}; it is provided as: {where}"
+        lines = [f"no {kind} named {name!r}"]
+        close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+        if close:
+            lines[0] += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+        for failure in self._failures.values():
+            lines.append(f"note: {failure.describe()}")
+        official = OFFICIAL_DISTRIBUTIONS.get((kind, name))
+        if official:
+            lines.append(f"{name!r} is provided by the distribution {official}: pip install {official}")
+        installed = ", ".join(f"{e.name} ({e.provider})" for e in self.entries(kind)) or "none"
+        lines.append(f"installed {kind}s: {installed}")
+        return "\n".join(lines)
+
+    def create(self, kind: str, name: str, params: Optional[Mapping[str, Any]] = None) -> Tuple[Any, ComponentSpec]:
+        """Build the component ``name`` of ``kind`` with ``params``; return it and its spec."""
+        entry = self.lookup(kind, name)
+        params = dict(params or {})
+        _check_params(entry, params)
+        component = entry.factory(**params)
+        check_component(component, kind, origin=f"{entry.provider}'s {kind} {entry.name!r}")
+        spec = ComponentSpec(kind, entry.name, params, entry.distribution, entry.version)
+        return component, spec
+
+    def output_gradient(self, activation: Any, loss: Any) -> Optional[Callable[[Any, Any], Any]]:
+        """Return the fused output gradient a plugin provides for this pair, or None."""
+        self._ensure_loaded()
+        hook = self.plugin_manager.hook.npnet_output_gradient
+        for impl in reversed(hook.get_hookimpls()):  # pluggy's own calling order
+            fused = impl.function(activation=activation, loss=loss)
+            if fused is not None:
+                return fused
+        return None
+
+
+def _check_params(entry: ComponentEntry, params: Mapping[str, Any]) -> None:
+    try:
+        signature = inspect.signature(entry.factory)
+    except (TypeError, ValueError):  # builtins without a signature: let the call speak
+        return
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+    accepted = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
+    if not accepts_any:
+        for key in params:
+            if key not in accepted:
+                close = difflib.get_close_matches(key, accepted, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise InvalidParameterError(
+                    f"{entry.kind} {entry.name!r} ({entry.provider}) has no parameter {key!r}{hint} "
+                    f"accepted: {', '.join(accepted) or 'none'}"
+                )
+    try:
+        signature.bind(**params)
+    except TypeError as exc:
+        raise InvalidParameterError(f"{entry.kind} {entry.name!r} ({entry.provider}): {exc}") from None
+
+
+def check_component(component: object, kind: str, origin: str = "the object") -> None:
+    """Raise :class:`InvalidComponentError` if ``component`` does not satisfy the ``kind`` protocol."""
+    problems = protocol_problems(component, kind)
+    if problems:
+        raise InvalidComponentError(
+            f"{origin} is not a valid {kind}: {type(component).__name__} lacks " + ", ".join(problems)
+            + f"; see npnet_core.protocols.{kind.capitalize()}"
+        )
+
+
+def make_registry(**options: Any) -> Registry:
+    """Return a new :class:`Registry` (options as in its constructor)."""
+    return Registry(**options)
+
+
+_default: Optional[Registry] = None
+
+
+def get_registry() -> Registry:
+    """Return the process-wide default registry, made on first use."""
+    global _default
+    if _default is None:
+        _default = Registry()
+    return _default

@@ -1,0 +1,131 @@
+"""Activations: ReLU, identity and softmax.
+
+Every array is 2-D ``(n_samples, n_units)``. Outputs are fresh arrays of the
+dtype of ``z``; inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import Stateless, as_float
+
+__all__ = ["Identity", "ReLU", "Softmax"]
+
+
+class ReLU(Stateless):
+    """Rectified linear unit, ``a = max(z, 0)`` elementwise.
+
+    The derivative is taken as 0 at exactly ``z == 0``.
+    """
+
+    name = "relu"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """Return ``max(z, 0)``.
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_samples, n_units)
+
+        Returns
+        -------
+        a : ndarray of shape (n_samples, n_units), dtype of ``z``
+        """
+        return np.maximum(as_float(z), 0)
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """Return ``grad_a * (z > 0)``.
+
+        Parameters
+        ----------
+        z, a, grad_a : ndarray of shape (n_samples, n_units)
+            Input and output of :meth:`forward`, and the gradient with
+            respect to ``a``.
+
+        Returns
+        -------
+        grad_z : ndarray of shape (n_samples, n_units), dtype of ``z``
+        """
+        z = as_float(z)
+        return as_float(grad_a, z.dtype) * (z > 0)
+
+
+class Identity(Stateless):
+    """The identity, ``a = z``: the output activation for regression."""
+
+    name = "identity"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """Return a copy of ``z`` (a copy, so callers may modify it freely).
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_samples, n_units)
+
+        Returns
+        -------
+        a : ndarray of shape (n_samples, n_units), dtype of ``z``
+        """
+        return as_float(z).copy()
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """Return a copy of ``grad_a``.
+
+        Parameters
+        ----------
+        z, a, grad_a : ndarray of shape (n_samples, n_units)
+
+        Returns
+        -------
+        grad_z : ndarray of shape (n_samples, n_units), dtype of ``z``
+        """
+        return np.array(grad_a, dtype=as_float(z).dtype)
+
+
+class Softmax(Stateless):
+    """Row-wise softmax, ``a_ij = exp(z_ij) / sum_k exp(z_ik)``.
+
+    The row maximum is subtracted before ``exp``, so no entry overflows and
+    every row sums to 1 (the largest entry is exactly ``exp(0) = 1``).
+    """
+
+    name = "softmax"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """Return the softmax of each row.
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_samples, n_units)
+
+        Returns
+        -------
+        a : ndarray of shape (n_samples, n_units), dtype of ``z``
+            Each row is non-negative and sums to 1.
+        """
+        z = as_float(z)
+        a = z - z.max(axis=1, keepdims=True)
+        np.exp(a, out=a)
+        a /= a.sum(axis=1, keepdims=True)
+        return a
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """Return the vector-Jacobian product ``a * (grad_a - sum(grad_a * a))`` per row.
+
+        Parameters
+        ----------
+        z, a, grad_a : ndarray of shape (n_samples, n_units)
+            Input and output of :meth:`forward`, and the gradient with
+            respect to ``a``.
+
+        Returns
+        -------
+        grad_z : ndarray of shape (n_samples, n_units), dtype of ``z``
+        """
+        dtype = as_float(z).dtype
+        a = as_float(a, dtype)
+        grad_a = as_float(grad_a, dtype)
+        grad_z = grad_a - (grad_a * a).sum(axis=1, keepdims=True)
+        grad_z *= a
+        return grad_z

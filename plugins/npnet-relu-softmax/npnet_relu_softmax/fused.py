@@ -1,0 +1,57 @@
+"""Fused output gradients: the loss gradient with respect to the output logits.
+
+Each function takes the output activation's result ``y_pred`` and the targets
+``y_true``, both of shape ``(n_samples, n_outputs)``, and returns the
+per-sample gradient with respect to the pre-activation ``z`` (not divided by
+``n_samples``), dtype of ``y_pred``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import as_float
+
+__all__ = ["identity_mse_gradient", "softmax_crossentropy_gradient"]
+
+
+def softmax_crossentropy_gradient(y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """Gradient of cross-entropy after softmax: ``p * sum(y) - y`` per row.
+
+    Equals ``p - y`` for rows of ``y`` summing to 1, and is exact for any
+    ``y``. Unlike the chained gradient, it does not vanish when a true-class
+    probability underflows to 0.
+
+    Parameters
+    ----------
+    y_pred : ndarray of shape (n_samples, n_outputs)
+        Softmax output ``p``.
+    y_true : ndarray of shape (n_samples, n_outputs)
+        One-hot or probability rows ``y``.
+
+    Returns
+    -------
+    grad_z : ndarray of shape (n_samples, n_outputs), dtype of ``y_pred``
+    """
+    y_pred = as_float(y_pred)
+    y_true = as_float(y_true, y_pred.dtype)
+    grad = y_pred * y_true.sum(axis=1, keepdims=True)
+    grad -= y_true
+    return grad
+
+
+def identity_mse_gradient(y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """Gradient of mean squared error after the identity: ``(2 / m) * (p - y)``.
+
+    Parameters
+    ----------
+    y_pred, y_true : ndarray of shape (n_samples, m)
+
+    Returns
+    -------
+    grad_z : ndarray of shape (n_samples, m), dtype of ``y_pred``
+    """
+    y_pred = as_float(y_pred)
+    grad = y_pred - as_float(y_true, y_pred.dtype)
+    grad *= 2.0 / y_pred.shape[1]
+    return grad
