@@ -12,6 +12,7 @@ from typing import Any, Tuple
 import numpy as np
 
 from .errors import ValidationError
+from .rng import make_rng
 from .validation import check_dtype
 
 __all__ = ["load_digits", "train_test_split"]
@@ -57,6 +58,6 @@ def train_test_split(
     n_test = int(np.ceil(test_size * len(x)))
     if not 0 < n_test < len(x):
         raise ValidationError(f"cannot split {len(x)} samples with test_size={test_size}")
-    order = np.random.default_rng(seed).permutation(len(x))
+    order = make_rng(seed).permutation(len(x))
     test, train = order[:n_test], order[n_test:]
     return x[train], x[test], y[train], y[test]

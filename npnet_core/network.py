@@ -22,26 +22,13 @@ from .initializers import get_initializer
 from .labels import check_labels, to_categorical
 from .registry import ComponentSpec, Registry, get_registry
 from .resolution import resolve
+from .rng import Seed, make_rng
 from .validation import as_float_matrix, check_dtype, check_layers
 
 __all__ = ["NeuralNetwork"]
 
-Seed = Union[None, int, np.random.Generator, np.random.SeedSequence]
-
 # optimizer object id -> the network that owns it (an optimizer's state is one network's)
 _OPTIMIZER_OWNERS: "weakref.WeakValueDictionary[int, NeuralNetwork]" = weakref.WeakValueDictionary()
-
-
-def _make_rng(seed: Seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, np.random.SeedSequence) or (
-        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0
-    ):
-        return np.random.default_rng(seed)
-    raise ValidationError(
-        f"seed must be None, a non-negative int, a numpy SeedSequence or Generator (got {seed!r})"
-    )
 
 
 class NeuralNetwork:
@@ -59,7 +46,8 @@ class NeuralNetwork:
     optimizer : name, (name, params), Optimizer, or any object with ``update``
         An optimizer object belongs to this network only.
     seed : int, Generator or SeedSequence, optional
-        Drives initialisation and shuffling. Same seed, same training.
+        Drives initialisation and shuffling: same seed, same training. None
+        takes a seed from NumPy's global state (see :mod:`npnet_core.rng`).
     dtype : {"float64", "float32"}, default "float64"
         Dtype of the parameters and of all computation.
     initializer : str, default "glorot_uniform"
@@ -89,7 +77,7 @@ class NeuralNetwork:
         self.layers = check_layers(layers)
         self.nlayers = len(self.layers)
         self.dtype = check_dtype(dtype)
-        self.rng = _make_rng(seed)
+        self.rng = make_rng(seed)
         self.initializer = initializer
         init = get_initializer(initializer)
         self.registry = get_registry() if registry is None else registry

@@ -40,11 +40,13 @@ def npnet_register_losses(register: _Register) -> None:
 def npnet_output_gradient(activation: Any, loss: Any) -> Optional[_OutputGradient]:
     """Return the fused gradient for our own softmax + cross-entropy or identity + MSE.
 
-    Checked by class, not by name: a third-party component called "softmax"
-    gets None, so the network falls back to the chained gradient.
+    Checked by exact class, not by name: a third-party component called
+    "softmax", or a subclass that may compute something else, gets None, so
+    the network falls back to the chained gradient.
     """
-    if isinstance(activation, Softmax) and isinstance(loss, CategoricalCrossentropy):
+    pair = (type(activation), type(loss))
+    if pair == (Softmax, CategoricalCrossentropy):
         return softmax_crossentropy_gradient
-    if isinstance(activation, Identity) and isinstance(loss, MeanSquaredError):
+    if pair == (Identity, MeanSquaredError):
         return identity_mse_gradient
     return None

@@ -1,0 +1,36 @@
+"""Shared fixtures: registries built by hand."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+import npnet_adam.plugin
+import npnet_relu_softmax.plugin
+import npnet_sgd_momentum.plugin
+from npnet_core import Registry
+
+OFFICIAL_PLUGINS = {
+    "npnet-relu-softmax": npnet_relu_softmax.plugin,
+    "npnet-sgd-momentum": npnet_sgd_momentum.plugin,
+    "npnet-adam": npnet_adam.plugin,
+}
+
+
+@pytest.fixture
+def empty_registry() -> Iterator[Registry]:
+    """A registry without entry-point autoloading and without plugins."""
+    registry = Registry(autoload=False, blocked=(), strict=False)
+    yield registry
+    for plugin in registry.plugins:
+        registry.unregister_plugin(plugin.name)
+
+
+@pytest.fixture
+def official_registry(empty_registry: Registry) -> Registry:
+    """A registry holding the three official plugins, registered by hand."""
+    for distribution, module in OFFICIAL_PLUGINS.items():
+        empty_registry.register_plugin(module, distribution, distribution=distribution, version="0.1.0")
+    return empty_registry
