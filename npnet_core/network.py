@@ -223,13 +223,14 @@ class NeuralNetwork:
         :class:`DivergenceError` without updating if the loss or the gradient
         is not finite.
         """
-        zs, activations = self._forward(x)
-        batch_loss = float(np.sum(self.loss.forward(activations[-1], y), dtype=np.float64))
-        if not math.isfinite(batch_loss):
-            raise DivergenceError(f"the loss is {batch_loss}")
-        self._backward(zs, activations, y)
-        if not math.isfinite(float(np.dot(self._grad, self._grad))):
-            raise DivergenceError("the gradient is not finite (NaN or overflow)")
+        with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below
+            zs, activations = self._forward(x)
+            batch_loss = float(np.sum(self.loss.forward(activations[-1], y), dtype=np.float64))
+            if not math.isfinite(batch_loss):
+                raise DivergenceError(f"the loss is {batch_loss}")
+            self._backward(zs, activations, y)
+            if not math.isfinite(float(np.dot(self._grad, self._grad))):
+                raise DivergenceError("the gradient is not finite (NaN or overflow)")
         new = self.optimizer.update(self._params, self._grad)
         if new is not self._params:
             self._params[...] = new

@@ -188,19 +188,35 @@ class Registry:
     # -- plugins ------------------------------------------------------------------
 
     def load_entry_points(self) -> None:
-        """Load every entry point of the group ``npnet`` that is not blocked (once)."""
+        """Load every entry point of the group ``npnet`` that is not blocked (once).
+
+        Each entry point loads in isolation; in strict mode the first failure is
+        raised once the others have loaded. An entry point whose name another
+        plugin already holds is registered as ``"DISTRIBUTION:NAME"``, not dropped.
+        """
         if self._autoloaded:
             return
         self._autoloaded = True
+        strict_error: Optional[PluginLoadError] = None
         for source in _discovery.discover():
-            if source.matches(self.blocked) or source.name in self._plugins:
+            if source.matches(self.blocked):
                 continue
+            name = source.name
+            if name in self._plugins or name in self._failures:
+                name = f"{source.distribution or source.value}:{source.name}"
             try:
-                plugin = source.load()
-            except Exception as exc:  # a broken plugin never takes the others down
-                self._record_failure(PluginFailure(source.name, source.distribution, source.version, exc))
-                continue
-            self._register(plugin, source.name, source.distribution, source.version)
+                try:
+                    plugin = source.load()
+                except Exception as exc:  # a broken plugin never takes the others down
+                    self._record_failure(PluginFailure(name, source.distribution, source.version, exc))
+                    continue
+                if self.plugin_manager.is_registered(plugin):
+                    continue  # the same object was registered by hand
+                self._register(plugin, name, source.distribution, source.version)
+            except PluginLoadError as exc:  # strict mode: finish loading, then raise
+                strict_error = strict_error or exc
+        if strict_error is not None:
+            raise strict_error
 
     def register_plugin(
         self,
@@ -224,6 +240,7 @@ class Registry:
 
     def unregister_plugin(self, name: str) -> None:
         """Remove a plugin and the components it registered."""
+        self._ensure_loaded()
         if name not in self._plugins:
             raise KeyError(f"no plugin named {name!r} is registered; registered: {sorted(self._plugins)}")
         self.plugin_manager.unregister(name=name)
@@ -247,9 +264,9 @@ class Registry:
             self.load_entry_points()
 
     def _record_failure(self, failure: PluginFailure) -> None:
+        self._failures[failure.name] = failure  # recorded in strict mode too, for later look-ups
         if self.strict:
             raise PluginLoadError(f"{failure.describe()} (strict mode: {_discovery.ENV_STRICT} is set)") from failure.error
-        self._failures[failure.name] = failure
         warnings.warn(
             PluginLoadWarning(f"{failure.describe()}; the other plugins are loaded"), stacklevel=4
         )
@@ -271,6 +288,8 @@ class Registry:
                 raise ValueError(f"the same plugin object is already registered as {other!r}")
             pm.register(plugin, name=name)
         except Exception as exc:
+            if pm.get_plugin(name) is plugin:  # pluggy < 1.7 keeps a plugin that fails validation
+                pm.unregister(plugin)
             failure = PluginFailure(name, distribution, version, exc)
             if record:
                 self._record_failure(failure)
@@ -308,6 +327,11 @@ class Registry:
                     raise InvalidComponentError(
                         f"the factory of {_kind} {component_name!r} must be callable "
                         f"(a class or a function returning a {_kind}), got {factory!r}"
+                    )
+                if isinstance(aliases, str):
+                    raise InvalidComponentError(
+                        f"the aliases of {_kind} {component_name!r} must be a tuple of names, "
+                        f"not the string {aliases!r}; write aliases=({aliases!r},)"
                     )
                 alias_tuple = tuple(_check_name(f"an alias of {_kind} {component_name!r}", a) for a in aliases)
                 for key in (component_name, *alias_tuple):
@@ -409,12 +433,8 @@ class Registry:
     def output_gradient(self, activation: Any, loss: Any) -> Optional[Callable[[Any, Any], Any]]:
         """Return the fused output gradient a plugin provides for this pair, or None."""
         self._ensure_loaded()
-        hook = self.plugin_manager.hook.npnet_output_gradient
-        for impl in reversed(hook.get_hookimpls()):  # pluggy's own calling order
-            fused = impl.function(activation=activation, loss=loss)
-            if fused is not None:
-                return fused
-        return None
+        # firstresult hook: pluggy passes each implementation only the arguments it declares
+        return self.plugin_manager.hook.npnet_output_gradient(activation=activation, loss=loss)
 
 
 def _check_params(entry: ComponentEntry, params: Mapping[str, Any]) -> None:

@@ -53,6 +53,18 @@ def check_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
+def _all_finite(array: np.ndarray) -> bool:
+    """Whether every value is finite, without a temporary the size of ``array``.
+
+    NaN and inf make the sum non-finite; only then (or if finite values
+    overflow the sum) is the elementwise test run.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(array)):
+            return True
+    return bool(np.isfinite(array).all())
+
+
 def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promote_vector: bool = False) -> np.ndarray:
     """Return ``data`` as a C-contiguous 2-D array of ``dtype`` with ``width`` columns.
 
@@ -78,7 +90,7 @@ def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promot
             f"{name} must have {width} columns to match the network (got shape {array.shape})"
         )
     array = np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(array).all():
+    if not _all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValidationError(
             f"{name} contains NaN or infinite values (first at row {bad[0]}, column {bad[1]}); "
