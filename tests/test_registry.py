@@ -594,6 +594,28 @@ def test_hook_with_wrong_arguments_is_refused_without_leaving_hooks_behind(empty
     assert empty_registry.output_gradient(FakeActivation(), FakeLoss()) is None
 
 
+def test_plugin_left_in_the_manager_by_a_failed_pluggy_registration_is_removed(empty_registry, monkeypatch):
+    """If pluggy's register fails after adding the plugin (as pluggy < 1.7 does), the registry removes it again."""
+    manager = empty_registry.plugin_manager
+    real_register = manager.register
+
+    def register_then_fail(plugin, name=None):
+        real_register(plugin, name=name)
+        raise pluggy.PluginValidationError(plugin, "simulated late validation failure")
+
+    monkeypatch.setattr(manager, "register", register_then_fail)
+
+    class Fused:
+        @hookimpl
+        def npnet_output_gradient(self, activation, loss):
+            return lambda y_pred, y_true: y_pred
+
+    with pytest.raises(pluggy.PluginValidationError, match="simulated"):
+        empty_registry.register_plugin(Fused(), "half")
+    assert manager.get_plugin("half") is None
+    assert empty_registry.output_gradient(FakeActivation(), FakeLoss()) is None
+
+
 # -- 9. bad registrations -------------------------------------------------------------
 
 

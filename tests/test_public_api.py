@@ -1,0 +1,27 @@
+"""The public surface is exactly what npnet_core.__all__ says."""
+
+from __future__ import annotations
+
+import npnet_core
+
+
+def test_all_is_sorted_and_complete():
+    """__all__ is sorted and lists every public name the package exposes (submodules aside)."""
+    public = {
+        name
+        for name, value in vars(npnet_core).items()
+        if not name.startswith("_") and type(value).__name__ != "module"
+    }
+    assert npnet_core.__all__ == sorted(npnet_core.__all__)
+    assert set(npnet_core.__all__) == public | {"__version__"}
+
+
+def test_errors_share_one_base_and_builtin_parents():
+    """Every npnet error is an NpnetError and also the built-in exception users would catch."""
+    assert issubclass(npnet_core.ComponentNotFoundError, LookupError)
+    assert issubclass(npnet_core.ValidationError, ValueError)
+    assert issubclass(npnet_core.InvalidComponentError, TypeError)
+    for name in npnet_core.__all__:
+        value = getattr(npnet_core, name)
+        if isinstance(value, type) and issubclass(value, Exception) and not issubclass(value, Warning):
+            assert issubclass(value, npnet_core.NpnetError), name  # NpnetError itself included
