@@ -266,7 +266,9 @@ class Registry:
     def _record_failure(self, failure: PluginFailure) -> None:
         self._failures[failure.name] = failure  # recorded in strict mode too, for later look-ups
         if self.strict:
-            raise PluginLoadError(f"{failure.describe()} (strict mode: {_discovery.ENV_STRICT} is set)") from failure.error
+            raise PluginLoadError(
+                f"{failure.describe()} (strict mode, as {_discovery.ENV_STRICT}=1 or Registry(strict=True) asks)"
+            ) from failure.error
         warnings.warn(
             PluginLoadWarning(f"{failure.describe()}; the other plugins are loaded"), stacklevel=4
         )
@@ -346,8 +348,8 @@ class Registry:
                 )
 
             for impl in getattr(self.plugin_manager.hook, hook_name).get_hookimpls():
-                if impl.plugin is plugin:
-                    impl.function(register=register)
+                if impl.plugin is plugin:  # pass only the arguments the implementation declares
+                    impl.function(**{arg: register for arg in impl.argnames if arg == "register"})
         return entries
 
     # -- look-up ------------------------------------------------------------------
@@ -452,7 +454,7 @@ def _check_params(entry: ComponentEntry, params: Mapping[str, Any]) -> None:
         for key in params:
             if key not in accepted:
                 close = difflib.get_close_matches(key, accepted, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = f"; did you mean {close[0]!r}?" if close else ";"
                 raise InvalidParameterError(
                     f"{entry.kind} {entry.name!r} ({entry.provider}) has no parameter {key!r}{hint} "
                     f"accepted: {', '.join(accepted) or 'none'}"
