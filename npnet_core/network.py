@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import saving, training
+from . import model_files, param_files, training
 from .errors import DivergenceError, InvalidComponentError, ValidationError
 from .initializers import get_initializer
 from .labels import check_labels, to_categorical
@@ -330,22 +330,22 @@ class NeuralNetwork:
 
     def save_params(self, filename: Union[str, Path]) -> Path:
         """Save the flat parameter vector as an article-style ``.npy`` file; return its path."""
-        return saving.save_params(self, filename)
+        return param_files.save_params(self, filename)
 
     def load_params(self, filename: Union[str, Path]) -> None:
         """Load an article-style ``.npy`` parameter vector saved for the same layers."""
-        saving.load_params(self, filename)
+        param_files.load_params(self, filename)
 
     # -- whole models -------------------------------------------------------------
 
     def save(self, path: Union[str, Path]) -> Path:
         """Save the whole model (architecture, components, parameters, optimizer state, history)."""
-        return saving.save_model(self, path)
+        return model_files.save_model(self, path)
 
     @classmethod
     def load(cls, path: Union[str, Path], *, registry: Optional[Registry] = None) -> "NeuralNetwork":
         """Load a model written by :meth:`save`, resolving its components by name."""
-        return saving.load_model(cls, path, registry=registry)
+        return model_files.load_model(cls, path, registry=registry)
 
     @property
     def component_specs(self) -> Dict[str, Any]:

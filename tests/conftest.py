@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import numpy as np
 import pytest
 
 import npnet_adam.plugin

@@ -640,6 +640,41 @@ def test_corrupted_model_gives_model_file_error(tmp_path, official_registry, sav
     assert "damaged.npz" in message(excinfo)
 
 
+def _open_descriptors_to(path: Path) -> List[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target == str(path):
+            found.append(fd)
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+@pytest.mark.parametrize("reader", ["load", "load_params"])
+@pytest.mark.parametrize("kind", ["truncated", "npz with object array", "random bytes"])
+def test_refused_file_is_closed(tmp_path, official_registry, saved_model, reader, kind):
+    """A file refused with ModelFileError is closed at once, not left open until garbage collection."""
+    path = (tmp_path / "refused.npz").resolve()
+    data = saved_model.read_bytes()
+    if kind == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "npz with object array":
+        with open(path, "wb") as handle:
+            np.savez(handle, config=np.array([{"a": 1}], dtype=object), params=np.zeros(3))
+    else:
+        path.write_bytes(np.random.default_rng(2).bytes(3000))
+    net = make_net(official_registry)
+    with pytest.raises(ModelFileError) as excinfo:
+        if reader == "load":
+            NeuralNetwork.load(path, registry=official_registry)
+        else:
+            net.load_params(path)
+    assert _open_descriptors_to(path) == [], excinfo.value  # the traceback is still alive here
+
+
 @pytest.mark.parametrize("kind", ["random bytes", "empty", "text"])
 def test_non_archive_file_gives_model_file_error(tmp_path, official_registry, kind):
     """Random bytes, an empty file or text give ModelFileError saying it is not an npnet model, not that it is pickled."""

@@ -1,6 +1,6 @@
-"""Model files: whole models (``.npz`` + JSON config) and the article's flat ``.npy``.
+"""Whole-model files: one ``.npz`` with the arrays and a JSON configuration.
 
-A whole-model file is an uncompressed NumPy ``.npz`` archive holding
+The archive holds
 
 - ``config``: a 0-d unicode array with the JSON configuration (format version,
   layer sizes, dtype, each component's name, parameters, distribution and
@@ -9,91 +9,35 @@ A whole-model file is an uncompressed NumPy ``.npz`` archive holding
 - ``params``: the flat parameter vector;
 - ``optimizer.<key>``: each array of the optimizer's state.
 
-Loading never unpickles (``allow_pickle=False``) and resolves components by
-name through the registry. Writes go to a temporary file in the same folder,
-then replace the target, so a failed write leaves the previous file intact.
+Loading never unpickles and resolves components by name through the registry,
+so a missing plugin is reported with the distribution to install. Writes are
+atomic (see :mod:`npnet_core.files`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Type
 
 import numpy as np
 
 from ._version import __version__
 from .errors import ComponentNotFoundError, ModelFileError, NpnetError
-from .registry import ComponentSpec, Registry
+from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, read_head
+from .registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import NeuralNetwork
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "load_params", "save_model", "save_params"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "save_model"]
 
 FORMAT = "npnet-model"
 FORMAT_VERSION = 1
 _OPTIMIZER_PREFIX = "optimizer."
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
-
-PathLike = Union[str, "os.PathLike[str]"]
-
-
-def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then move it into place."""
-    folder = path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-
-
-# -- the article's flat parameter files ------------------------------------------------
-
-
-def save_params(net: "NeuralNetwork", filename: PathLike) -> Path:
-    """Write the flat parameter vector with ``np.save`` semantics (``.npy`` appended if missing)."""
-    path = Path(filename)
-    if path.suffix != ".npy":
-        path = path.with_name(path.name + ".npy")
-    _atomic_write(path, lambda handle: np.save(handle, net.params, allow_pickle=False))
-    return path
-
-
-def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
-    """Read a flat parameter vector written by :func:`save_params` into ``net``."""
-    path = Path(filename)
-    if not path.exists() and path.with_name(path.name + ".npy").exists():
-        path = path.with_name(path.name + ".npy")  # np.save appended the suffix
-    try:
-        params = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError) as exc:
-        raise ModelFileError(f"{path} is not a readable .npy parameter file: {exc}") from exc
-    if not isinstance(params, np.ndarray) or params.ndim != 1 or params.size != net.n_params:
-        shape = getattr(params, "shape", None)
-        raise ModelFileError(
-            f"{path} holds an array of shape {shape}, but layers {net.layers} need a flat vector of "
-            f"{net.n_params} parameters; it was saved from a network with other layer sizes"
-        )
-    net.set_params(params)
-
-
-# -- whole models ---------------------------------------------------------------------
-
+_ROLES = ("hidden_activation", "output_activation", "loss", "optimizer")
 
 def _spec_json(role: str, spec: Any) -> Any:
     if isinstance(spec, list):
@@ -107,10 +51,19 @@ def _spec_json(role: str, spec: Any) -> Any:
     return spec.to_json()
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with its arrays turned into lists (bit-generator states hold arrays)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
 def _model_config(net: "NeuralNetwork") -> Dict[str, Any]:
     components = {role: _spec_json(role, spec) for role, spec in net.component_specs.items()}
     state = net.optimizer.state_dict()
-    rng_state = net.rng.bit_generator.state
+    rng_state = _plain(net.rng.bit_generator.state)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -139,16 +92,15 @@ def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
     for key, value in net.optimizer.state_dict().items():
         if isinstance(value, np.ndarray):
             arrays[_OPTIMIZER_PREFIX + key] = value
-    _atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
     return path
 
 
 def _read_archive(path: Path) -> Dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{path} is a single .npy array, not an npnet model (.npz)")
-            return {name: archive[name] for name in archive.files}
+        # np.load is given an open file: given a name, it leaks the file when the zip is unreadable
+        with open(path, "rb") as handle:
+            return _read_npz(path, handle)
     except FileNotFoundError:
         raise
     except ModelFileError:
@@ -163,17 +115,52 @@ def _read_archive(path: Path) -> Dict[str, np.ndarray]:
         raise ModelFileError(f"{path} is not a readable npnet model file (truncated or corrupt?): {exc}") from exc
 
 
+def _read_npz(path: Path, handle: Any) -> Dict[str, np.ndarray]:
+    """Read every array of the open .npz ``handle``, refusing anything that is not one."""
+    head = read_head(handle)
+    if head.startswith(NPY_MAGIC):
+        raise ModelFileError(
+            f"{path} is a single .npy array, not an npnet model (.npz); an article-style "
+            "parameter file is read into a network of the same layers with net.load_params()"
+        )
+    if is_pickle(head):
+        raise ModelFileError(
+            f"{path} is a Python pickle, not an npnet model file; npnet never unpickles model files"
+        )
+    if not head.startswith(ZIP_MAGIC):
+        what = "is empty" if not head else "is not a NumPy .npz archive"
+        raise ModelFileError(f"{path} is not an npnet model file: it {what}")
+    archive = np.load(handle, allow_pickle=False)
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - ruled out above
+        raise ModelFileError(f"{path} is not an npnet model file (.npz)")
+    with archive:
+        return {name: archive[name] for name in archive.files}
+
+
 def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
     if "config" not in arrays or "params" not in arrays:
         raise ModelFileError(
             f"{path} is an .npz archive but not an npnet model: it lacks 'config' or 'params' "
             f"(found {sorted(arrays)})"
         )
+    text = arrays["config"]
+    if text.shape != () or text.dtype.kind != "U":
+        raise ModelFileError(
+            f"{path} is not an npnet model file: its 'config' is an array of shape {text.shape} and "
+            f"dtype {text.dtype}, not a JSON text"
+        )
     try:
-        config = json.loads(str(arrays["config"]))
+        config = json.loads(str(text))
     except ValueError as exc:
-        raise ModelFileError(f"{path}: the model configuration is not valid JSON ({exc})") from exc
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelFileError(
+            f"{path} is not an npnet model file: its 'config' is not valid JSON ({exc})"
+        ) from exc
+    if not isinstance(config, dict):
+        raise ModelFileError(
+            f"{path} is not an npnet model file: its 'config' is a JSON "
+            f"{type(config).__name__}, not an object"
+        )
+    if config.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not an npnet model file (format {config.get('format')!r})")
     version = config.get("format_version")
     if version != FORMAT_VERSION:
@@ -181,7 +168,53 @@ def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
             f"{path} has model format version {version!r}; this npnet-core {__version__} reads "
             f"version {FORMAT_VERSION}. Install the npnet-core release that wrote it"
         )
+    problems = _config_problems(config)
+    if problems:
+        raise ModelFileError(
+            f"{path}: the npnet model configuration is incomplete or damaged: " + "; ".join(problems)
+        )
     return config
+
+
+def _is_component(saved: Any) -> bool:
+    return (
+        isinstance(saved, dict)
+        and isinstance(saved.get("name"), str)
+        and isinstance(saved.get("params", {}), dict)
+        and isinstance(saved.get("distribution"), (str, type(None)))
+    )
+
+
+def _config_problems(config: Dict[str, Any]) -> "list[str]":
+    """What is missing or of the wrong type in a configuration of the right format."""
+    problems = []
+    layers = config.get("layers")
+    if not isinstance(layers, list) or not all(type(n) is int for n in layers):
+        problems.append(f"'layers' must be a list of layer sizes (got {layers!r})")
+    if not isinstance(config.get("dtype"), str):
+        problems.append(f"'dtype' must be a dtype name (got {config.get('dtype')!r})")
+    components = config.get("components")
+    if not isinstance(components, dict):
+        problems.append("'components' must map each role to its name and params")
+    else:
+        for role in _ROLES:
+            saved = components.get(role)
+            items = saved if role == "hidden_activation" and isinstance(saved, list) else [saved]
+            if not all(_is_component(item) for item in items):
+                problems.append(f"components[{role!r}] must give a name and params (got {saved!r})")
+    if not isinstance(config.get("rng"), dict):
+        problems.append("'rng' must hold the random generator's state")
+    for key, kind in (("optimizer_state", dict), ("optimizer_arrays", list), ("history", dict)):
+        if not isinstance(config.get(key, kind()), kind):
+            problems.append(f"{key!r} must be a JSON {'object' if kind is dict else 'array'}")
+    if not all(isinstance(k, str) for k in config.get("optimizer_arrays", [])):
+        problems.append("'optimizer_arrays' must list names")
+    history = config.get("history", {})
+    if isinstance(history, dict) and not all(isinstance(v, list) for v in history.values()):
+        problems.append("each entry of 'history' must be a list")
+    if not isinstance(config.get("initializer", ""), str):
+        problems.append("'initializer' must be a name")
+    return problems
 
 
 def _component_arg(role: str, saved: Any, registry: Registry) -> Any:
@@ -211,7 +244,12 @@ def _restore_rng(net: "NeuralNetwork", state: Dict[str, Any], path: Path) -> Non
     if name not in _BIT_GENERATORS:
         raise ModelFileError(f"{path}: unknown random bit generator {name!r}")
     bit_generator = getattr(np.random, name)()
-    bit_generator.state = state
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        raise ModelFileError(
+            f"{path}: the saved state of the random generator {name} is damaged ({exc!r})"
+        ) from exc
     net.rng = np.random.Generator(bit_generator)
 
 
@@ -226,11 +264,10 @@ def load_model(
     arrays = _read_archive(path)
     config = _read_config(path, arrays)
     components = config["components"]
-    args = [
-        _component_arg(role, components[role], registry)
-        for role in ("hidden_activation", "output_activation", "loss", "optimizer")
-    ]
-    net = cls(config["layers"], *args, dtype=config["dtype"], registry=registry)
+    args = [_component_arg(role, components[role], registry) for role in _ROLES]
+    # seed=0: the generator is replaced by the saved one below; seed=None would draw from
+    # (and so change) NumPy's global random state
+    net = cls(config["layers"], *args, seed=0, dtype=config["dtype"], registry=registry)
     params = arrays["params"]
     if params.shape != (net.n_params,) or params.dtype != net.dtype:
         raise ModelFileError(
