@@ -52,16 +52,18 @@ def _spec_json(role: str, spec: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """``value`` with its arrays turned into lists (bit-generator states hold arrays)."""
+    """``value`` as plain JSON types: arrays become lists, NumPy scalars Python numbers."""
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (np.ndarray, np.generic)):
         return value.tolist()
     return value
 
 
 def _model_config(net: "NeuralNetwork") -> Dict[str, Any]:
-    components = {role: _spec_json(role, spec) for role, spec in net.component_specs.items()}
+    components = {role: _plain(_spec_json(role, spec)) for role, spec in net.component_specs.items()}
     state = net.optimizer.state_dict()
     rng_state = _plain(net.rng.bit_generator.state)
     return {
@@ -92,7 +94,8 @@ def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
     for key, value in net.optimizer.state_dict().items():
         if isinstance(value, np.ndarray):
             arrays[_OPTIMIZER_PREFIX + key] = value
-    atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    # numpy's stub types **kwds as if it could fill allow_pickle: a false alarm
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]
     return path
 
 

@@ -24,7 +24,7 @@ from .adapters import (
     ArticleOptimizer,
     is_function_pair,
 )
-from .errors import NpnetError, InvalidComponentError
+from .errors import InvalidComponentError, NpnetError
 from .protocols import protocol_problems
 from .registry import ComponentSpec, Registry
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import pytest
-
 import npnet_adam.plugin
 import npnet_relu_softmax.plugin
 import npnet_sgd_momentum.plugin
+import pytest
+
 from npnet_core import Registry
 
 OFFICIAL_PLUGINS = {

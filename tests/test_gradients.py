@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 
+import npnet_relu_softmax
 import numpy as np
 import pytest
-from npnet_core.testing import central_difference
 
-import npnet_relu_softmax
 from npnet_core import NeuralNetwork, Registry, hookimpl
+from npnet_core.testing import central_difference
 
 OUTPUT_PAIRS = list(
     itertools.product(["softmax", "identity"], ["categorical_crossentropy", "mean_squared_error"])
@@ -58,7 +58,7 @@ def _network_loss(net: NeuralNetwork, x: np.ndarray, y: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("output, loss", OUTPUT_PAIRS)
-@pytest.mark.parametrize("layers", DEPTHS, ids=lambda l: "x".join(map(str, l)))
+@pytest.mark.parametrize("layers", DEPTHS, ids=lambda sizes: "x".join(map(str, sizes)))
 @pytest.mark.parametrize("n", BATCH_SIZES)
 def test_backward_matches_finite_differences(registry, output, loss, layers, n):
     """The gradient written by a training step equals central differences of the batch-mean loss."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import tracemalloc
 
+import npnet_adam
 import numpy as np
 import pytest
 
-import npnet_adam
 from npnet_core import (
     DivergenceError,
     InvalidComponentError,

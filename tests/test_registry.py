@@ -25,9 +25,9 @@ from npnet_core import (
     PluginLoadError,
     PluginLoadWarning,
     Registry,
+    _discovery,
     hookimpl,
 )
-from npnet_core import _discovery
 from npnet_core.registry import ComponentSpec
 
 ENV_VARS = (_discovery.ENV_DISABLE_AUTOLOAD, _discovery.ENV_BLOCK, _discovery.ENV_STRICT)

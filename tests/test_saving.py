@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-import numpy as np
-import pytest
-
 import npnet_adam
 import npnet_adam.plugin
 import npnet_relu_softmax.plugin
 import npnet_sgd_momentum
 import npnet_sgd_momentum.plugin
+import numpy as np
+import pytest
+
 from npnet_core import (
     ComponentNotFoundError,
     ModelFileError,
@@ -921,3 +921,14 @@ def test_unnamed_components_cannot_be_saved_whole(tmp_path, official_registry, c
     assert folder_listing(tmp_path) == []
     path = net.save_params(tmp_path / "w.npy")  # the article's file still works
     assert np.array_equal(np.load(path, allow_pickle=False), article_vector(net))
+
+
+def test_numpy_scalar_hyperparameters_are_saved_as_plain_numbers(tmp_path, official_registry):
+    """A learning rate given as a NumPy scalar is written as a JSON number and read back equal."""
+    net = NeuralNetwork(
+        [3, 2], "relu", "softmax", "categorical_crossentropy",
+        ("adam", {"learning_rate": np.float64(0.01), "amsgrad": np.bool_(True)}),
+        seed=0, registry=official_registry,
+    )
+    loaded = NeuralNetwork.load(net.save(tmp_path / "m.npz"), registry=official_registry)
+    assert loaded.component_specs["optimizer"].params == {"learning_rate": 0.01, "amsgrad": True}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 
+import article_code
 import numpy as np
 import pytest
 
-import article_code
 from npnet_core import NeuralNetwork
 
 

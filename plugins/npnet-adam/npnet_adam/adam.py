@@ -31,6 +31,7 @@ import operator
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
+
 from npnet_core.errors import InvalidParameterError, ValidationError
 
 __all__ = ["Adam"]

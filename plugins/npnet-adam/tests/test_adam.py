@@ -8,10 +8,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from npnet_adam import Adam
+
 from npnet_core.errors import InvalidParameterError, ValidationError
 from npnet_core.protocols import Optimizer
-
-from npnet_adam import Adam
 
 
 def reference_adam(params, gradients, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib.metadata
 
+import npnet_adam
 import pluggy
 import pytest
-
-import npnet_adam
-import npnet_core.hookspecs
 from npnet_adam import Adam, plugin
+
+import npnet_core.hookspecs
 
 
 def collect(registrations):

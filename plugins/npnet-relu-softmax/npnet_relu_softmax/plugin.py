@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 import numpy as np
+
 from npnet_core.hookspecs import hookimpl
 
 from .activations import Identity, ReLU, Softmax

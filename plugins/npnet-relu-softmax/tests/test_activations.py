@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from npnet_core.protocols import Activation
-
 from npnet_relu_softmax import Identity, ReLU, Softmax
+
+from npnet_core.protocols import Activation
 
 ACTIVATIONS = [ReLU, Identity, Softmax]
 LN2, LN3 = np.log(2.0), np.log(3.0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from npnet_core.protocols import Loss
-
 from npnet_relu_softmax import CategoricalCrossentropy, MeanSquaredError
+
+from npnet_core.protocols import Loss
 
 LOSSES = [MeanSquaredError, CategoricalCrossentropy]
 LN2 = np.log(2.0)

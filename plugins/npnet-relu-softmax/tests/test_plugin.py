@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from importlib import metadata
 
-import numpy as np
-import npnet_core.hookspecs
-import pluggy
-
 import npnet_relu_softmax
-from npnet_relu_softmax import CategoricalCrossentropy, Identity, MeanSquaredError, ReLU, Softmax
-from npnet_relu_softmax import plugin
+import numpy as np
+import pluggy
+from npnet_relu_softmax import CategoricalCrossentropy, Identity, MeanSquaredError, ReLU, Softmax, plugin
+
+import npnet_core.hookspecs
 
 
 def collect(hook) -> dict:

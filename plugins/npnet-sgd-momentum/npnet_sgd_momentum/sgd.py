@@ -20,6 +20,7 @@ import numbers
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
+
 from npnet_core.errors import InvalidParameterError, ValidationError
 
 __all__ = ["SGD"]

@@ -7,10 +7,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from npnet_sgd_momentum import SGD
+
 from npnet_core.errors import InvalidParameterError, ValidationError
 from npnet_core.protocols import Optimizer
-
-from npnet_sgd_momentum import SGD
 
 
 class ArticleSGD:

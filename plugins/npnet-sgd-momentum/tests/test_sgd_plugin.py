@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib.metadata
 
+import npnet_sgd_momentum
 import numpy as np
 import pluggy
 import pytest
+from npnet_sgd_momentum import SGD, plugin
 
 import npnet_core.hookspecs
-import npnet_sgd_momentum
-from npnet_sgd_momentum import SGD, plugin
 
 
 def collect(registrations):
