@@ -61,6 +61,34 @@ def _plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table(rows: List[List[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def _check(args: argparse.Namespace) -> int:
+    import json
+
+    from .testing.runner import check_installed
+
+    reports = check_installed(args.names)
+    if args.json:
+        print(json.dumps([report.to_json() for report in reports], indent=2))
+    else:
+        rows = [["component", "kind", "provider", "version", "passed", "failed", "xfailed"]]
+        for r in reports:
+            failed = r.count("failed") + r.count("xpassed")
+            rows.append([r.name, r.kind, r.provider or "", r.version or "", str(r.count("passed")), str(failed), str(r.count("xfailed"))])
+        print(_table(rows))
+        for r in reports:
+            for outcome in r.outcomes:
+                if outcome.status in ("failed", "xpassed"):
+                    print(f"\nFAILED {r.name} ({r.kind}) {outcome.check}:\n  {outcome.message}")
+        bad = sum(not r.ok for r in reports)
+        print(f"\n{len(reports) - bad} of {len(reports)} components pass the contract suite")
+    return 0 if all(r.ok for r in reports) else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="npnet", description="Train and inspect npnet networks.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -75,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
     plugins = commands.add_parser("plugins", help="list installed plugins and their components")
     plugins.set_defaults(run=_plugins)
+    check = commands.add_parser(
+        "check", help="run the contract suite over installed components (all by default)"
+    )
+    check.add_argument("names", nargs="*", metavar="NAME", help="component names, e.g. adam or npnet-adam:adam")
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    check.set_defaults(run=_check)
     return parser
 
 

@@ -1,5 +1,64 @@
-"""Tools to test npnet components: numerical references for gradients."""
+"""npnet's contract suite: prove that a component honours npnet's contracts.
+
+One ``check_<rule>(component)`` function per rule; :func:`checks_for` picks the
+checks that apply to a component of each kind; :func:`parametrize_with_checks`
+turns them into pytest parameters with readable ids and declared expected
+failures. A broken rule raises :class:`ContractViolation`, whose message names
+the component, the rule and the numbers.
+
+>>> from npnet_core.testing import parametrize_with_checks
+>>> @parametrize_with_checks([Tanh()])      # doctest: +SKIP
+... def test_contract(component, check):
+...     check(component)
+"""
 
 from ._numerical import central_difference
+from ._parametrize import parametrize_with_checks
+from ._report import ContractViolation
+from ._selection import check_registered_name_resolves, checks_for, expected_failures_of, kind_of
+from .array_checks import (
+    check_backward_matches_finite_differences,
+    check_deterministic,
+    check_dtype_preserved,
+    check_finite_at_boundary_predictions,
+    check_finite_at_extreme_inputs,
+    check_inputs_not_mutated,
+    check_output_shapes,
+    check_rows_independent,
+)
+from .optimizer_checks import (
+    check_converges_on_ill_conditioned_quadratic,
+    check_converges_on_quadratic,
+    check_get_config_rebuilds_equivalent,
+    check_gradient_not_mutated,
+    check_loss_decreases_on_small_network,
+    check_state_dict_round_trip,
+    check_update_shape_and_dtype,
+    check_zero_gradient_keeps_parameters,
+)
 
-__all__ = ["central_difference"]
+__all__ = [
+    "ContractViolation",
+    "central_difference",
+    "check_backward_matches_finite_differences",
+    "check_converges_on_ill_conditioned_quadratic",
+    "check_converges_on_quadratic",
+    "check_deterministic",
+    "check_dtype_preserved",
+    "check_finite_at_boundary_predictions",
+    "check_finite_at_extreme_inputs",
+    "check_get_config_rebuilds_equivalent",
+    "check_gradient_not_mutated",
+    "check_inputs_not_mutated",
+    "check_loss_decreases_on_small_network",
+    "check_output_shapes",
+    "check_registered_name_resolves",
+    "check_rows_independent",
+    "check_state_dict_round_trip",
+    "check_update_shape_and_dtype",
+    "check_zero_gradient_keeps_parameters",
+    "checks_for",
+    "expected_failures_of",
+    "kind_of",
+    "parametrize_with_checks",
+]

@@ -1,0 +1,40 @@
+"""``parametrize_with_checks``: the contract suite as pytest parameters."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Optional, Union
+
+from ._report import describe
+from ._selection import Check, checks_for, expected_failures_of
+
+__all__ = ["parametrize_with_checks"]
+
+
+def parametrize_with_checks(
+    components: Iterable[Any], *, expected_failures: Optional[Mapping[Union[str, Check], str]] = None
+) -> Any:
+    """Parametrize a test over every check that applies to each component.
+
+    The decorated test takes ``component`` and ``check`` and calls
+    ``check(component)``. Test ids read ``adam-check_converges_on_quadratic``.
+    A check declared in ``expected_failures`` (``{check or its name: reason}``),
+    or in the component's ``npnet_expected_failures``, becomes a strict xfail:
+    the test fails if the check unexpectedly passes.
+
+    Examples
+    --------
+    >>> from npnet_core.testing import parametrize_with_checks
+    >>> @parametrize_with_checks([MyOptimizer()])          # doctest: +SKIP
+    ... def test_contract(component, check):
+    ...     check(component)
+    """
+    import pytest
+
+    params = []
+    for component in components:
+        declared = expected_failures_of(component, expected_failures)
+        for check in checks_for(component):
+            name = check.__name__
+            marks = [pytest.mark.xfail(strict=True, reason=declared[name])] if name in declared else []
+            params.append(pytest.param(component, check, id=f"{describe(component)}-{name}", marks=marks))
+    return pytest.mark.parametrize("component, check", params)

@@ -1,0 +1,216 @@
+"""Contract checks for optimizers.
+
+Each check works on a deep copy of the optimizer it is given, so checks never
+share state; give them a fresh instance with the hyperparameters to be checked.
+The convergence checks run the optimizer with its own hyperparameters on convex
+quadratics ``f(x) = 0.5 (x - x*)^T A (x - x*)``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Tuple
+
+import numpy as np
+
+from ._report import assert_allclose, violation
+
+__all__ = [
+    "check_converges_on_ill_conditioned_quadratic",
+    "check_converges_on_quadratic",
+    "check_get_config_rebuilds_equivalent",
+    "check_gradient_not_mutated",
+    "check_loss_decreases_on_small_network",
+    "check_state_dict_round_trip",
+    "check_update_shape_and_dtype",
+    "check_zero_gradient_keeps_parameters",
+]
+
+N_PARAMS = 10
+QUADRATIC_STEPS = 5000
+#: f(x_N) must fall below this fraction of f(x_0) on the quadratics
+WELL_CONDITIONED_REDUCTION = 1e-2
+ILL_CONDITIONED_REDUCTION = 2e-2
+
+
+def _fresh(optimizer: Any) -> Any:
+    return copy.deepcopy(optimizer)
+
+
+def _update(optimizer: Any, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    """Apply one update and return the new parameters as an array."""
+    return np.asarray(optimizer.update(params, gradient))
+
+
+def check_update_shape_and_dtype(optimizer: Any) -> None:
+    """update returns the parameters' shape and dtype: float32 stays float32."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        opt = _fresh(optimizer)
+        params = rng.normal(size=N_PARAMS).astype(dtype)
+        for step in range(3):
+            params = _update(opt, params, rng.normal(size=N_PARAMS).astype(dtype))
+            if params.shape != (N_PARAMS,) or params.dtype != dtype:
+                raise violation(
+                    optimizer,
+                    "check_update_shape_and_dtype",
+                    f"update {step + 1} on {np.dtype(dtype).name} parameters of shape ({N_PARAMS},) "
+                    f"returned shape {params.shape} and dtype {params.dtype}",
+                )
+
+
+def check_gradient_not_mutated(optimizer: Any) -> None:
+    """update never modifies the gradient it is given."""
+    rng = np.random.default_rng(1)
+    opt = _fresh(optimizer)
+    params = rng.normal(size=N_PARAMS)
+    for step in range(3):
+        gradient = rng.normal(size=N_PARAMS)
+        before = gradient.copy()
+        params = _update(opt, params, gradient)
+        if not np.array_equal(gradient, before):
+            raise violation(
+                optimizer,
+                "check_gradient_not_mutated",
+                f"update {step + 1} modified the gradient in place ({int(np.sum(gradient != before))} entries changed)",
+            )
+
+
+def check_zero_gradient_keeps_parameters(optimizer: Any) -> None:
+    """From a fresh state, updates with a zero gradient leave the parameters unchanged."""
+    params = np.random.default_rng(2).normal(size=N_PARAMS)
+    start = params.copy()
+    opt = _fresh(optimizer)
+    for _ in range(3):
+        params = _update(opt, params, np.zeros(N_PARAMS))
+    assert_allclose(
+        optimizer,
+        "check_zero_gradient_keeps_parameters",
+        params,
+        start,
+        rtol=0,
+        atol=0,
+        what="the parameters after 3 updates with a zero gradient",
+    )
+
+
+def _quadratic(condition: float, seed: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A rotated quadratic: Hessian with eigenvalues from 1/condition to 1, optimum, start."""
+    rng = np.random.default_rng(seed)
+    rotation, _ = np.linalg.qr(rng.normal(size=(N_PARAMS, N_PARAMS)))
+    eigenvalues = np.geomspace(1.0 / condition, 1.0, N_PARAMS)
+    hessian = rotation @ np.diag(eigenvalues) @ rotation.T
+    optimum = rng.normal(size=N_PARAMS)
+    start = optimum + rng.normal(size=N_PARAMS)
+    return hessian, optimum, start
+
+
+def _check_converges(optimizer: Any, check: str, condition: float, reduction: float) -> None:
+    hessian, optimum, params = _quadratic(condition, seed=3)
+
+    def f(x: np.ndarray) -> float:
+        d = x - optimum
+        return 0.5 * float(d @ hessian @ d)
+
+    opt = _fresh(optimizer)
+    start = f(params)
+    params = params.copy()
+    with np.errstate(all="ignore"):
+        for _ in range(QUADRATIC_STEPS):
+            params = _update(opt, params, hessian @ (params - optimum))
+    end = f(params)
+    if not end <= reduction * start:
+        raise violation(
+            optimizer,
+            check,
+            f"after {QUADRATIC_STEPS} updates on a convex quadratic of condition number {condition:g}, "
+            f"f fell from {start:.4g} to {end:.4g}; expected at most {reduction:g} x {start:.4g} = "
+            f"{reduction * start:.4g} (an optimizer that ascends or stalls fails here)",
+        )
+
+
+def check_converges_on_quadratic(optimizer: Any) -> None:
+    """On a well-conditioned convex quadratic (condition 10), f falls below 1e-2 of its start."""
+    _check_converges(optimizer, "check_converges_on_quadratic", 10.0, WELL_CONDITIONED_REDUCTION)
+
+
+def check_converges_on_ill_conditioned_quadratic(optimizer: Any) -> None:
+    """On an ill-conditioned convex quadratic (condition 1000), f falls below 2e-2 of its start."""
+    _check_converges(
+        optimizer, "check_converges_on_ill_conditioned_quadratic", 1000.0, ILL_CONDITIONED_REDUCTION
+    )
+
+
+def check_loss_decreases_on_small_network(optimizer: Any) -> None:
+    """Training a small fixed network with the optimizer lowers its loss by at least a quarter."""
+    from ..network import NeuralNetwork
+    from ..registry import Registry
+    from ._reference import SoftmaxCrossEntropy, Tanh, small_classification
+
+    x, y = small_classification()
+    net = NeuralNetwork(
+        [4, 8, 3], Tanh(), SoftmaxCrossEntropy.activation(), SoftmaxCrossEntropy(), _fresh(optimizer),
+        seed=0, registry=Registry(autoload=False, blocked=(), strict=False),
+    )
+    before = net.score(x, y)
+    net.fit(x, y, batch_size=8, epochs=30, verbose=0)
+    after = net.score(x, y)
+    if not after <= 0.75 * before:
+        raise violation(
+            optimizer,
+            "check_loss_decreases_on_small_network",
+            f"30 epochs on a [4, 8, 3] tanh/softmax network took the loss from {before:.4g} to "
+            f"{after:.4g}; expected at most 0.75 x {before:.4g} = {0.75 * before:.4g}",
+        )
+
+
+def _run(opt: Any, params: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    params = params.copy()
+    for gradient in gradients:
+        params = _update(opt, params, gradient)
+    return params
+
+
+def check_state_dict_round_trip(optimizer: Any) -> None:
+    """A fresh copy given state_dict() after k updates continues exactly as the original."""
+    rng = np.random.default_rng(4)
+    params = rng.normal(size=N_PARAMS)
+    gradients = rng.normal(size=(8, N_PARAMS))
+    original, restored = _fresh(optimizer), _fresh(optimizer)
+    params = _run(original, params, gradients[:5])
+    restored.load_state_dict(copy.deepcopy(original.state_dict()))
+    assert_allclose(
+        optimizer,
+        "check_state_dict_round_trip",
+        _run(restored, params, gradients[5:]),
+        _run(original, params, gradients[5:]),
+        rtol=0,
+        atol=0,
+        what="the parameters 3 updates after load_state_dict",
+        context="state_dict() must hold everything update() depends on (moments, velocity, step count)",
+    )
+
+
+def check_get_config_rebuilds_equivalent(optimizer: Any) -> None:
+    """type(opt)(**opt.get_config()) updates exactly as the optimizer itself from a fresh state."""
+    rng = np.random.default_rng(5)
+    params, gradients = rng.normal(size=N_PARAMS), rng.normal(size=(5, N_PARAMS))
+    config = optimizer.get_config()
+    try:
+        rebuilt = type(optimizer)(**config)
+    except Exception as exc:
+        raise violation(
+            optimizer,
+            "check_get_config_rebuilds_equivalent",
+            f"{type(optimizer).__name__}(**{config!r}) raised {type(exc).__name__}: {exc}",
+        ) from exc
+    assert_allclose(
+        optimizer,
+        "check_get_config_rebuilds_equivalent",
+        _run(rebuilt, params, gradients),
+        _run(_fresh(optimizer), params, gradients),
+        rtol=0,
+        atol=0,
+        what="the parameters after 5 updates by the rebuilt optimizer",
+        context=f"rebuilt from get_config() = {config!r}",
+    )
