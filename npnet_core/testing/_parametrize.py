@@ -10,6 +10,23 @@ from ._selection import Check, checks_for, expected_failures_of
 __all__ = ["parametrize_with_checks"]
 
 
+def label(component: Any) -> str:
+    """The component's name, with the hyperparameters that differ from its defaults.
+
+    ``adam``, ``adam(amsgrad=True)``: ids that tell configurations apart.
+    """
+    name = describe(component)
+    get_config = getattr(component, "get_config", None)
+    if not callable(get_config):
+        return name
+    try:
+        defaults = type(component)().get_config()
+    except Exception:  # no defaults to compare with: show the whole configuration
+        defaults = {}
+    changed = {k: v for k, v in get_config().items() if defaults.get(k, object()) != v}
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in changed.items())})" if changed else name
+
+
 def parametrize_with_checks(
     components: Iterable[Any], *, expected_failures: Optional[Mapping[Union[str, Check], str]] = None
 ) -> Any:
@@ -36,5 +53,5 @@ def parametrize_with_checks(
         for check in checks_for(component):
             name = check.__name__
             marks = [pytest.mark.xfail(strict=True, reason=declared[name])] if name in declared else []
-            params.append(pytest.param(component, check, id=f"{describe(component)}-{name}", marks=marks))
+            params.append(pytest.param(component, check, id=f"{label(component)}-{name}", marks=marks))
     return pytest.mark.parametrize("component, check", params)

@@ -58,7 +58,8 @@ def assert_allclose(
         raise violation(component, check, f"{what} has shape {got.shape}, expected {expected.shape}")
     with np.errstate(invalid="ignore", over="ignore"):
         excess = np.abs(got - expected) - (atol + rtol * np.abs(expected))
-    excess = np.where(np.isnan(excess), np.inf, excess)
+    both_nan = np.isnan(got) & np.isnan(expected)
+    excess = np.where(both_nan, 0.0, np.where(np.isnan(excess), np.inf, excess))
     if excess.size and excess.max() > 0:
         where = np.unravel_index(int(np.argmax(excess)), excess.shape)
         bad = int(np.sum(excess > 0))

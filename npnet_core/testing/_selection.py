@@ -105,7 +105,7 @@ def checks_for(component: Any, kind: Optional[str] = None) -> List[Check]:
     kind = kind or kind_of(component)
     problems = protocol_problems(component, kind)
     if problems:
-        raise TypeError(f"{component!r} is not a {kind}: it lacks {', '.join(problems)}")
+        raise TypeError(f"{component!r} is not a valid {kind}: it lacks {', '.join(problems)}")
     return list(_CHECKS[kind])
 
 

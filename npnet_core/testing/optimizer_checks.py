@@ -13,6 +13,7 @@ from typing import Any, Tuple
 
 import numpy as np
 
+from ..errors import DivergenceError
 from ._report import assert_allclose, violation
 
 __all__ = [
@@ -153,7 +154,10 @@ def check_loss_decreases_on_small_network(optimizer: Any) -> None:
         seed=0, registry=Registry(autoload=False, blocked=(), strict=False),
     )
     before = net.score(x, y)
-    net.fit(x, y, batch_size=8, epochs=30, verbose=0)
+    try:
+        net.fit(x, y, batch_size=8, epochs=30, verbose=0)
+    except DivergenceError as exc:
+        raise violation(optimizer, "check_loss_decreases_on_small_network", str(exc)) from exc
     after = net.score(x, y)
     if not after <= 0.75 * before:
         raise violation(
@@ -167,7 +171,7 @@ def check_loss_decreases_on_small_network(optimizer: Any) -> None:
 def _run(opt: Any, params: np.ndarray, gradients: np.ndarray) -> np.ndarray:
     params = params.copy()
     for gradient in gradients:
-        params = _update(opt, params, gradient)
+        params = _update(opt, params, gradient.copy())  # a copy: mutation is another rule's business
     return params
 
 

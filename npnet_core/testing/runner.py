@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from ..errors import ComponentNotFoundError
 from ..registry import KINDS, ComponentEntry, Registry, get_registry
-from ._selection import checks_for, expected_failures_of
+from ._selection import check_registered_name_resolves, checks_for, expected_failures_of
 
 __all__ = ["CheckOutcome", "ComponentReport", "check_component", "check_installed"]
 
@@ -54,13 +54,21 @@ class ComponentReport:
         }
 
 
-def check_component(component: Any, kind: str, report: ComponentReport) -> ComponentReport:
-    """Run every check that applies to ``component`` and record the outcomes in ``report``."""
+def check_component(
+    component: Any, kind: str, report: ComponentReport, registry: Optional[Registry] = None
+) -> ComponentReport:
+    """Run every check that applies to ``component`` and record the outcomes in ``report``.
+
+    Names are looked up in ``registry`` (default: the default registry).
+    """
     declared = expected_failures_of(component)
     for check in checks_for(component, kind):
         name = check.__name__
         try:
-            check(component)
+            if check is check_registered_name_resolves:
+                check(component, registry)
+            else:
+                check(component)
         except Exception as exc:  # a crash breaks the contract as surely as a wrong value
             message = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
             status = "xfailed" if name in declared else "failed"
@@ -72,7 +80,7 @@ def check_component(component: Any, kind: str, report: ComponentReport) -> Compo
     return report
 
 
-def _entry_report(entry: ComponentEntry) -> ComponentReport:
+def _entry_report(entry: ComponentEntry, registry: Registry) -> ComponentReport:
     report = ComponentReport(entry.name, entry.kind, entry.distribution or f"plugin {entry.plugin}", entry.version)
     try:
         component = entry.factory()
@@ -81,7 +89,7 @@ def _entry_report(entry: ComponentEntry) -> ComponentReport:
             CheckOutcome("build", "failed", f"{entry.name}() with default parameters raised {type(exc).__name__}: {exc}")
         )
         return report
-    return check_component(component, entry.kind, report)
+    return check_component(component, entry.kind, report, registry)
 
 
 def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = None) -> List[ComponentReport]:
@@ -92,7 +100,7 @@ def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = No
     registry = get_registry() if registry is None else registry
     names = list(names)
     if not names:
-        return [_entry_report(e) for kind in KINDS for e in registry.entries(kind)]
+        return [_entry_report(e, registry) for kind in KINDS for e in registry.entries(kind)]
     reports = []
     for name in names:
         found = []
@@ -103,7 +111,7 @@ def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = No
                 continue
         if not found:
             raise ComponentNotFoundError(_not_found(registry, name))
-        reports.extend(_entry_report(entry) for entry in found)
+        reports.extend(_entry_report(entry, registry) for entry in found)
     return reports
 
 

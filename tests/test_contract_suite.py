@@ -1,0 +1,1097 @@
+"""The contract suite tests itself.
+
+A gallery of deliberately broken components, each a minimal variation of a
+correct one defined here, must be caught by the check meant for it, with a
+message naming the component, the rule and the numbers; and it must pass the
+checks that have nothing to do with its fault, so that each check is specific.
+The correct components (the official ones, the reference ones and this
+module's own) must pass every check. Then the machinery around the checks:
+``kind_of``, ``checks_for``, ``parametrize_with_checks`` (run by pytester),
+the runner, ``npnet check`` and the pytest fixtures plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Tuple
+
+import numpy as np
+import pytest
+from npnet_adam import Adam
+from npnet_relu_softmax import CategoricalCrossentropy, Identity, MeanSquaredError, ReLU, Softmax
+from npnet_sgd_momentum import SGD
+
+from npnet_core import get_registry, hookimpl
+from npnet_core.cli import main
+from npnet_core.testing import (
+    ContractViolation,
+    check_backward_matches_finite_differences,
+    check_converges_on_ill_conditioned_quadratic,
+    check_converges_on_quadratic,
+    check_deterministic,
+    check_dtype_preserved,
+    check_finite_at_boundary_predictions,
+    check_finite_at_extreme_inputs,
+    check_get_config_rebuilds_equivalent,
+    check_gradient_not_mutated,
+    check_inputs_not_mutated,
+    check_loss_decreases_on_small_network,
+    check_output_shapes,
+    check_registered_name_resolves,
+    check_rows_independent,
+    check_state_dict_round_trip,
+    check_update_shape_and_dtype,
+    check_zero_gradient_keeps_parameters,
+    checks_for,
+    expected_failures_of,
+    kind_of,
+    parametrize_with_checks,
+    runner,
+)
+from npnet_core.testing._reference import SoftmaxCrossEntropy, Tanh
+
+pytest_plugins = ["pytester"]
+
+# ---------------------------------------------------------------------------
+# correct components, the bases of the gallery
+
+
+class GoodTanh:
+    """tanh: a correct elementwise activation."""
+
+    name = "good_tanh"
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * (1 - a * a)
+
+
+class GoodSoftmax:
+    """Row-wise softmax with the row maximum subtracted: a correct coupled activation."""
+
+    name = "good_softmax"
+
+    def forward(self, z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def backward(self, z, a, grad_a):
+        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
+
+
+class GoodCrossEntropy:
+    """-sum(y log p) per row with p clipped at the dtype's tiny: a correct loss."""
+
+    name = "good_crossentropy"
+
+    @staticmethod
+    def _clipped(y_pred):
+        return np.maximum(y_pred, np.finfo(y_pred.dtype).tiny)
+
+    def forward(self, y_pred, y_true):
+        return -np.sum(y_true * np.log(self._clipped(y_pred)), axis=1)
+
+    def backward(self, y_pred, y_true):
+        return -y_true / self._clipped(y_pred)
+
+
+class GoodMomentum:
+    """SGD with classical momentum, a new array per step: a correct optimizer."""
+
+    name = "good_momentum"
+
+    def __init__(self, learning_rate=0.01, momentum=0.9):
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self._velocity = None
+
+    def _step(self, params, gradient):
+        if self._velocity is None:
+            self._velocity = np.zeros_like(params)
+        self._velocity = self.momentum * self._velocity - self.learning_rate * gradient
+        return params + self._velocity
+
+    def update(self, params, gradient):
+        return self._step(params, gradient)
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "momentum": self.momentum}
+
+    def state_dict(self):
+        return {} if self._velocity is None else {"velocity": self._velocity.copy()}
+
+    def load_state_dict(self, state):
+        velocity = state.get("velocity")
+        self._velocity = None if velocity is None else np.array(velocity)
+
+
+# ---------------------------------------------------------------------------
+# the gallery: each a one-method variation of a correct component
+
+
+class WrongSignTanh(GoodTanh):
+    name = "wrong_sign_tanh"
+
+    def backward(self, z, a, grad_a):
+        return -grad_a * (1 - a * a)
+
+
+class DoubledGradientTanh(GoodTanh):
+    name = "doubled_gradient_tanh"
+
+    def backward(self, z, a, grad_a):
+        return 2 * grad_a * (1 - a * a)
+
+
+class InPlaceForwardTanh(GoodTanh):
+    """Writes tanh(z) over z."""
+
+    name = "in_place_forward_tanh"
+
+    def forward(self, z):
+        return np.tanh(z, out=z)
+
+
+class InPlaceBackwardTanh(GoodTanh):
+    """Multiplies grad_a in place and returns it."""
+
+    name = "in_place_backward_tanh"
+
+    def backward(self, z, a, grad_a):
+        grad_a *= 1 - a * a
+        return grad_a
+
+
+class UpcastingTanh(GoodTanh):
+    name = "upcasting_tanh"
+
+    def forward(self, z):
+        return np.tanh(z.astype(np.float64))
+
+
+class BatchCentredTanh(GoodTanh):
+    """tanh(z - mean of z over the batch), with its exact gradient: rows are coupled."""
+
+    name = "batch_centred_tanh"
+
+    def forward(self, z):
+        return np.tanh(z - z.mean(axis=0, keepdims=True))
+
+    def backward(self, z, a, grad_a):
+        g = grad_a * (1 - a * a)
+        return g - g.mean(axis=0, keepdims=True)
+
+
+class NoisyTanh(GoodTanh):
+    """tanh times (1 + scale * noise): at scale 1e-15, noise at the level of rounding."""
+
+    name = "noisy_tanh"
+
+    def __init__(self, scale):
+        self.scale = scale
+        self._rng = np.random.default_rng(0)  # reproducible, but a new draw each call
+
+    def forward(self, z):
+        a = np.tanh(z)
+        return a * (1 + self.scale * self._rng.standard_normal(a.shape)).astype(a.dtype)
+
+
+class ColumnFlatteningTanh(GoodTanh):
+    """Returns a single column as a 1-D array: the (n, 1) -> (n,) slip."""
+
+    name = "column_flattening_tanh"
+
+    def forward(self, z):
+        a = np.tanh(z)
+        return a[:, 0] if a.shape[1] == 1 else a
+
+
+class OverflowingSoftmax(GoodSoftmax):
+    """exp(z) without subtracting the row maximum."""
+
+    name = "overflowing_softmax"
+
+    def forward(self, z):
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+class ColumnLoss(GoodCrossEntropy):
+    """Returns the losses as a column, shape (n, 1)."""
+
+    name = "column_loss"
+
+    def forward(self, y_pred, y_true):
+        return -np.sum(y_true * np.log(self._clipped(y_pred)), axis=1, keepdims=True)
+
+
+class UnclippedCrossEntropy(GoodCrossEntropy):
+    name = "unclipped_crossentropy"
+
+    def forward(self, y_pred, y_true):
+        return -np.sum(y_true * np.log(y_pred), axis=1)
+
+    def backward(self, y_pred, y_true):
+        return -y_true / y_pred
+
+
+class BatchMeanGradientLoss(GoodCrossEntropy):
+    """Divides the gradient by the number of samples, which the network does itself."""
+
+    name = "batch_mean_gradient_loss"
+
+    def backward(self, y_pred, y_true):
+        return super().backward(y_pred, y_true) / y_pred.shape[0]
+
+
+class AscendingOptimizer(GoodMomentum):
+    name = "ascending_optimizer"
+
+    def update(self, params, gradient):
+        return self._step(params, -gradient)
+
+
+class ForgetfulOptimizer(GoodMomentum):
+    """Keeps its velocity but does not report it."""
+
+    name = "forgetful_optimizer"
+
+    def state_dict(self):
+        return {}
+
+
+class GradientMutatingOptimizer(GoodMomentum):
+    """Scales the gradient in place to save an allocation."""
+
+    name = "gradient_mutating_optimizer"
+
+    def update(self, params, gradient):
+        gradient *= self.learning_rate
+        if self._velocity is None:
+            self._velocity = np.zeros_like(params)
+        self._velocity = self.momentum * self._velocity - gradient
+        return params + self._velocity
+
+
+class UpcastingOptimizer(GoodMomentum):
+    name = "upcasting_optimizer"
+
+    def update(self, params, gradient):
+        return self._step(params, gradient).astype(np.float64)
+
+
+class WeightDecayOptimizer(GoodMomentum):
+    """Adds weight_decay * params to the gradient: moves parameters on a zero gradient."""
+
+    name = "weight_decay_optimizer"
+
+    def __init__(self, learning_rate=0.01, momentum=0.9, weight_decay=1e-3):
+        super().__init__(learning_rate, momentum)
+        self.weight_decay = weight_decay
+
+    def update(self, params, gradient):
+        return self._step(params, gradient + self.weight_decay * params)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_decay": self.weight_decay}
+
+
+class ForgetfulConfigOptimizer(GoodMomentum):
+    """get_config omits the momentum."""
+
+    name = "forgetful_config_optimizer"
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate}
+
+
+class StallingOptimizer(GoodMomentum):
+    """A learning rate of 1e-7: correct steps, far too small to get anywhere."""
+
+    name = "stalling_optimizer"
+
+    def __init__(self, learning_rate=1e-7, momentum=0.9):
+        super().__init__(learning_rate, momentum)
+
+
+def value(leading: str) -> str:
+    """A regex for a number that starts with ``leading``, printed bare or as ``np.float64(...)`` (NumPy 2)."""
+    return rf"(?:np\.float\d+\()?{re.escape(leading)}\d*\)?"
+
+
+@dataclass
+class Case:
+    """A broken component, the checks that catch it (with the message), and known side failures."""
+
+    make: Callable[[], Any]
+    caught_by: Dict[Callable[..., None], str]
+    #: checks it also fails though they are not about its fault: {check: why}
+    also_fails: Dict[Callable[..., None], str] = field(default_factory=dict)
+
+
+GALLERY: Dict[str, Case] = {
+    "wrong_sign_tanh": Case(
+        WrongSignTanh,
+        {
+            check_backward_matches_finite_differences: r"^wrong_sign_tanh fails check_backward_matches_finite_differences: "
+            rf"backward on shape \(1, 1\) differs at \(0, 0\): expected {value('-0.12559580')}, "
+            rf"got {value('0.12559580')} \(tolerance rtol=1e-05, atol=1e-07; 1 of 1 entries outside it\)"
+        },
+    ),
+    "doubled_gradient_tanh": Case(
+        DoubledGradientTanh,
+        {
+            check_backward_matches_finite_differences: r"^doubled_gradient_tanh fails check_backward_matches_finite_differences: "
+            rf"backward on shape \(1, 1\) differs at \(0, 0\): expected {value('-0.12559580')}, "
+            rf"got {value('-0.25119160')}"
+        },
+    ),
+    "in_place_forward_tanh": Case(
+        InPlaceForwardTanh,
+        {
+            check_inputs_not_mutated: r"^in_place_forward_tanh fails check_inputs_not_mutated: "
+            r"the argument z was modified in place \(12 entries changed\)$"
+        },
+    ),
+    "in_place_backward_tanh": Case(
+        InPlaceBackwardTanh,
+        {
+            check_inputs_not_mutated: r"^in_place_backward_tanh fails check_inputs_not_mutated: "
+            r"the argument grad_a was modified in place \(12 entries changed\)$"
+        },
+    ),
+    "upcasting_tanh": Case(
+        UpcastingTanh,
+        {
+            check_dtype_preserved: r"^upcasting_tanh fails check_dtype_preserved: "
+            r"forward on float32 inputs returned float64$"
+        },
+    ),
+    "overflowing_softmax": Case(
+        OverflowingSoftmax,
+        {
+            check_finite_at_extreme_inputs: r"^overflowing_softmax fails check_finite_at_extreme_inputs: "
+            rf"forward returned {value('nan')} at \(0, 5\) for float32 inputs of magnitude up to 1e4 "
+            r"\(input there: \[-10000\.0, -100\.0, -1\.0, 0\.001\d*, 1\.0, 100\.0, 10000\.0\]\)$"
+        },
+    ),
+    "batch_centred_tanh": Case(
+        BatchCentredTanh,
+        {
+            check_rows_independent: r"^batch_centred_tanh fails check_rows_independent: "
+            rf"forward of row 0 computed alone differs at \(0, 0\): expected {value('0.69260943')}, "
+            rf"got {value('0.0')}.*3 of 3 entries outside it\); compared with the same row computed in a batch of 5$"
+        },
+    ),
+    "noisy_tanh_at_rounding_level": Case(
+        lambda: NoisyTanh(1e-15),
+{check_deterministic: r"^noisy_tanh fails check_deterministic: the second call of forward on the same inputs "
+         r"differs at \(\d+, \d+\): expected .*, got .* \(tolerance rtol=0, atol=0; \d+ of 12 entries outside it\); "
+         r"compared with the first call$"},
+    ),
+    "noisy_tanh": Case(
+        lambda: NoisyTanh(1e-3),
+{check_deterministic: r"^noisy_tanh fails check_deterministic: the second call of forward on the same inputs "
+         r"differs at \(\d+, \d+\): expected .*, got .* \(tolerance rtol=0, atol=0; \d+ of 12 entries outside it\); "
+         r"compared with the first call$"},
+        also_fails={
+            check_rows_independent: "noise of 1e-3 is far above its tolerance of 1e-12",
+            check_backward_matches_finite_differences: "noise of 1e-3 swamps a difference quotient with eps=1e-6",
+        },
+    ),
+    "column_flattening_tanh": Case(
+        ColumnFlatteningTanh,
+        {
+            check_output_shapes: r"^column_flattening_tanh fails check_output_shapes: "
+            r"forward on inputs of shape \(1, 1\) returned shape \(1,\), expected \(1, 1\)$"
+        },
+        also_fails={check_backward_matches_finite_differences: "it runs on a single column too, shape (4, 1)"},
+    ),
+    "column_loss": Case(
+        ColumnLoss,
+        {
+            check_output_shapes: r"^column_loss fails check_output_shapes: "
+            r"forward on inputs of shape \(1, 1\) returned shape \(1, 1\), expected \(1,\)$"
+        },
+    ),
+    "unclipped_crossentropy": Case(
+        UnclippedCrossEntropy,
+        {
+            check_finite_at_boundary_predictions: r"^unclipped_crossentropy fails check_finite_at_boundary_predictions: "
+            rf"forward returned {value('nan')} at \(0,\) for float32 predictions of exactly 0 and 1 "
+            r"\(input there: \[1\.0, 0\.0, 0\.0\]\)$"
+        },
+        also_fails={check_finite_at_extreme_inputs: "the log of the negative 'probabilities' it is given is nan"},
+    ),
+    "batch_mean_gradient_loss": Case(
+        BatchMeanGradientLoss,
+        {
+            check_backward_matches_finite_differences: r"^batch_mean_gradient_loss fails check_backward_matches_finite_differences: "
+            rf"backward on shape \(4, 1\) differs at \(0, 0\): expected {value('-0.99999999')}, "
+            rf"got {value('-0.25')} .*4 of 4 entries outside it",
+            check_rows_independent: r"^batch_mean_gradient_loss fails check_rows_independent: "
+            rf"backward of row 0 computed alone differs at \(0, 0\): expected {value('-0.71892893')}, "
+            rf"got {value('-3.59464469')}",
+        },
+    ),
+    "ascending_optimizer": Case(
+        AscendingOptimizer,
+        {
+            check_converges_on_quadratic: r"^ascending_optimizer fails check_converges_on_quadratic: after 5000 updates "
+            r"on a convex quadratic of condition number 10, f fell from 3\.059 to \S+; "
+            r"expected at most 0\.01 x 3\.059 = 0\.03059",
+            check_converges_on_ill_conditioned_quadratic: r"^ascending_optimizer fails "
+            r"check_converges_on_ill_conditioned_quadratic: after 5000 updates on a convex quadratic of condition "
+            r"number 1000, f fell from 1\.699 to \S+; expected at most 0\.02 x 1\.699 = 0\.03397",
+            check_loss_decreases_on_small_network: r"^ascending_optimizer fails check_loss_decreases_on_small_network: "
+            r"30 epochs on a \[4, 8, 3\] tanh/softmax network took the loss from 1\.434 to \d[\d.]*; "
+            r"expected at most 0\.75 x 1\.434 = 1\.075$",
+        },
+    ),
+    "forgetful_optimizer": Case(
+        ForgetfulOptimizer,
+        {
+            check_state_dict_round_trip: r"^forgetful_optimizer fails check_state_dict_round_trip: "
+            r"the parameters 3 updates after load_state_dict differs at \(\d+,\): expected .*, got .* "
+            r"\(tolerance rtol=0, atol=0; 10 of 10 entries outside it\); state_dict\(\) must hold everything"
+        },
+    ),
+    "gradient_mutating_optimizer": Case(
+        GradientMutatingOptimizer,
+        {
+            check_gradient_not_mutated: r"^gradient_mutating_optimizer fails check_gradient_not_mutated: "
+            r"update 1 modified the gradient in place \(10 entries changed\)$"
+        },
+    ),
+    "upcasting_optimizer": Case(
+        UpcastingOptimizer,
+        {
+            check_update_shape_and_dtype: r"^upcasting_optimizer fails check_update_shape_and_dtype: "
+            r"update 1 on float32 parameters of shape \(10,\) returned shape \(10,\) and dtype float64$"
+        },
+    ),
+    "weight_decay_optimizer": Case(
+        WeightDecayOptimizer,
+        {
+            check_zero_gradient_keeps_parameters: r"^weight_decay_optimizer fails check_zero_gradient_keeps_parameters: "
+            r"the parameters after 3 updates with a zero gradient differs at \(\d+,\): expected \S+, got \S+ "
+            r"\(tolerance rtol=0, atol=0; 10 of 10 entries outside it\)$"
+        },
+    ),
+    "forgetful_config_optimizer": Case(
+        lambda: ForgetfulConfigOptimizer(momentum=0.5),
+        {
+            check_get_config_rebuilds_equivalent: r"^forgetful_config_optimizer fails "
+            r"check_get_config_rebuilds_equivalent: the parameters after 5 updates by the rebuilt optimizer "
+            r"differs at \(\d+,\): .*10 of 10 entries outside it\); rebuilt from get_config\(\) = "
+            r"\{'learning_rate': 0\.01\}$"
+        },
+    ),
+    "stalling_optimizer": Case(
+        StallingOptimizer,
+        {
+            check_converges_on_quadratic: r"^stalling_optimizer fails check_converges_on_quadratic: after 5000 updates "
+            r"on a convex quadratic of condition number 10, f fell from 3\.059 to 3\.0\d*; "
+            r"expected at most 0\.01 x 3\.059 = 0\.03059 \(an optimizer that ascends or stalls fails here\)$",
+            check_converges_on_ill_conditioned_quadratic: r"^stalling_optimizer fails "
+            r"check_converges_on_ill_conditioned_quadratic: .* f fell from 1\.699 to 1\.6\d*; ",
+            check_loss_decreases_on_small_network: r"^stalling_optimizer fails check_loss_decreases_on_small_network: "
+            r"30 epochs .* took the loss from 1\.434 to 1\.43\d*; expected at most 0\.75 x 1\.434 = 1\.075$",
+        },
+    ),
+}
+
+CAUGHT = [
+    pytest.param(case, check, pattern, id=f"{name}-{check.__name__}")
+    for name, case in GALLERY.items()
+    for check, pattern in case.caught_by.items()
+]
+
+
+@pytest.mark.parametrize("case, check, pattern", CAUGHT)
+def test_broken_component_is_caught_by_its_check(case, check, pattern):
+    """The check meant for the fault raises ContractViolation naming component, rule and numbers."""
+    component = case.make()
+    with pytest.raises(ContractViolation, match=pattern) as caught:
+        check(component)
+    assert caught.value.component == component.name
+    assert caught.value.check == check.__name__
+    assert check in checks_for(component)  # and the suite would run it
+
+
+@pytest.mark.parametrize("case", list(GALLERY.values()), ids=list(GALLERY))
+def test_broken_component_passes_the_checks_unrelated_to_its_fault(case):
+    """Every other check passes: a check is specific to its rule, not a blanket failure.
+
+    ``check_registered_name_resolves`` is left out: the gallery is registered nowhere.
+    """
+    component = case.make()
+    skipped = {*case.caught_by, *case.also_fails, check_registered_name_resolves}
+    unrelated = [check for check in checks_for(component) if check not in skipped]
+    assert len(unrelated) >= 3
+    for check in unrelated:
+        check(component)
+
+
+# ---------------------------------------------------------------------------
+# correct components pass everything
+
+
+class _Plugin:
+    """A throwaway plugin registering ``{kind: {name: factory}}``."""
+
+    def __init__(self, **by_kind: Dict[str, Callable[..., Any]]) -> None:
+        self.by_kind = by_kind
+
+    def _register(self, kind: str, register: Callable[..., None]) -> None:
+        for name, factory in self.by_kind.get(kind, {}).items():
+            register(name, factory)
+
+    @hookimpl
+    def npnet_register_activations(self, register):
+        self._register("activation", register)
+
+    @hookimpl
+    def npnet_register_losses(self, register):
+        self._register("loss", register)
+
+    @hookimpl
+    def npnet_register_optimizers(self, register):
+        self._register("optimizer", register)
+
+
+def failures(component: Any, registry: Any = None) -> List[str]:
+    """Run every check of ``checks_for`` and return the messages of those that fail."""
+    found = []
+    for check in checks_for(component):
+        try:
+            if check is check_registered_name_resolves:
+                check(component, registry=registry)
+            else:
+                check(component)
+        except ContractViolation as exc:
+            found.append(str(exc))
+    return found
+
+
+OFFICIAL = [
+    ("activation", "relu", ReLU),
+    ("activation", "identity", Identity),
+    ("activation", "softmax", Softmax),
+    ("loss", "mean_squared_error", MeanSquaredError),
+    ("loss", "categorical_crossentropy", CategoricalCrossentropy),
+    ("optimizer", "sgd", SGD),
+    ("optimizer", "adam", Adam),
+]
+
+
+@pytest.mark.parametrize("kind, name, cls", OFFICIAL, ids=[name for _, name, _ in OFFICIAL])
+def test_official_component_from_the_default_registry_passes_every_check(kind, name, cls):
+    """Each official component, built by name from the default registry, passes every check."""
+    component, _ = get_registry().create(kind, name)
+    assert type(component) is cls and kind_of(component) == kind
+    assert failures(component) == []
+
+
+def test_reference_and_gallery_bases_pass_every_check(empty_registry):
+    """The reference components and the gallery's correct bases pass every check once registered."""
+    softmax = SoftmaxCrossEntropy.activation()
+    empty_registry.register_plugin(
+        _Plugin(
+            activation={
+                "reference_tanh": Tanh,
+                "reference_softmax": type(softmax),
+                "good_tanh": GoodTanh,
+                "good_softmax": GoodSoftmax,
+            },
+            loss={"reference_crossentropy": SoftmaxCrossEntropy, "good_crossentropy": GoodCrossEntropy},
+            optimizer={"good_momentum": GoodMomentum},
+        ),
+        "gallery",
+    )
+    for component in [Tanh(), softmax, SoftmaxCrossEntropy(), GoodTanh(), GoodSoftmax(), GoodCrossEntropy(),
+                      GoodMomentum()]:
+        assert failures(component, registry=empty_registry) == [], component.name
+
+
+# ---------------------------------------------------------------------------
+# check_registered_name_resolves
+
+
+def test_registered_name_resolving_to_another_class_is_caught(empty_registry):
+    """A name registered for another class: the message gives both classes and the provider."""
+    empty_registry.register_plugin(_Plugin(activation={"good_tanh": GoodSoftmax}), "impostor")
+    with pytest.raises(
+        ContractViolation,
+        match=r"^good_tanh fails check_registered_name_resolves: the activation name 'good_tanh' resolves to "
+        r"\S+\.GoodSoftmax \(plugin 'impostor'\), not to \S+\.GoodTanh$",
+    ):
+        check_registered_name_resolves(GoodTanh(), registry=empty_registry)
+
+
+def test_registered_name_of_a_subclass_is_caught(empty_registry):
+    """A subclass that keeps its parent's name is not what the name builds."""
+    empty_registry.register_plugin(_Plugin(activation={"good_tanh": GoodTanh}), "gallery")
+    check_registered_name_resolves(GoodTanh(), registry=empty_registry)
+
+    class Subclass(GoodTanh):
+        pass
+
+    with pytest.raises(ContractViolation, match=r"resolves to \S+\.GoodTanh .*not to \S+Subclass$"):
+        check_registered_name_resolves(Subclass(), registry=empty_registry)
+
+
+def test_registered_name_with_a_factory_function_builds_and_compares(empty_registry):
+    """A factory that is a function is called with the component's get_config()."""
+    empty_registry.register_plugin(
+        _Plugin(optimizer={"good_momentum": lambda **config: GoodMomentum(**config)}), "gallery"
+    )
+    check_registered_name_resolves(GoodMomentum(learning_rate=0.5), registry=empty_registry)
+    empty_registry.unregister_plugin("gallery")
+    empty_registry.register_plugin(_Plugin(optimizer={"good_momentum": lambda **config: SGD()}), "other")
+    with pytest.raises(ContractViolation, match=r"'good_momentum' resolves to npnet_sgd_momentum\.sgd\.SGD"):
+        check_registered_name_resolves(GoodMomentum(), registry=empty_registry)
+
+
+def test_unregistered_name_is_caught(empty_registry):
+    """A name no plugin registers fails with the registry's own message."""
+    with pytest.raises(
+        ContractViolation,
+        match=r"^good_tanh fails check_registered_name_resolves: looking up its name failed: "
+        r"no activation named 'good_tanh'",
+    ):
+        check_registered_name_resolves(GoodTanh(), registry=empty_registry)
+
+
+# ---------------------------------------------------------------------------
+# kind_of and checks_for
+
+
+class _NoKind:
+    name = "no_kind"
+
+    def forward(self, x):
+        return x
+
+    def backward(self, x):
+        return x
+
+
+class _LossWithOptionalWeight(GoodCrossEntropy):
+    def backward(self, y_pred, y_true, sample_weight=None):
+        return super().backward(y_pred, y_true)
+
+
+@pytest.mark.parametrize(
+    "component, kind",
+    [
+        (ReLU(), "activation"),
+        (Softmax(), "activation"),
+        (Tanh(), "activation"),
+        (MeanSquaredError(), "loss"),
+        (_LossWithOptionalWeight(), "loss"),
+        (Adam(), "optimizer"),
+        (GoodMomentum(), "optimizer"),
+    ],
+    ids=lambda x: x if isinstance(x, str) else type(x).__name__,
+)
+def test_kind_of(component, kind):
+    """update means optimizer; otherwise backward's required arity: 3 activation, 2 loss."""
+    assert kind_of(component) == kind
+
+
+@pytest.mark.parametrize("thing", [object(), _NoKind(), np.tanh], ids=["object", "backward-of-one", "function"])
+def test_kind_of_an_object_of_no_kind_raises_type_error(thing):
+    """Neither update nor a backward of 2 or 3 arguments: a TypeError that says what each kind has."""
+    with pytest.raises(TypeError, match=r"cannot tell what kind of component .* is: an optimizer has update"):
+        kind_of(thing)
+
+
+ARRAY_CHECKS = [
+    "check_output_shapes",
+    "check_dtype_preserved",
+    "check_inputs_not_mutated",
+    "check_rows_independent",
+    "check_backward_matches_finite_differences",
+    "check_finite_at_extreme_inputs",
+    "check_deterministic",
+]
+
+
+@pytest.mark.parametrize(
+    "component, expected",
+    [
+        (Tanh(), [*ARRAY_CHECKS, "check_registered_name_resolves"]),
+        (
+            CategoricalCrossentropy(),
+            [*ARRAY_CHECKS, "check_finite_at_boundary_predictions", "check_registered_name_resolves"],
+        ),
+        (
+            Adam(),
+            [
+                "check_update_shape_and_dtype",
+                "check_gradient_not_mutated",
+                "check_zero_gradient_keeps_parameters",
+                "check_converges_on_quadratic",
+                "check_converges_on_ill_conditioned_quadratic",
+                "check_loss_decreases_on_small_network",
+                "check_state_dict_round_trip",
+                "check_get_config_rebuilds_equivalent",
+                "check_registered_name_resolves",
+            ],
+        ),
+    ],
+    ids=["activation", "loss", "optimizer"],
+)
+def test_checks_for_lists_the_checks_of_each_kind(component, expected):
+    """checks_for gives each kind its checks, in order; each is exported by npnet_core.testing."""
+    import npnet_core.testing as testing
+
+    checks = checks_for(component)
+    assert [check.__name__ for check in checks] == expected
+    assert all(getattr(testing, check.__name__) is check for check in checks)
+    assert checks_for(component) is not checks_for(component)  # a fresh list each time
+
+
+def test_checks_for_an_incomplete_component_raises_type_error():
+    """An optimizer without state_dict or a name is not checked but refused, saying what it lacks."""
+
+    class Incomplete:
+        def update(self, params, gradient):
+            return params
+
+        def get_config(self):
+            return {}
+
+    with pytest.raises(
+        TypeError,
+        match=r"is not a valid optimizer: it lacks a non-empty string attribute 'name', a method 'state_dict', "
+        r"a method 'load_state_dict'$",
+    ):
+        checks_for(Incomplete())
+
+
+# ---------------------------------------------------------------------------
+# expected failures and parametrize_with_checks
+
+
+class DeclaringWrongSignTanh(WrongSignTanh):
+    """Declares its broken gradient, and that it is registered nowhere."""
+
+    name = "declaring_wrong_sign_tanh"
+    npnet_expected_failures = {
+        "check_backward_matches_finite_differences": "the sign of the gradient is flipped",
+        "check_registered_name_resolves": "registered nowhere",
+    }
+
+
+def test_expected_failures_merge_the_attribute_and_the_argument_by_check_name():
+    """Keys may be checks or names; the argument overrides the class attribute's reason."""
+    assert expected_failures_of(DeclaringWrongSignTanh()) == DeclaringWrongSignTanh.npnet_expected_failures
+    merged = expected_failures_of(
+        DeclaringWrongSignTanh(), {check_backward_matches_finite_differences: "overridden", "check_deterministic": "x"}
+    )
+    assert merged == {
+        "check_backward_matches_finite_differences": "overridden",
+        "check_registered_name_resolves": "registered nowhere",
+        "check_deterministic": "x",
+    }
+
+
+def test_unknown_expected_failure_raises_value_error():
+    """A name that is no check of the component's kind is refused at decoration time, with the list."""
+    with pytest.raises(ValueError, match=r"expected failure 'check_rows_independent' .* names no check of its kind"):
+        parametrize_with_checks([Adam()], expected_failures={"check_rows_independent": "an optimizer has no rows"})
+    with pytest.raises(ValueError, match=r"'check_typo' .*the checks are: check_backward_matches_finite_differences"):
+        parametrize_with_checks([Tanh()], expected_failures={"check_typo": "misspelt"})
+
+    class BadAttribute(GoodTanh):
+        npnet_expected_failures = {"check_converges_on_quadratic": "an activation does not converge"}
+
+    with pytest.raises(ValueError, match=r"'check_converges_on_quadratic' .* names no check of its kind"):
+        parametrize_with_checks([BadAttribute()])
+
+
+def test_expected_failure_without_reason_raises_value_error():
+    """Every expected failure needs a non-empty reason."""
+    with pytest.raises(ValueError, match=r"'check_deterministic' needs a reason"):
+        parametrize_with_checks([Tanh()], expected_failures={check_deterministic: "  "})
+
+
+def test_parametrize_with_checks_ids_and_marks():
+    """One parameter per (component, check), id COMPONENT-CHECK; declared failures are strict xfails."""
+    mark = parametrize_with_checks(
+        [Adam(), WrongSignTanh()], expected_failures={"check_registered_name_resolves": "registered nowhere"}
+    ).mark
+    assert mark.name == "parametrize" and mark.args[0] == "component, check"
+    params = mark.args[1]
+    assert [p.id for p in params[:4]] == [
+        "adam-check_update_shape_and_dtype",
+        "adam-check_gradient_not_mutated",
+        "adam-check_zero_gradient_keeps_parameters",
+        "adam-check_converges_on_quadratic",
+    ]
+    assert len(params) == 9 + 8
+    xfails = {p.id: p.marks[0] for p in params if p.marks}
+    assert set(xfails) == {"adam-check_registered_name_resolves", "wrong_sign_tanh-check_registered_name_resolves"}
+    assert all(m.name == "xfail" and m.kwargs == {"strict": True, "reason": "registered nowhere"} for m in xfails.values())
+    component, check = params[3].values
+    assert isinstance(component, Adam) and check is check_converges_on_quadratic
+
+
+INNER_ARGS = ("-p", "no:cacheprovider", "--import-mode=importlib", "-W", "error", "-v", "-rxX")
+
+INNER_HEADER = '''
+import numpy as np
+from npnet_adam import Adam
+from npnet_core.testing import check_backward_matches_finite_differences, parametrize_with_checks
+from npnet_core.testing._reference import Tanh
+
+
+class WrongSignTanh:
+    name = "wrong_sign_tanh"
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def backward(self, z, a, grad_a):
+        return -grad_a * (1 - a * a)
+'''
+
+
+def test_parametrize_with_checks_under_pytest(pytester):
+    """Under pytest: readable ids, passes, and declared failures (argument or attribute) xfail."""
+    pytester.makepyfile(
+        test_inner=INNER_HEADER
+        + '''
+
+class DeclaringWrongSignTanh(WrongSignTanh):
+    name = "declaring_wrong_sign_tanh"
+    npnet_expected_failures = {
+        "check_backward_matches_finite_differences": "the sign is flipped",
+        "check_registered_name_resolves": "registered nowhere",
+    }
+
+
+@parametrize_with_checks([Adam()])
+def test_adam(component, check):
+    check(component)
+
+
+@parametrize_with_checks(
+    [WrongSignTanh()],
+    expected_failures={
+        check_backward_matches_finite_differences: "the sign is flipped",
+        "check_registered_name_resolves": "registered nowhere",
+    },
+)
+def test_declared_by_argument(component, check):
+    check(component)
+
+
+@parametrize_with_checks([DeclaringWrongSignTanh()])
+def test_declared_by_attribute(component, check):
+    check(component)
+'''
+    )
+    result = pytester.runpytest(*INNER_ARGS)
+    result.assert_outcomes(passed=9 + 6 + 6, xfailed=4)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_adam[[]adam-check_converges_on_quadratic[]] PASSED*",
+            "*::test_declared_by_argument[[]wrong_sign_tanh-check_backward_matches_finite_differences[]] XFAIL*",
+            "*::test_declared_by_attribute[[]declaring_wrong_sign_tanh-check_deterministic[]] PASSED*",
+            "XFAIL *declaring_wrong_sign_tanh-check_backward_matches_finite_differences* - the sign is flipped",
+        ],
+        consecutive=False,
+    )
+
+
+def test_expected_failure_that_passes_fails_the_run(pytester):
+    """An expected failure that passes is a strict XPASS: the test fails, so does the run."""
+    pytester.makepyfile(
+        test_inner=INNER_HEADER
+        + '''
+
+class OverDeclaringTanh(Tanh):
+    npnet_expected_failures = {
+        "check_rows_independent": "claimed, but false",
+        "check_registered_name_resolves": "registered nowhere",
+    }
+
+
+@parametrize_with_checks(
+    [Tanh()],
+    expected_failures={
+        "check_deterministic": "claimed, but false",
+        "check_registered_name_resolves": "registered nowhere",
+    },
+)
+def test_by_argument(component, check):
+    check(component)
+
+
+@parametrize_with_checks([OverDeclaringTanh()])
+def test_by_attribute(component, check):
+    check(component)
+'''
+    )
+    result = pytester.runpytest(*INNER_ARGS)
+    result.assert_outcomes(passed=6 + 6, xfailed=2, failed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_by_argument[[]reference_tanh-check_deterministic[]] FAILED*",
+            "*::test_by_attribute[[]reference_tanh-check_rows_independent[]] FAILED*",
+            "*[[]XPASS(strict)[]] claimed, but false*",
+        ],
+        consecutive=False,
+    )
+
+
+# ---------------------------------------------------------------------------
+# the runner and npnet check
+
+
+def report_of(component: Any) -> runner.ComponentReport:
+    return runner.check_component(
+        component, kind_of(component), runner.ComponentReport(component.name, kind_of(component), None, None)
+    )
+
+
+def test_runner_reports_passed_failed_xfailed_and_xpassed():
+    """Each outcome is recorded with its status, and the report is ok only without failed or xpassed."""
+
+    class Mixed(WrongSignTanh):
+        name = "mixed"
+        npnet_expected_failures = {
+            "check_backward_matches_finite_differences": "the sign is flipped",  # fails: xfailed
+            "check_deterministic": "claimed, but false",  # passes: xpassed
+        }
+
+    report = report_of(Mixed())
+    status = {outcome.check: outcome.status for outcome in report.outcomes}
+    assert list(status) == [check.__name__ for check in checks_for(Mixed())]
+    assert status["check_backward_matches_finite_differences"] == "xfailed"
+    assert status["check_deterministic"] == "xpassed"
+    assert status["check_registered_name_resolves"] == "failed"  # "mixed" is registered nowhere
+    assert [report.count(s) for s in ("passed", "failed", "xfailed", "xpassed")] == [5, 1, 1, 1]
+    assert not report.ok
+    messages = {outcome.check: outcome.message for outcome in report.outcomes}
+    assert messages["check_deterministic"] == "declared as an expected failure (claimed, but false) but passed"
+    assert messages["check_backward_matches_finite_differences"].startswith(
+        "mixed fails check_backward_matches_finite_differences: backward on shape (1, 1) differs"
+    )
+    assert messages["check_output_shapes"] == ""
+    as_json = report.to_json()
+    assert (as_json["passed"], as_json["failed"], as_json["xfailed"], as_json["xpassed"]) == (5, 1, 1, 1)
+    json.dumps(as_json)  # serialisable as it stands
+
+
+def test_runner_report_is_ok_when_only_declared_checks_fail():
+    """xfailed outcomes alone keep the report ok."""
+
+    class Declared(DeclaringWrongSignTanh):
+        pass
+
+    report = report_of(Declared())
+    assert report.ok
+    assert (report.count("passed"), report.count("xfailed")) == (6, 2)
+
+
+def test_runner_records_a_crash_as_a_failure():
+    """A check that raises something other than a violation is a failure with the exception's type."""
+
+    class Crashing(GoodTanh):
+        name = "crashing"
+        npnet_expected_failures = {"check_registered_name_resolves": "registered nowhere"}
+
+        def backward(self, z, a, grad_a):
+            raise ValueError("backward is not implemented")
+
+    report = report_of(Crashing())
+    crashed = [o for o in report.outcomes if o.status == "failed"]
+    assert crashed and all(o.message == "ValueError: backward is not implemented" for o in crashed)
+
+
+def test_npnet_check_prints_a_table_of_every_installed_component(capsys):
+    """npnet check: one row per component with its counts, a summary line, exit status 0."""
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["component", "kind", "provider", "version", "passed", "failed", "xfailed"]
+    rows = {line.split()[0]: line.split() for line in lines[1:] if line.strip() and "contract suite" not in line}
+    for kind, name, _ in OFFICIAL:
+        assert rows[name][1:2] == [kind]
+        assert rows[name][-3:] == [str(len(checks_for(get_registry().create(kind, name)[0]))), "0", "0"]
+    assert rows["adam"][2:4] == ["npnet-adam", "0.1.0"]
+    assert re.search(rf"^{len(rows)} of {len(rows)} components pass the contract suite$", out, re.MULTILINE)
+    assert "FAILED" not in out
+
+
+def test_npnet_check_one_component_as_json(capsys):
+    """npnet check adam --json: a JSON list with adam's report and each check's outcome."""
+    assert main(["check", "adam", "--json"]) == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in reports] == ["adam"]
+    (adam,) = reports
+    assert adam["kind"] == "optimizer" and adam["provider"] == "npnet-adam" and adam["version"] == "0.1.0"
+    assert (adam["passed"], adam["failed"], adam["xfailed"], adam["xpassed"]) == (9, 0, 0, 0)
+    assert [c["check"] for c in adam["checks"]] == [check.__name__ for check in checks_for(Adam())]
+    assert {c["status"] for c in adam["checks"]} == {"passed"}
+
+
+def test_npnet_check_unknown_name_is_a_one_line_error(capsys):
+    """npnet check nonexistent: exit status 1 and npnet's message on stderr, nothing on stdout."""
+    assert main(["check", "nonexistent"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("npnet: error: no installed component is named 'nonexistent'")
+    assert "Traceback" not in captured.err
+    assert main(["check", "adma"]) == 1
+    assert "did you mean 'adam'?" in capsys.readouterr().err
+
+
+def test_npnet_check_reports_a_broken_component_and_exits_1(monkeypatch, empty_registry, capsys):
+    """A failing check: its row counts it, a FAILED paragraph gives the message, exit status 1."""
+    empty_registry.register_plugin(
+        _Plugin(activation={"good_tanh": GoodTanh, "wrong_sign_tanh": WrongSignTanh}), "gallery",
+        distribution="npnet-gallery", version="9.9",
+    )
+    # stand in for the installed plugins: the default registry
+    monkeypatch.setattr("npnet_core.registry._default", empty_registry)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^good_tanh +activation +npnet-gallery +9\.9 +8 +0 +0$", out, re.MULTILINE)
+    assert re.search(r"^wrong_sign_tanh +activation +npnet-gallery +9\.9 +7 +1 +0$", out, re.MULTILINE)
+    assert (
+        "FAILED wrong_sign_tanh (activation) check_backward_matches_finite_differences:\n"
+        "  wrong_sign_tanh fails check_backward_matches_finite_differences: backward on shape (1, 1)"
+    ) in out
+    assert "1 of 2 components pass the contract suite" in out
+
+
+def test_check_installed_looks_names_up_in_the_registry_it_is_given(empty_registry):
+    """Components of the registry given to check_installed resolve their names in that registry."""
+    empty_registry.register_plugin(_Plugin(activation={"good_tanh": GoodTanh}), "gallery")
+    (report,) = runner.check_installed(registry=empty_registry)
+    assert report.ok, [o.message for o in report.outcomes if o.status == "failed"]
+
+
+# ---------------------------------------------------------------------------
+# the pytest11 fixtures
+
+
+def test_pytest_plugin_fixtures_hold_the_official_components(npnet_registry, npnet_installed_components):
+    """npnet_registry is the default registry; npnet_installed_components builds each entry."""
+    assert npnet_registry is get_registry()
+    built: Dict[Tuple[str, str], Any] = {(e.kind, e.name): c for e, c in npnet_installed_components}
+    for kind, name, cls in OFFICIAL:
+        assert type(built[(kind, name)]) is cls
+    for entry, component in npnet_installed_components:
+        assert kind_of(component) == entry.kind
