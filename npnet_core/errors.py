@@ -67,4 +67,4 @@ class PluginLoadWarning(UserWarning):
 
 
 class DivergenceError(NpnetError, ArithmeticError):
-    """Training produced a NaN or infinite loss; the last finite parameters were kept."""
+    """Training produced a NaN or infinite loss, gradient or parameters; the message says which."""

@@ -73,7 +73,7 @@ def get_initializer(name: str) -> Initializer:
         return INITIALIZERS[name]
     except (KeyError, TypeError):
         close = difflib.get_close_matches(str(name), list(INITIALIZERS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = f"; did you mean {close[0]!r}?" if close else ";"
         raise InvalidParameterError(
             f"unknown initializer {name!r}{hint} choose one of: {', '.join(INITIALIZERS)}"
         ) from None

@@ -39,16 +39,36 @@ _OPTIMIZER_PREFIX = "optimizer."
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
 _ROLES = ("hidden_activation", "output_activation", "loss", "optimizer")
 
-def _spec_json(role: str, spec: Any) -> Any:
+def _spec_json(role: str, spec: Any, component: Any) -> Any:
+    """The saved form of one component: its name, provider and full configuration.
+
+    The parameters are those given, completed by the component's own
+    ``get_config()``, so a model keeps its hyperparameters even if a plugin's
+    defaults change later.
+    """
     if isinstance(spec, list):
-        return [_spec_json(role, s) for s in spec]
+        return [_spec_json(role, s, c) for s, c in zip(spec, component)]
     if spec is None:
         raise ModelFileError(
             f"cannot save the model: its {role} was given as an object or the article's "
             "(function, derivative) tuple, which cannot be made again by name. Give it by name "
             "(from an installed plugin), or save only the parameters with save_params()"
         )
-    return spec.to_json()
+    saved = spec.to_json()
+    get_config = getattr(component, "get_config", None)
+    if callable(get_config):
+        saved["params"] = {**saved["params"], **get_config()}
+    return saved
+
+
+def _components(net: "NeuralNetwork") -> Dict[str, Any]:
+    hidden = net.component_specs["hidden_activation"]
+    return {
+        "hidden_activation": net.hidden_activations if isinstance(hidden, list) else net.hidden_activation,
+        "output_activation": net.output_activation,
+        "loss": net.loss,
+        "optimizer": net.optimizer,
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -62,9 +82,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _model_config(net: "NeuralNetwork") -> Dict[str, Any]:
-    components = {role: _plain(_spec_json(role, spec)) for role, spec in net.component_specs.items()}
-    state = net.optimizer.state_dict()
+def _model_config(net: "NeuralNetwork", state: Dict[str, Any]) -> Dict[str, Any]:
+    components = _components(net)
+    saved = {role: _plain(_spec_json(role, spec, components[role])) for role, spec in net.component_specs.items()}
     rng_state = _plain(net.rng.bit_generator.state)
     return {
         "format": FORMAT,
@@ -74,8 +94,8 @@ def _model_config(net: "NeuralNetwork") -> Dict[str, Any]:
         "dtype": net.dtype.name,
         "initializer": net.initializer,
         "n_params": net.n_params,
-        "components": components,
-        "optimizer_state": {k: v for k, v in state.items() if not isinstance(v, np.ndarray)},
+        "components": saved,
+        "optimizer_state": _plain({k: v for k, v in state.items() if not isinstance(v, np.ndarray)}),
         "optimizer_arrays": sorted(k for k, v in state.items() if isinstance(v, np.ndarray)),
         "rng": rng_state,
         "history": net.history,
@@ -85,13 +105,14 @@ def _model_config(net: "NeuralNetwork") -> Dict[str, Any]:
 def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
     """Write ``net`` as one ``.npz`` file at exactly ``path``; return the path."""
     path = Path(path)
-    config = _model_config(net)
+    state = net.optimizer.state_dict()
+    config = _model_config(net, state)
     try:
         text = json.dumps(config, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"cannot save the model: its configuration is not plain JSON ({exc})") from exc
     arrays = {"config": np.array(text), "params": net.params}
-    for key, value in net.optimizer.state_dict().items():
+    for key, value in state.items():
         if isinstance(value, np.ndarray):
             arrays[_OPTIMIZER_PREFIX + key] = value
     # numpy's stub types **kwds as if it could fill allow_pickle: a false alarm

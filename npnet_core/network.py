@@ -31,6 +31,11 @@ __all__ = ["NeuralNetwork"]
 _OPTIMIZER_OWNERS: "weakref.WeakValueDictionary[int, NeuralNetwork]" = weakref.WeakValueDictionary()
 
 
+def _all_finite(vector: np.ndarray) -> bool:
+    """Whether a flat vector holds no NaN or inf (max and min propagate NaN; nothing overflows)."""
+    return math.isfinite(vector.max()) and math.isfinite(vector.min())
+
+
 class NeuralNetwork:
     """A fully connected network whose components are chosen by name or passed in.
 
@@ -220,20 +225,30 @@ class NeuralNetwork:
         """Compute the gradient on one batch, update, and return the batch's summed loss.
 
         The loss is that of the parameters before the update. Raises
-        :class:`DivergenceError` without updating if the loss or the gradient
-        is not finite.
+        :class:`DivergenceError` if the loss or the gradient is not finite (the
+        parameters are then left as they were) or if the update made the
+        parameters non-finite.
         """
         with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below
             zs, activations = self._forward(x)
             batch_loss = float(np.sum(self.loss.forward(activations[-1], y), dtype=np.float64))
             if not math.isfinite(batch_loss):
-                raise DivergenceError(f"the loss is {batch_loss}")
+                raise DivergenceError(
+                    f"the loss is {batch_loss}; the parameters are those from before this batch"
+                )
             self._backward(zs, activations, y)
-            if not math.isfinite(float(np.dot(self._grad, self._grad))):
-                raise DivergenceError("the gradient is not finite (NaN or overflow)")
-        new = self.optimizer.update(self._params, self._grad)
-        if new is not self._params:
-            self._params[...] = new
+            if not _all_finite(self._grad):
+                raise DivergenceError(
+                    "the gradient is not finite; the parameters are those from before this batch"
+                )
+            new = self.optimizer.update(self._params, self._grad)
+            if new is not self._params:
+                self._params[...] = new
+            if not _all_finite(self._params):
+                raise DivergenceError(
+                    "the optimizer's update made the parameters non-finite (its step overflowed); "
+                    "they could not be kept"
+                )
         return batch_loss
 
     # -- the article's API ----------------------------------------------------------

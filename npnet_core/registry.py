@@ -184,6 +184,7 @@ class Registry:
         self._failures: Dict[str, PluginFailure] = {}
         self._index: Optional[Dict[str, Dict[str, List[ComponentEntry]]]] = None
         self._autoloaded = False
+        self._strict_error: Optional[PluginLoadError] = None
 
     # -- plugins ------------------------------------------------------------------
 
@@ -216,6 +217,7 @@ class Registry:
             except PluginLoadError as exc:  # strict mode: finish loading, then raise
                 strict_error = strict_error or exc
         if strict_error is not None:
+            self._strict_error = strict_error
             raise strict_error
 
     def register_plugin(
@@ -250,18 +252,20 @@ class Registry:
     @property
     def plugins(self) -> List[PluginInfo]:
         """The plugins that loaded, sorted by name."""
-        self._ensure_loaded()
+        self._ensure_loaded(for_lookup=False)
         return [self._plugins[k] for k in sorted(self._plugins)]
 
     @property
     def failures(self) -> List[PluginFailure]:
         """The plugins that failed to load, sorted by name."""
-        self._ensure_loaded()
+        self._ensure_loaded(for_lookup=False)
         return [self._failures[k] for k in sorted(self._failures)]
 
-    def _ensure_loaded(self) -> None:
+    def _ensure_loaded(self, *, for_lookup: bool = True) -> None:
         if self.autoload and not self._autoloaded:
             self.load_entry_points()
+        if for_lookup and self._strict_error is not None:  # strict: every look-up fails, not only the first
+            raise self._strict_error
 
     def _record_failure(self, failure: PluginFailure) -> None:
         self._failures[failure.name] = failure  # recorded in strict mode too, for later look-ups
@@ -433,10 +437,30 @@ class Registry:
         return component, spec
 
     def output_gradient(self, activation: Any, loss: Any) -> Optional[Callable[[Any, Any], Any]]:
-        """Return the fused output gradient a plugin provides for this pair, or None."""
+        """Return the fused output gradient a plugin provides for this pair, or None.
+
+        Implementations are asked in pluggy's calling order; the first that
+        returns something wins. An implementation that raises, or returns
+        something that is not callable, is reported with its plugin's name.
+        """
         self._ensure_loaded()
-        # firstresult hook: pluggy passes each implementation only the arguments it declares
-        return self.plugin_manager.hook.npnet_output_gradient(activation=activation, loss=loss)
+        arguments = {"activation": activation, "loss": loss}
+        for impl in reversed(self.plugin_manager.hook.npnet_output_gradient.get_hookimpls()):
+            try:
+                fused = impl.function(**{name: arguments[name] for name in impl.argnames})
+            except Exception as exc:
+                raise InvalidComponentError(
+                    f"plugin {impl.plugin_name!r} failed in npnet_output_gradient for "
+                    f"({activation!r}, {loss!r}): {type(exc).__name__}: {exc}"
+                ) from exc
+            if fused is not None:
+                if not callable(fused):
+                    raise InvalidComponentError(
+                        f"plugin {impl.plugin_name!r} returned {fused!r} from npnet_output_gradient; "
+                        "it must return a function (y_pred, y_true) -> grad_z, or None"
+                    )
+                return fused
+        return None
 
 
 def _check_params(entry: ComponentEntry, params: Mapping[str, Any]) -> None:

@@ -78,9 +78,8 @@ def fit(
                 total += net._train_step(x_batch, y_batch)
             except DivergenceError as exc:
                 raise DivergenceError(
-                    f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {exc}; the network "
-                    "keeps the parameters from before this batch. Lower the learning rate or scale "
-                    "the inputs (for example to [0, 1])"
+                    f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {exc}. Lower the "
+                    "learning rate or scale the inputs (for example to [0, 1])"
                 ) from None
         losses[epoch] = total / n
         elapsed = time.perf_counter() - started

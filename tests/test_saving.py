@@ -36,6 +36,8 @@ from npnet_core.datasets import load_digits
 
 CLASSIFIER = ("relu", "softmax", "categorical_crossentropy")
 ADAM = ("adam", {"learning_rate": 0.003})
+# what a model saves: the given parameters completed by the optimizer's get_config()
+ADAM_SAVED = {"learning_rate": 0.003, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-08, "amsgrad": False}
 NESTEROV = ("sgd", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True})
 BATCH = 50  # 1797 digits = 35 * 50 + 47: the last batch of every epoch is short
 
@@ -369,7 +371,7 @@ def test_save_load_round_trip_keeps_everything(tmp_path, official_registry, digi
         "hidden_activation": ("relu", {}),
         "output_activation": ("softmax", {}),
         "loss": ("categorical_crossentropy", {}),
-        "optimizer": ("adam", {"learning_rate": 0.003}),
+        "optimizer": ("adam", ADAM_SAVED),
     }
     assert isinstance(loaded.optimizer, npnet_adam.Adam) and loaded.optimizer is not net.optimizer
     assert loaded.optimizer.get_config() == net.optimizer.get_config()
@@ -401,7 +403,7 @@ def test_model_file_holds_arrays_and_json_config(tmp_path, official_registry, di
         "loss": {"name": "categorical_crossentropy", **official},
         "optimizer": {
             "name": "adam",
-            "params": {"learning_rate": 0.003},
+            "params": ADAM_SAVED,
             "distribution": "npnet-adam",
             "version": "0.1.0",
         },
@@ -931,4 +933,6 @@ def test_numpy_scalar_hyperparameters_are_saved_as_plain_numbers(tmp_path, offic
         seed=0, registry=official_registry,
     )
     loaded = NeuralNetwork.load(net.save(tmp_path / "m.npz"), registry=official_registry)
-    assert loaded.component_specs["optimizer"].params == {"learning_rate": 0.01, "amsgrad": True}
+    saved = loaded.component_specs["optimizer"].params
+    assert saved == {**ADAM_SAVED, "learning_rate": 0.01, "amsgrad": True}
+    assert type(saved["learning_rate"]) is float and type(saved["amsgrad"]) is bool

@@ -118,5 +118,5 @@ def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = No
 def _not_found(registry: Registry, name: str) -> str:
     known = sorted({n for kind in KINDS for n in registry.names(kind)})
     close = difflib.get_close_matches(name.rpartition(":")[2], known, n=3, cutoff=0.6)
-    hint = "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
+    hint = "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ";"
     return f"no installed component is named {name!r}{hint} installed: {', '.join(known) or 'none'}"
