@@ -2,7 +2,9 @@
 
 ``npnet train`` trains a network on the embedded digits data (75/25 split) and
 prints the test accuracy; ``npnet plugins`` lists the installed plugins and
-the components they provide.
+the components they provide; ``npnet check`` runs the contract suite over
+installed components; ``npnet new-plugin`` writes a plugin distribution to
+start from.
 """
 
 from __future__ import annotations
@@ -69,11 +71,19 @@ def _table(rows: List[List[str]]) -> str:
 def _check(args: argparse.Namespace) -> int:
     import json
 
+    from .registry import get_registry
     from .testing.runner import check_installed
 
-    reports = check_installed(args.names)
+    registry = get_registry()
+    reports = check_installed(args.names, registry)
+    # a plugin that failed to load is a failure of the installation being checked
+    broken = registry.failures if not args.names else []
     if args.json:
-        print(json.dumps([report.to_json() for report in reports], indent=2))
+        print(json.dumps({
+            "components": [report.to_json() for report in reports],
+            "plugin_failures": [{"plugin": f.name, "distribution": f.distribution, "version": f.version,
+                                 "error": f.message} for f in broken],
+        }, indent=2))
     else:
         rows = [["component", "kind", "provider", "version", "passed", "failed", "xfailed"]]
         for r in reports:
@@ -84,9 +94,31 @@ def _check(args: argparse.Namespace) -> int:
             for outcome in r.outcomes:
                 if outcome.status in ("failed", "xpassed"):
                     print(f"\nFAILED {r.name} ({r.kind}) {outcome.check}:\n  {outcome.message}")
+        for failure in broken:
+            print(f"\nFAILED {failure.describe()}")
         bad = sum(not r.ok for r in reports)
         print(f"\n{len(reports) - bad} of {len(reports)} components pass the contract suite")
-    return 0 if all(r.ok for r in reports) else 1
+        if broken:
+            print(f"{len(broken)} plugin(s) failed to load")
+    return 0 if all(r.ok for r in reports) and not broken else 1
+
+
+def _new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import new_plugin
+
+    plugin = new_plugin(args.name, args.kind, args.directory, component_name=args.component_name)
+    names = plugin.names
+    print(f"wrote the {names.kind} plugin {names.distribution} to {plugin.root}:")
+    for path in plugin.files:
+        print(f"  {path}")
+    print(
+        f"it registers the {names.kind} {names.component!r} (class {names.class_name} in "
+        f"{names.package}/{names.module}.py, a working {names.kind} to make your own)"
+    )
+    print("next steps:")
+    for step in plugin.next_steps():
+        print(f"  {step}")
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,6 +141,22 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("names", nargs="*", metavar="NAME", help="component names, e.g. adam or npnet-adam:adam")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.set_defaults(run=_check)
+    new = commands.add_parser(
+        "new-plugin", help="write a plugin distribution with a working example component, its tests and README"
+    )
+    new.add_argument("name", metavar="NAME", help="the distribution name, e.g. npnet-rmsprop")
+    new.add_argument(
+        "--kind", required=True, choices=["optimizer", "activation", "loss"],
+        help="the kind of component: optimizer (RMSprop), activation (tanh) or loss (log-cosh)",
+    )
+    new.add_argument(
+        "--directory", default=".", metavar="DIR", help="write the plugin to DIR/NAME (default: the current directory)"
+    )
+    new.add_argument(
+        "--component-name", metavar="COMPONENT",
+        help="the name the component is registered as (default: NAME without 'npnet-', '-' turned into '_')",
+    )
+    new.set_defaults(run=_new_plugin)
     return parser
 
 

@@ -64,6 +64,8 @@ OFFICIAL_DISTRIBUTIONS = {
     ("optimizer", "adam"): "npnet-adam",
 }
 
+_PLURAL = {"activation": "activations", "loss": "losses", "optimizer": "optimizers"}
+
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
 
@@ -138,7 +140,7 @@ class PluginFailure:
 
 
 def _check_name(what: str, name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidComponentError(
             f"{what} must be a non-empty string of letters, digits, '_', '-' or '.' "
             f"(got {name!r}); ':' is reserved for pinning a distribution"
@@ -423,7 +425,7 @@ class Registry:
         if official:
             lines.append(f"{name!r} is provided by the distribution {official}: pip install {official}")
         installed = ", ".join(f"{e.name} ({e.provider})" for e in self.entries(kind)) or "none"
-        lines.append(f"installed {kind}s: {installed}")
+        lines.append(f"installed {_PLURAL[kind]}: {installed}")
         return "\n".join(lines)
 
     def create(self, kind: str, name: str, params: Optional[Mapping[str, Any]] = None) -> Tuple[Any, ComponentSpec]:

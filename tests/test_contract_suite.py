@@ -25,6 +25,7 @@ from npnet_sgd_momentum import SGD
 
 from npnet_core import get_registry, hookimpl
 from npnet_core.cli import main
+from npnet_core.registry import PluginFailure
 from npnet_core.testing import (
     ContractViolation,
     check_backward_matches_finite_differences,
@@ -1035,9 +1036,11 @@ def test_npnet_check_prints_a_table_of_every_installed_component(capsys):
 
 
 def test_npnet_check_one_component_as_json(capsys):
-    """npnet check adam --json: a JSON list with adam's report and each check's outcome."""
+    """npnet check adam --json: a JSON object with adam's report and each check's outcome."""
     assert main(["check", "adam", "--json"]) == 0
-    reports = json.loads(capsys.readouterr().out)
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["plugin_failures"] == []
+    reports = printed["components"]
     assert [r["name"] for r in reports] == ["adam"]
     (adam,) = reports
     assert adam["kind"] == "optimizer" and adam["provider"] == "npnet-adam" and adam["version"] == "0.1.0"
@@ -1074,6 +1077,23 @@ def test_npnet_check_reports_a_broken_component_and_exits_1(monkeypatch, empty_r
         "  wrong_sign_tanh fails check_backward_matches_finite_differences: backward on shape (1, 1)"
     ) in out
     assert "1 of 2 components pass the contract suite" in out
+
+
+def test_npnet_check_fails_when_a_plugin_failed_to_load(monkeypatch, empty_registry, capsys):
+    """A plugin that failed to load makes npnet check report it and exit 1, in text and JSON."""
+    empty_registry.register_plugin(_Plugin(activation={"good_tanh": GoodTanh}), "gallery")
+    failure = PluginFailure("broken", "npnet-broken", "1.0", ImportError("no module named 'gone'"))
+    monkeypatch.setitem(empty_registry._failures, "broken", failure)
+    monkeypatch.setattr("npnet_core.registry._default", empty_registry)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED plugin 'broken' from npnet-broken 1.0 failed to load: ImportError: no module named 'gone'" in out
+    assert "1 of 1 components pass the contract suite\n1 plugin(s) failed to load" in out
+    assert main(["check", "--json"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["plugin_failures"] == [
+        {"plugin": "broken", "distribution": "npnet-broken", "version": "1.0", "error": "ImportError: no module named 'gone'"}
+    ]
 
 
 def test_check_installed_looks_names_up_in_the_registry_it_is_given(empty_registry):

@@ -101,7 +101,7 @@ def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = No
     names = list(names)
     if not names:
         return [_entry_report(e, registry) for kind in KINDS for e in registry.entries(kind)]
-    reports = []
+    reports: List[ComponentReport] = []
     for name in names:
         found = []
         for kind in KINDS:

@@ -1,0 +1,360 @@
+"""npnet new-plugin: the names it derives, the files it writes, and that what it writes works.
+
+The generated components are imported from the folder they were written to and
+run through the whole contract suite; the generated tests are run by pytest in a
+subprocess. Installing a generated plugin for real is tests/test_pip_install.py.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from npnet_core import Registry, ValidationError, scaffold
+from npnet_core.cli import main
+from npnet_core.scaffold import new_plugin, plugin_names, render_plugin
+from npnet_core.testing import check_registered_name_resolves, checks_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: One generated plugin per kind: (distribution name, kind, component name, class name).
+PLUGINS = [
+    ("npnet-rmsprop", "optimizer", "rmsprop", "Rmsprop"),
+    ("npnet-tanh", "activation", "tanh", "Tanh"),
+    ("npnet-logcosh", "loss", "logcosh", "Logcosh"),
+]
+
+
+def expected_files(package, module):
+    return {
+        "pyproject.toml",
+        "README.md",
+        f"{package}/__init__.py",
+        f"{package}/plugin.py",
+        f"{package}/py.typed",
+        f"{package}/{module}.py",
+        "tests/test_contract.py",
+        f"tests/test_{module}.py",
+    }
+
+
+def load_toml(path):
+    tomllib = pytest.importorskip("tomllib", reason="tomllib arrived in Python 3.11")
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+@pytest.fixture
+def forget_imports():
+    """Remove the modules a test imports from generated folders, so that the next test imports its own."""
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+def import_generated(plugin, monkeypatch):
+    """Import the generated package and its plugin module from the folder they were written to."""
+    monkeypatch.syspath_prepend(str(plugin.root))
+    package = importlib.import_module(plugin.names.package)
+    assert Path(package.__file__).resolve().parent == (plugin.root / plugin.names.package).resolve()
+    return package, importlib.import_module(f"{plugin.names.package}.plugin")
+
+
+# --- names ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, kind, component_name, expected",
+    [
+        ("npnet-rmsprop", "optimizer", None, ("npnet_rmsprop", "rmsprop", "rmsprop", "rmsprop", "Rmsprop")),
+        ("npnet-leaky-relu", "activation", None, ("npnet_leaky_relu", "leaky-relu", "leaky_relu", "leaky_relu", "LeakyRelu")),
+        ("NPNet_Swish", "activation", None, ("npnet_swish", "swish", "swish", "swish", "Swish")),
+        ("my.opt", "optimizer", None, ("my_opt", "my-opt", "my_opt", "my_opt", "MyOpt")),
+        ("npnet-huber", "loss", "smooth.l1-v2", ("npnet_huber", "huber", "smooth.l1-v2", "smooth_l1_v2", "SmoothL1V2")),
+        ("npnet-1cycle", "optimizer", None, ("npnet_1cycle", "1cycle", "1cycle", "optimizer_1cycle", "Optimizer1cycle")),
+        ("npnet-plugin", "loss", None, ("npnet_plugin", "plugin", "plugin", "loss_plugin", "LossPlugin")),
+        ("npnet-contract", "loss", None, ("npnet_contract", "contract", "contract", "loss_contract", "LossContract")),
+        ("npnet-lambda", "activation", None, ("npnet_lambda", "lambda", "lambda", "activation_lambda", "ActivationLambda")),
+        ("npnet-mapping", "optimizer", None, ("npnet_mapping", "mapping", "mapping", "mapping", "MappingOptimizer")),
+    ],
+)
+def test_names_derived_from_the_distribution_name(name, kind, component_name, expected):
+    """Package, entry point, component, module and class follow from NAME (and --component-name)."""
+    names = plugin_names(name, kind, component_name)
+    assert (names.package, names.entry_point, names.component, names.module, names.class_name) == expected
+    assert names.distribution == name and names.kind == kind
+
+
+@pytest.mark.parametrize(
+    "name, component_name, words",
+    [
+        ("npnet rmsprop", None, ["'npnet rmsprop' is not a valid distribution name", "PEP 508"]),
+        ("npnet-", None, ["not a valid distribution name"]),
+        ("-npnet-x", None, ["not a valid distribution name"]),
+        ("npnet/x", None, ["not a valid distribution name"]),
+        ("npnet-ü", None, ["not a valid distribution name"]),
+        ("", None, ["not a valid distribution name"]),
+        ("npnet-x\n", None, ["not a valid distribution name"]),
+        ("1npnet", None, ["import package '1npnet'", "not a Python identifier"]),
+        ("npnet-adam", None, ["official npnet distribution"]),
+        ("NPNet_Core", None, ["official npnet distribution"]),
+        ("numpy", None, ["would shadow an existing module"]),
+        ("npnet-x", "a:b", ["'a:b' is not a valid component name", "pinning"]),
+        ("npnet-x", "", ["'' is not a valid component name"]),
+        ("npnet-x", "-x", ["'-x' is not a valid component name"]),
+        ("npnet-x", "x\n", ["is not a valid component name"]),
+    ],
+)
+def test_bad_names_are_refused(name, component_name, words):
+    """Bad distribution or component names raise ValidationError saying what is wrong."""
+    with pytest.raises(ValidationError) as info:
+        plugin_names(name, "optimizer", component_name)
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="sys.stdlib_module_names arrived in Python 3.10")
+def test_standard_library_names_are_refused():
+    """A plugin may not shadow a standard-library module."""
+    with pytest.raises(ValidationError, match="would shadow"):
+        plugin_names("json", "loss")
+
+
+def test_unknown_kind_is_refused():
+    """Only the three kinds of component exist."""
+    with pytest.raises(ValidationError, match="optimizer, activation, loss"):
+        plugin_names("npnet-accuracy", "metric")
+
+
+# --- the files ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, kind, component, class_name", PLUGINS, ids=[p[1] for p in PLUGINS])
+def test_each_kind_writes_a_complete_distribution(tmp_path, name, kind, component, class_name):
+    """pyproject.toml, README, the package with __version__, py.typed, hook and component, and the tests."""
+    plugin = new_plugin(name, kind, tmp_path)
+    package = plugin.names.package
+    assert plugin.root == tmp_path / name
+    written = {path.relative_to(plugin.root).as_posix() for path in plugin.files}
+    assert written == expected_files(package, component)
+    on_disk = {p.relative_to(plugin.root).as_posix() for p in plugin.root.rglob("*") if p.is_file()}
+    assert on_disk == written
+    for path in plugin.files:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\{\{\w+\}\}", text), path  # every placeholder filled
+        if path.suffix == ".py":
+            compile(text, str(path), "exec")
+    assert (plugin.root / package / "py.typed").read_text() == ""
+    assert '__version__ = "0.1.0"' in (plugin.root / package / "__init__.py").read_text()
+    plugin_py = (plugin.root / package / "plugin.py").read_text()
+    assert "@hookimpl" in plugin_py and f'register("{component}", {class_name})' in plugin_py
+    component_py = (plugin.root / package / f"{component}.py").read_text()
+    assert f"class {class_name}:" in component_py and f'name = "{component}"' in component_py
+    assert "parametrize_with_checks" in (plugin.root / "tests" / "test_contract.py").read_text()
+
+    readme = (plugin.root / "README.md").read_text()
+    for words in [f"# {name}", f'"{component}"', "pip install -e", "pytest", f"npnet check {component}", "twine upload"]:
+        assert words in readme
+
+
+@pytest.mark.parametrize("name, kind, component, class_name", PLUGINS, ids=[p[1] for p in PLUGINS])
+def test_pyproject_declares_the_plugin(tmp_path, name, kind, component, class_name):
+    """PEP 621 metadata, the setuptools backend, the dependencies, one npnet entry point, py.typed as data."""
+    plugin = new_plugin(name, kind, tmp_path)
+    package = plugin.names.package
+    config = load_toml(plugin.root / "pyproject.toml")
+    assert config["build-system"] == {"requires": ["setuptools>=64"], "build-backend": "setuptools.build_meta"}
+    project = config["project"]
+    assert project["name"] == name
+    assert project["dependencies"] == ["npnet-core>=0.1,<0.2", "numpy>=1.22"]
+    assert project["requires-python"] == ">=3.9"
+    assert project["entry-points"] == {"npnet": {plugin.names.entry_point: f"{package}.plugin"}}
+    assert project["dynamic"] == ["version"]
+    setuptools = config["tool"]["setuptools"]
+    assert setuptools["dynamic"]["version"] == {"attr": f"{package}.__version__"}
+    assert setuptools["packages"] == [package]
+    assert setuptools["package-data"] == {package: ["py.typed"]}
+    assert "--import-mode=importlib" in config["tool"]["pytest"]["ini_options"]["addopts"]
+
+
+def test_render_writes_nothing_and_matches_the_written_files(tmp_path):
+    """render_plugin returns the texts that new_plugin writes."""
+    names = plugin_names("npnet-tanh", "activation")
+    rendered = render_plugin(names)
+    assert not any(tmp_path.iterdir())
+    plugin = new_plugin("npnet-tanh", "activation", tmp_path)
+    assert {p.relative_to(plugin.root).as_posix(): p.read_text(encoding="utf-8") for p in plugin.files} == rendered
+
+
+# --- the generated code works ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, kind, component, class_name", PLUGINS, ids=[p[1] for p in PLUGINS])
+def test_generated_component_passes_every_contract_check(tmp_path, monkeypatch, forget_imports, name, kind, component, class_name):
+    """Imported in-process, the example component passes each check of its kind.
+
+    check_registered_name_resolves runs against a registry holding the generated
+    plugin module, registered by hand (installing it is test_pip_install.py).
+    """
+    plugin = new_plugin(name, kind, tmp_path)
+    package, plugin_module = import_generated(plugin, monkeypatch)
+    component_object = getattr(package, class_name)()
+    assert component_object.name == component
+
+    registry = Registry(autoload=False, blocked=(), strict=False)
+    registry.register_plugin(plugin_module, plugin.names.entry_point, distribution=name, version="0.1.0")
+    ran = []
+    for check in checks_for(component_object, kind):
+        if check is check_registered_name_resolves:
+            check(component_object, registry=registry)
+        else:
+            check(component_object)
+        ran.append(check.__name__)
+    assert len(ran) > 5 and ran[-1] == "check_registered_name_resolves"
+
+
+def test_generated_component_with_unusual_names_passes_the_contract_suite(tmp_path, monkeypatch, forget_imports):
+    """A component name with '.' and '-' that starts with a digit still gives working code."""
+    plugin = new_plugin("NPNet.1Cycle", "optimizer", tmp_path, component_name="1cycle.v2-x")
+    package, plugin_module = import_generated(plugin, monkeypatch)
+    registry = Registry(autoload=False, blocked=(), strict=False)
+    registry.register_plugin(plugin_module, plugin.names.entry_point, distribution="NPNet.1Cycle", version="0.1.0")
+    optimizer, spec = registry.create("optimizer", "1cycle.v2-x", {"learning_rate": 0.01})
+    assert type(optimizer) is package.Optimizer1cycleV2X and spec.name == "1cycle.v2-x"
+    for check in checks_for(optimizer):
+        if check is check_registered_name_resolves:
+            check(optimizer, registry=registry)
+        else:
+            check(optimizer)
+
+
+@pytest.mark.parametrize("name, kind, component, class_name", PLUGINS, ids=[p[1] for p in PLUGINS])
+def test_generated_tests_pass_before_installation(tmp_path, name, kind, component, class_name):
+    """pytest on the generated tests passes, but for the checks that need the plugin installed.
+
+    Not installed, the name cannot resolve and the packaging test skips; with the
+    plugin installed, test_pip_install.py runs them all.
+    """
+    plugin = new_plugin(name, kind, tmp_path)
+    paths = [str(plugin.root), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
+    env.pop("NPNET_STRICT_PLUGINS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not check_registered_name_resolves"],
+        cwd=plugin.root, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "failed" not in summary and "error" not in summary
+    assert "1 skipped" in summary and " deselected" in summary  # the packaging test; the registered-name checks
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+
+def test_command_writes_the_plugin_and_prints_the_next_steps(tmp_path, capsys):
+    """npnet new-plugin lists what it wrote and the commands to install, test and check the plugin."""
+    assert main(["new-plugin", "npnet-rmsprop", "--kind", "optimizer", "--directory", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    root = tmp_path / "npnet-rmsprop"
+    for relative in expected_files("npnet_rmsprop", "rmsprop"):
+        assert f"  {root / relative}\n" in out
+    assert f"  pip install -e {root}\n" in out
+    assert f"  pytest {root / 'tests'}\n" in out
+    assert "  npnet check rmsprop\n" in out
+    assert "'rmsprop'" in out and "class Rmsprop" in out
+
+
+def test_command_writes_into_the_current_directory_by_default(tmp_path, monkeypatch, capsys):
+    """Without --directory the plugin goes to ./NAME; --component-name renames the component."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["new-plugin", "npnet-softsign", "--kind", "activation", "--component-name", "soft_sign"]) == 0
+    assert (tmp_path / "npnet-softsign" / "npnet_softsign" / "soft_sign.py").is_file()
+    out = capsys.readouterr().out
+    assert "  pip install -e npnet-softsign\n" in out and "  npnet check soft_sign\n" in out
+
+
+def test_command_refuses_to_overwrite_a_non_empty_directory(tmp_path, capsys):
+    """A second run exits 1 with a one-line error and leaves the first run's files alone."""
+    assert main(["new-plugin", "npnet-tanh", "--kind", "activation", "--directory", str(tmp_path)]) == 0
+    component = tmp_path / "npnet-tanh" / "npnet_tanh" / "tanh.py"
+    component.write_text("# my own work\n")
+    capsys.readouterr()
+    assert main(["new-plugin", "npnet-tanh", "--kind", "loss", "--directory", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"npnet: error: {tmp_path / 'npnet-tanh'} already exists and is not empty; choose another --directory or name\n"
+    assert component.read_text() == "# my own work\n"
+
+
+def test_an_empty_directory_is_filled_and_a_file_is_refused(tmp_path, capsys):
+    """An existing empty folder is fine; a file in the way is an error."""
+    (tmp_path / "npnet-tanh").mkdir()
+    assert main(["new-plugin", "npnet-tanh", "--kind", "activation", "--directory", str(tmp_path)]) == 0
+    (tmp_path / "npnet-logcosh").write_text("")
+    assert main(["new-plugin", "npnet-logcosh", "--kind", "loss", "--directory", str(tmp_path)]) == 1
+    assert "already exists and is not a directory" in capsys.readouterr().err
+
+
+def test_command_reports_a_bad_name_in_one_line(tmp_path, capsys):
+    """A bad NAME exits 1 with npnet's message and writes nothing."""
+    assert main(["new-plugin", "npnet rmsprop", "--kind", "optimizer", "--directory", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("npnet: error: 'npnet rmsprop' is not a valid distribution name") and err.count("\n") == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_command_requires_a_known_kind(capsys):
+    """--kind is required and must be optimizer, activation or loss (usage error, exit 2)."""
+    for argv in (["new-plugin", "npnet-x"], ["new-plugin", "npnet-x", "--kind", "metric"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+    assert "--kind" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("existed", [False, True], ids=["new directory", "empty directory"])
+def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, existed):
+    """If writing fails half-way, the files written so far (and a directory it made) are removed."""
+    root = tmp_path / "npnet-rmsprop"
+    if existed:
+        root.mkdir()
+    calls = []
+
+    def failing_open(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(scaffold, "open", failing_open, raising=False)
+    with pytest.raises(OSError, match="No space left"):
+        new_plugin("npnet-rmsprop", "optimizer", tmp_path)
+    assert root.is_dir() == existed
+    assert not existed or not any(root.iterdir())
+
+
+# --- packaging of npnet-core itself -------------------------------------------------------------------------
+
+
+def test_templates_and_subpackages_are_packaged():
+    """Every template file matches a package-data glob and every subpackage is found by packages.find."""
+    config = load_toml(ROOT / "pyproject.toml")
+    setuptools = config["tool"]["setuptools"]
+    globs = setuptools["package-data"]["npnet_core"]
+    templates = [p.relative_to(ROOT / "npnet_core").as_posix() for p in (ROOT / "npnet_core" / "templates").rglob("*") if p.is_file()]
+    assert templates
+    for template in templates:
+        assert any(fnmatch.fnmatch(template, glob) and template.count("/") == glob.count("/") for glob in globs), template
+    include = setuptools["packages"]["find"]["include"]
+    for init in (ROOT / "npnet_core").rglob("__init__.py"):
+        dotted = ".".join(init.parent.relative_to(ROOT).parts)
+        assert any(fnmatch.fnmatch(dotted, pattern) for pattern in include), dotted
