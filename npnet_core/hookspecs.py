@@ -11,6 +11,9 @@ Each ``npnet_register_*`` hook receives a ``register`` callback::
     register(name, factory, aliases=())
 
 where ``factory(**params)`` builds a new component (a class works).
+
+The ``npnet_on_*`` hooks are training events: a plugin (or an object passed to
+``fit(callbacks=[...])``) can observe training and stop it after an epoch.
 """
 
 from __future__ import annotations
@@ -53,3 +56,22 @@ def npnet_register_optimizers(register: Register) -> None:
 @hookspec(firstresult=True)
 def npnet_output_gradient(activation: Activation, loss: Loss) -> Optional[OutputGradient]:
     """Return a fused ``(y_pred, y_true) -> grad_z`` for this output pair, or None."""
+
+
+@hookspec
+def npnet_on_train_begin(network: Any, epochs: int) -> None:
+    """Called when ``fit`` starts, before the first epoch."""
+
+
+@hookspec
+def npnet_on_epoch_end(network: Any, epoch: int, logs: Any) -> Optional[bool]:
+    """Called after each epoch with its metrics; return True to stop training after it.
+
+    ``epoch`` counts from 1; ``logs`` maps ``loss``, ``accuracy`` (classifiers),
+    ``val_loss``, ``val_accuracy`` (when validating) and ``epoch_time`` to floats.
+    """
+
+
+@hookspec
+def npnet_on_train_end(network: Any, history: Any) -> None:
+    """Called when ``fit`` ends (also after early stopping), with the network's history."""

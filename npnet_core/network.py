@@ -92,7 +92,8 @@ class NeuralNetwork:
         self._allocate()
         for w, b in zip(self._weights, self._biases):
             init(self.rng, w, b)
-        self.history: Dict[str, List[float]] = {"loss": [], "epoch_time": []}
+        #: metrics per epoch over all fit calls: loss, accuracy, val_loss, val_accuracy, epoch_time
+        self.history: Dict[str, List[float]] = {}
 
     # -- construction -------------------------------------------------------------
 
@@ -221,8 +222,8 @@ class NeuralNetwork:
                 grad_a = delta @ self._weights[layer].T
                 delta = self._activation(layer - 1).backward(zs[layer - 1], activations[layer], grad_a)
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
-        """Compute the gradient on one batch, update, and return the batch's summed loss.
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, np.ndarray]:
+        """Compute the gradient on one batch, update; return the batch's summed loss and outputs.
 
         The loss is that of the parameters before the update. Raises
         :class:`DivergenceError` if the loss or the gradient is not finite (the
@@ -249,7 +250,15 @@ class NeuralNetwork:
                     "the optimizer's update made the parameters non-finite (its step overflowed); "
                     "they could not be kept"
                 )
-        return batch_loss
+        return batch_loss, activations[-1]
+
+    def _evaluate(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
+        """Mean loss and accuracy (argmax agreement; NaN for one output) of checked data."""
+        output = self._forward(x)[1][-1]
+        loss = float(np.mean(self.loss.forward(output, y), dtype=np.float64))
+        if y.shape[1] < 2:
+            return loss, math.nan
+        return loss, float(np.mean(output.argmax(axis=1) == y.argmax(axis=1)))
 
     # -- the article's API ----------------------------------------------------------
 
@@ -261,7 +270,11 @@ class NeuralNetwork:
         epochs: int,
         categorical: bool = False,
         *,
+        validation_data: Any = None,
+        validation_split: float = 0.0,
+        early_stopping: Optional[int] = None,
         verbose: int = 1,
+        callbacks: Sequence[Any] = (),
     ) -> np.ndarray:
         """Train with mini-batches; return the loss of each epoch.
 
@@ -273,16 +286,41 @@ class NeuralNetwork:
         batch_size, epochs : int
         categorical : bool, default False
             One-hot encode integer class labels ``y`` (the article's switch).
-        verbose : int, default 1
-            0: silent; 1: one line per epoch.
+        validation_data : (x_val, y_val), optional
+            Data to evaluate after each epoch; ``y_val`` may be labels or one-hot.
+        validation_split : float, default 0.0
+            Hold out this fraction of the samples, taken from the end of
+            ``x`` and ``y`` before any shuffling, as validation data.
+        early_stopping : int, optional
+            Patience: stop when the validation loss has not improved for this
+            many epochs, and restore the parameters of the best epoch.
+        verbose : {0, 1, 2}, default 1
+            0: silent; 1: a progress bar on a terminal (with tqdm installed),
+            otherwise one line per epoch; 2: one line per epoch.
+        callbacks : sequence of objects, optional
+            Objects with ``npnet_on_*`` hook implementations, registered for
+            this call only: they see every epoch's metrics and may stop training.
 
         Returns
         -------
-        losses : ndarray of shape (epochs,)
+        losses : ndarray of shape (epochs_run,)
             Each epoch's mean per-sample training loss (measured before each
-            batch's update, weighted by batch size).
+            batch's update, weighted by batch size). The full metrics, also of
+            earlier calls, are in :attr:`history`.
         """
-        return training.fit(self, x, y, batch_size, epochs, categorical, verbose=verbose)
+        return training.fit(
+            self,
+            x,
+            y,
+            batch_size,
+            epochs,
+            categorical,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            early_stopping=early_stopping,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
 
     def predict(self, x: Any, labels: bool = False) -> np.ndarray:
         """Return the network's outputs, or with ``labels=True`` the argmax class of each row.
@@ -310,14 +348,12 @@ class NeuralNetwork:
         y_array = np.asarray(y)
         if len(y_array) != len(x):
             raise ValidationError(f"x has {len(x)} samples but y has {len(y_array)}")
-        output = self._forward(x)[1][-1]
         if accuracy:
             if n_out < 2:
                 raise ValidationError("accuracy needs a network with at least two outputs (one per class)")
             truth = self._labels_of(y_array)
-            return float(np.mean(np.argmax(output, axis=1) == truth))
-        targets = self._targets_of(y_array)
-        return float(np.mean(self.loss.forward(output, targets), dtype=np.float64))
+            return float(np.mean(np.argmax(self._forward(x)[1][-1], axis=1) == truth))
+        return self._evaluate(x, self._targets_of(y_array))[0]
 
     def _labels_of(self, y: np.ndarray) -> np.ndarray:
         if y.ndim == 2 and y.shape[1] == self.layers[-1]:

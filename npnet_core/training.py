@@ -1,25 +1,32 @@
-"""The training loop: validation of the data, shuffled mini-batches, history, progress.
+"""The training loop: data checks, shuffled mini-batches, validation, early stopping, history.
 
 Each epoch draws a permutation of the sample indices from the network's
 generator and gathers each batch into a reused contiguous buffer; the data set
-itself is never copied or reshuffled.
+itself is never copied or reshuffled. After each epoch the metrics go to the
+network's history, the progress display, and the ``npnet_on_epoch_end`` hook,
+whose implementations may stop training.
 """
 
 from __future__ import annotations
 
-import sys
+import contextlib
+import math
+import numbers
 import time
-from typing import TYPE_CHECKING, Any, Iterator, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .errors import DivergenceError, ValidationError
+from .progress import make_progress
 from .validation import as_float_matrix, check_positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import NeuralNetwork
 
 __all__ = ["fit", "iter_batches"]
+
+Data = Tuple[np.ndarray, np.ndarray]
 
 
 def iter_batches(
@@ -42,15 +49,71 @@ def iter_batches(
         )
 
 
-def _check_data(net: "NeuralNetwork", x: Any, y: Any, categorical: bool) -> Tuple[np.ndarray, np.ndarray]:
-    x_array = as_float_matrix("x", x, net.dtype, net.layers[0])
+def _check_data(net: "NeuralNetwork", x: Any, y: Any, categorical: Optional[bool], name: str = "") -> Data:
+    x_array = as_float_matrix(f"x{name}", x, net.dtype, net.layers[0])
     y_array = np.asarray(y)
     if y_array.ndim == 0 or len(y_array) != len(x_array):
         raise ValidationError(
-            f"x and y must have one row per sample: x has {len(x_array)} rows, "
-            f"y has shape {y_array.shape}"
+            f"x{name} and y{name} must have one row per sample: x{name} has {len(x_array)} rows, "
+            f"y{name} has shape {y_array.shape}"
         )
-    return x_array, net._targets_of(y_array, categorical=bool(categorical))
+    return x_array, net._targets_of(y_array, categorical=categorical)
+
+
+def _validation(
+    net: "NeuralNetwork", data: Data, validation_data: Any, validation_split: Any, categorical: bool
+) -> Tuple[Data, Optional[Data]]:
+    """Split off or check the validation data; return the training and validation pairs."""
+    x, y = data
+    if validation_data is not None:
+        if validation_split:
+            raise ValidationError("give validation_data or validation_split, not both")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValidationError(
+                f"validation_data must be a pair (x_val, y_val) (got {type(validation_data).__name__})"
+            )
+        # labels are one-hot encoded for a classifier whatever `categorical` says: as in score()
+        return data, _check_data(net, validation_data[0], validation_data[1], None, name="_val")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
+        raise ValidationError(f"validation_split must be a fraction in [0, 1) (got {validation_split!r})")
+    if not 0 <= validation_split < 1:
+        raise ValidationError(f"validation_split must be a fraction in [0, 1) (got {validation_split})")
+    if validation_split == 0:
+        return data, None
+    n_val = int(math.ceil(validation_split * len(x)))
+    if n_val >= len(x):
+        raise ValidationError(
+            f"validation_split={validation_split} leaves no training samples out of {len(x)}"
+        )
+    # the last samples, before any shuffling, as Keras does: the same split on every call
+    return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
+
+
+def _check_patience(early_stopping: Any, validation: Optional[Data]) -> Optional[int]:
+    if early_stopping is None:
+        return None
+    patience = check_positive_int("early_stopping (the patience in epochs)", early_stopping)
+    if validation is None:
+        raise ValidationError(
+            "early_stopping watches the validation loss: give validation_data or validation_split too"
+        )
+    return patience
+
+
+@contextlib.contextmanager
+def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Any]:
+    """Register the callback objects as plugins for the duration of ``fit``; yield the hooks."""
+    manager = net.registry.plugin_manager
+    added = []
+    try:
+        for callback in callbacks:
+            if not manager.is_registered(callback):
+                manager.register(callback)
+                added.append(callback)
+        yield manager.hook
+    finally:
+        for callback in added:
+            manager.unregister(callback)
 
 
 def fit(
@@ -61,30 +124,102 @@ def fit(
     epochs: int,
     categorical: bool = False,
     *,
+    validation_data: Any = None,
+    validation_split: float = 0.0,
+    early_stopping: Optional[int] = None,
     verbose: int = 1,
+    callbacks: Sequence[Any] = (),
 ) -> np.ndarray:
     """Train ``net``; see :meth:`NeuralNetwork.fit`."""
     batch_size = check_positive_int("batch_size", batch_size)
     epochs = check_positive_int("epochs", epochs)
-    x_array, y_array = _check_data(net, x, y, categorical)
-    n = len(x_array)
-    losses = np.empty(epochs)
-    for epoch in range(epochs):
+    if verbose not in (0, 1, 2):  # True and False count as 1 and 0
+        raise ValidationError(f"verbose must be 0 (silent), 1 (progress) or 2 (one line per epoch) (got {verbose!r})")
+    train, validation = _validation(
+        net, _check_data(net, x, y, bool(categorical)), validation_data, validation_split, bool(categorical)
+    )
+    patience = _check_patience(early_stopping, validation)
+    loop = _Loop(net, train, validation, batch_size, patience)
+    with _registered(net, callbacks) as hook:
+        hook.npnet_on_train_begin(network=net, epochs=epochs)
+        progress = make_progress(int(verbose), epochs, loop.n_batches)
+        try:
+            for epoch in range(1, epochs + 1):
+                logs = loop.run_epoch(epoch, progress)
+                for key, value in logs.items():
+                    net.history.setdefault(key, []).append(value)
+                progress.end_epoch(epoch, logs)
+                stop = loop.should_stop(logs)
+                stop |= any(hook.npnet_on_epoch_end(network=net, epoch=epoch, logs=logs))
+                if stop:
+                    break
+        finally:
+            progress.close()
+        loop.restore_best()
+        hook.npnet_on_train_end(network=net, history=net.history)
+    return np.array(loop.losses)
+
+
+class _Loop:
+    """One call of ``fit``: the epochs, their metrics, and early stopping's best weights."""
+
+    def __init__(
+        self, net: "NeuralNetwork", train: Data, validation: Optional[Data], batch_size: int, patience: Optional[int]
+    ) -> None:
+        self.net, self.train, self.validation = net, train, validation
+        self.batch_size, self.patience = batch_size, patience
+        self.n_batches = math.ceil(len(train[0]) / batch_size)
+        self.classifier = net.layers[-1] > 1
+        self.losses: List[float] = []
+        self.best_loss = math.inf
+        self.best_params: Optional[np.ndarray] = None
+        self.waited = 0
+
+    def run_epoch(self, epoch: int, progress: Any) -> Dict[str, float]:
         started = time.perf_counter()
-        order = net.rng.permutation(n)
-        total = 0.0
-        for batch, (x_batch, y_batch) in enumerate(iter_batches(x_array, y_array, batch_size, order)):
+        x, y = self.train
+        n = len(x)
+        order = self.net.rng.permutation(n)
+        total, correct = 0.0, 0
+        seen = 0
+        for batch, (x_batch, y_batch) in enumerate(iter_batches(x, y, self.batch_size, order), start=1):
             try:
-                total += net._train_step(x_batch, y_batch)
+                loss, output = self.net._train_step(x_batch, y_batch)
             except DivergenceError as exc:
                 raise DivergenceError(
-                    f"training diverged at epoch {epoch + 1}, batch {batch + 1}: {exc}. Lower the "
-                    "learning rate or scale the inputs (for example to [0, 1])"
+                    f"training diverged at epoch {epoch}, batch {batch}: {exc}. Lower the learning "
+                    "rate or scale the inputs (for example to [0, 1])"
                 ) from None
-        losses[epoch] = total / n
-        elapsed = time.perf_counter() - started
-        net.history["loss"].append(float(losses[epoch]))
-        net.history["epoch_time"].append(elapsed)
-        if verbose:
-            print(f"Epoch {epoch + 1}/{epochs} - loss: {losses[epoch]:.6f} - {elapsed:.2f}s", file=sys.stdout, flush=True)
-    return losses
+            total += loss
+            seen += len(x_batch)
+            if self.classifier:
+                correct += int(np.count_nonzero(output.argmax(axis=1) == y_batch.argmax(axis=1)))
+            progress.batch_done(total / seen)
+        logs = {"loss": total / n}
+        if self.classifier:
+            logs["accuracy"] = correct / n
+        if self.validation is not None:
+            val_loss, val_accuracy = self.net._evaluate(*self.validation)
+            logs["val_loss"] = val_loss
+            if self.classifier:
+                logs["val_accuracy"] = val_accuracy
+        logs["epoch_time"] = time.perf_counter() - started
+        self.losses.append(logs["loss"])
+        return logs
+
+    def should_stop(self, logs: Dict[str, float]) -> bool:
+        """Track the best validation loss; True once it has not improved for ``patience`` epochs."""
+        if self.patience is None:
+            return False
+        if logs["val_loss"] < self.best_loss:
+            self.best_loss = logs["val_loss"]
+            self.best_params = self.net.params.copy()
+            self.waited = 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore_best(self) -> None:
+        """With early stopping, put back the parameters of the best validation loss."""
+        if self.best_params is not None:
+            self.net.params[...] = self.best_params
