@@ -81,7 +81,7 @@ def make_progress(verbose: int, epochs: int, n_batches: int) -> Any:
         return _Silent()
     if verbose == 1 and sys.stdout.isatty():
         try:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]  # optional, no stubs
         except ImportError:  # the progress extra is optional: fall back to lines
             return _Lines(epochs)
         return _Bar(tqdm, epochs, n_batches)

@@ -76,11 +76,12 @@ def _validation(
         return data, _check_data(net, validation_data[0], validation_data[1], None, name="_val")
     if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
         raise ValidationError(f"validation_split must be a fraction in [0, 1) (got {validation_split!r})")
-    if not 0 <= validation_split < 1:
+    fraction = float(validation_split)
+    if not 0 <= fraction < 1:
         raise ValidationError(f"validation_split must be a fraction in [0, 1) (got {validation_split})")
-    if validation_split == 0:
+    if fraction == 0:
         return data, None
-    n_val = int(math.ceil(validation_split * len(x)))
+    n_val = int(math.ceil(fraction * len(x)))
     if n_val >= len(x):
         raise ValidationError(
             f"validation_split={validation_split} leaves no training samples out of {len(x)}"
