@@ -17,6 +17,7 @@ atomic (see :mod:`npnet_core.files`).
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Optional, Type
@@ -24,9 +25,9 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Type
 import numpy as np
 
 from ._version import __version__
-from .errors import ComponentNotFoundError, ModelFileError, NpnetError
+from .errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
 from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, read_head
-from .registry import Registry
+from .registry import ComponentSpec, Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import NeuralNetwork
@@ -39,7 +40,7 @@ _OPTIMIZER_PREFIX = "optimizer."
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
 _ROLES = ("hidden_activation", "output_activation", "loss", "optimizer")
 
-def _spec_json(role: str, spec: Any, component: Any) -> Any:
+def _spec_json(role: str, spec: Any, component: Any, registry: Registry) -> Any:
     """The saved form of one component: its name, provider and full configuration.
 
     The parameters are those given, completed by the component's own
@@ -47,7 +48,7 @@ def _spec_json(role: str, spec: Any, component: Any) -> Any:
     defaults change later.
     """
     if isinstance(spec, list):
-        return [_spec_json(role, s, c) for s, c in zip(spec, component)]
+        return [_spec_json(role, s, c, registry) for s, c in zip(spec, component)]
     if spec is None:
         raise ModelFileError(
             f"cannot save the model: its {role} was given as an object or the article's "
@@ -56,9 +57,19 @@ def _spec_json(role: str, spec: Any, component: Any) -> Any:
         )
     saved = spec.to_json()
     get_config = getattr(component, "get_config", None)
-    if callable(get_config):
+    if callable(get_config) and _made_by_class(spec, component, registry):
         saved["params"] = {**saved["params"], **get_config()}
     return saved
+
+
+def _made_by_class(spec: ComponentSpec, component: Any, registry: Registry) -> bool:
+    """Whether ``component``'s class is the registered factory, so its config is the factory's arguments."""
+    pinned = f"{spec.distribution}:{spec.name}" if spec.distribution else spec.name
+    try:
+        entry = registry.lookup(spec.kind, pinned)
+    except NpnetError:
+        return False
+    return isinstance(entry.factory, type) and type(component) is entry.factory
 
 
 def _components(net: "NeuralNetwork") -> Dict[str, Any]:
@@ -84,7 +95,10 @@ def _plain(value: Any) -> Any:
 
 def _model_config(net: "NeuralNetwork", state: Dict[str, Any]) -> Dict[str, Any]:
     components = _components(net)
-    saved = {role: _plain(_spec_json(role, spec, components[role])) for role, spec in net.component_specs.items()}
+    saved = {
+        role: _plain(_spec_json(role, spec, components[role], net.registry))
+        for role, spec in net.component_specs.items()
+    }
     rng_state = _plain(net.rng.bit_generator.state)
     return {
         "format": FORMAT,
@@ -98,13 +112,19 @@ def _model_config(net: "NeuralNetwork", state: Dict[str, Any]) -> Dict[str, Any]
         "optimizer_state": _plain({k: v for k, v in state.items() if not isinstance(v, np.ndarray)}),
         "optimizer_arrays": sorted(k for k, v in state.items() if isinstance(v, np.ndarray)),
         "rng": rng_state,
-        "history": net.history,
+        # JSON has no NaN: a metric missing from an epoch is written as null
+        "history": {k: [None if v != v else v for v in values] for k, values in net.history.items()},
     }
 
 
 def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
     """Write ``net`` as one ``.npz`` file at exactly ``path``; return the path."""
     path = Path(path)
+    if not np.isfinite(net.params).all():
+        raise ModelFileError(
+            "cannot save the model: its parameters contain NaN or inf (training diverged); "
+            "there is nothing useful to save"
+        )
     state = net.optimizer.state_dict()
     config = _model_config(net, state)
     try:
@@ -256,7 +276,7 @@ def _component_arg(role: str, saved: Any, registry: Registry) -> Any:
                 f"{saved.get('version') or ''}: pip install {distribution}".rstrip()
             ) from None
         raise
-    except NpnetError:  # several providers: take the one the model was saved with
+    except AmbiguousComponentError:  # several providers: take the one the model was saved with
         if distribution:
             return (f"{distribution}:{name}", params)
         raise
@@ -307,5 +327,5 @@ def load_model(
     net.optimizer.load_state_dict(state)
     _restore_rng(net, config["rng"], path)
     net.initializer = config.get("initializer", net.initializer)
-    net.history = {k: list(v) for k, v in config.get("history", {}).items()}
+    net.history = {k: [math.nan if v is None else v for v in values] for k, values in config.get("history", {}).items()}
     return net

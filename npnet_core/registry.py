@@ -220,7 +220,13 @@ class Registry:
                 strict_error = strict_error or exc
         if strict_error is not None:
             self._strict_error = strict_error
-            raise strict_error
+            self._raise_strict()
+
+    def _raise_strict(self) -> None:
+        """Raise a fresh copy of the strict-mode error (a shared one would pile up tracebacks)."""
+        error = self._strict_error
+        if error is not None:
+            raise PluginLoadError(str(error)) from error.__cause__
 
     def register_plugin(
         self,
@@ -264,10 +270,18 @@ class Registry:
         return [self._failures[k] for k in sorted(self._failures)]
 
     def _ensure_loaded(self, *, for_lookup: bool = True) -> None:
+        """Load the entry points once; in strict mode, make every look-up fail after a failure.
+
+        Listing ``plugins`` and ``failures`` never raises, so what failed can be shown.
+        """
         if self.autoload and not self._autoloaded:
-            self.load_entry_points()
-        if for_lookup and self._strict_error is not None:  # strict: every look-up fails, not only the first
-            raise self._strict_error
+            try:
+                self.load_entry_points()
+            except PluginLoadError:
+                if for_lookup:
+                    raise
+        if for_lookup:
+            self._raise_strict()
 
     def _record_failure(self, failure: PluginFailure) -> None:
         self._failures[failure.name] = failure  # recorded in strict mode too, for later look-ups
@@ -448,6 +462,8 @@ class Registry:
         self._ensure_loaded()
         arguments = {"activation": activation, "loss": loss}
         for impl in reversed(self.plugin_manager.hook.npnet_output_gradient.get_hookimpls()):
+            if impl.hookwrapper or getattr(impl, "wrapper", False):
+                continue  # wrappers wrap a hook call; this hook is asked implementation by implementation
             try:
                 fused = impl.function(**{name: arguments[name] for name in impl.argnames})
             except Exception as exc:

@@ -186,7 +186,7 @@ def plugin_names(name: str, kind: str, component_name: Optional[str] = None) -> 
             "with a letter, a digit or '_' (':' is reserved for pinning a distribution)"
         )
     module = _identifier(component)
-    if not module.isidentifier() or keyword.iskeyword(module) or module in _TAKEN_MODULES:
+    if not module.isidentifier() or keyword.iskeyword(module) or module in _TAKEN_MODULES or module.startswith("_"):
         module = f"{kind}_{module}"
     class_name = "".join(part[:1].upper() + part[1:] for part in module.split("_"))
     if class_name in _TAKEN_CLASSES:

@@ -101,6 +101,13 @@ def _check_patience(early_stopping: Any, validation: Optional[Data]) -> Optional
     return patience
 
 
+def _record(history: Dict[str, List[float]], logs: Dict[str, float]) -> None:
+    """Append an epoch's metrics, keeping every list one entry per epoch (NaN where a metric is missing)."""
+    epochs_before = len(history.get("loss", []))
+    for key in set(history) | set(logs):
+        history.setdefault(key, [math.nan] * epochs_before).append(logs.get(key, math.nan))
+
+
 @contextlib.contextmanager
 def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Any]:
     """Register the callback objects as plugins for the duration of ``fit``; yield the hooks."""
@@ -111,6 +118,7 @@ def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Any]
             if not manager.is_registered(callback):
                 manager.register(callback)
                 added.append(callback)
+        manager.check_pending()  # a misspelled npnet_on_* hook is an error, not silence
         yield manager.hook
     finally:
         for callback in added:
@@ -147,8 +155,7 @@ def fit(
         try:
             for epoch in range(1, epochs + 1):
                 logs = loop.run_epoch(epoch, progress)
-                for key, value in logs.items():
-                    net.history.setdefault(key, []).append(value)
+                _record(net.history, logs)
                 progress.end_epoch(epoch, logs)
                 stop = loop.should_stop(logs)
                 stop |= any(hook.npnet_on_epoch_end(network=net, epoch=epoch, logs=logs))
@@ -200,7 +207,13 @@ class _Loop:
         if self.classifier:
             logs["accuracy"] = correct / n
         if self.validation is not None:
-            val_loss, val_accuracy = self.net._evaluate(*self.validation)
+            with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                val_loss, val_accuracy = self.net._evaluate(*self.validation)
+            if not math.isfinite(val_loss):
+                raise DivergenceError(
+                    f"training diverged at epoch {epoch}: the validation loss is {val_loss}. Lower the "
+                    "learning rate or scale the inputs (for example to [0, 1])"
+                )
             logs["val_loss"] = val_loss
             if self.classifier:
                 logs["val_accuracy"] = val_accuracy

@@ -386,7 +386,7 @@ def test_strict_env_var_turns_on_strict_mode(fake_entry_points, clean_env, value
     registry = Registry()
     assert registry.strict is True
     with pytest.raises(PluginLoadError) as excinfo:
-        registry.plugins
+        registry.lookup("optimizer", "good_opt")
     assert excinfo.value.__cause__ is BROKEN
 
 
@@ -396,8 +396,7 @@ def test_strict_registry_keeps_failing_and_still_records_everything(fake_entry_p
     good = source("z-good", make_plugin(optimizers=[("good_opt", FakeOptimizer)]), "npnet-good", "1.0")
     fake_entry_points(broken, good)
     registry = Registry(strict=True)
-    with pytest.raises(PluginLoadError):
-        registry.plugins
+    assert [p.name for p in registry.plugins] == ["z-good"]  # listing never raises: it shows what failed
     for _ in range(2):
         with pytest.raises(PluginLoadError, match="No module named 'missing_dependency'"):
             registry.lookup("optimizer", "good_opt")

@@ -253,3 +253,30 @@ def test_format_metrics_skips_undefined_values():
     """NaN metrics (none defined) are left out; the time comes last."""
     text = progress_module.format_metrics({"loss": 0.5, "accuracy": float("nan"), "epoch_time": 0.25})
     assert text == "loss: 0.5000 - 0.25s"
+
+
+def test_history_stays_aligned_across_fits_with_and_without_validation(tmp_path):
+    """Every history list has one entry per epoch; metrics missing from an epoch are NaN and survive saving."""
+    x, y = _data()
+    net = _net()
+    net.fit(x, y, 8, 2, categorical=True, validation_split=0.2, verbose=0)
+    net.fit(x, y, 8, 2, categorical=True, verbose=0)
+    assert {len(values) for values in net.history.values()} == {4}
+    assert np.isnan(net.history["val_loss"][2:]).all() and np.isfinite(net.history["val_loss"][:2]).all()
+    loaded = NeuralNetwork.load(net.save(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(loaded.history["val_loss"], net.history["val_loss"])
+
+
+def test_a_misspelled_training_hook_in_a_callback_is_an_error():
+    """A callback whose npnet_on_* hook has no specification is refused, not silently ignored."""
+
+    class Typo:
+        @hookimpl
+        def npnet_on_epoch_ends(self, network, epoch, logs):
+            pass
+
+    x, y = _data()
+    net = _net()
+    with pytest.raises(Exception, match="npnet_on_epoch_ends"):
+        net.fit(x, y, 8, 1, categorical=True, verbose=0, callbacks=[Typo()])
+    assert not any(isinstance(p, Typo) for p in net.registry.plugin_manager.get_plugins())
