@@ -32,7 +32,14 @@ _OPTIMIZER_OWNERS: "weakref.WeakValueDictionary[int, NeuralNetwork]" = weakref.W
 
 
 def _all_finite(vector: np.ndarray) -> bool:
-    """Whether a flat vector holds no NaN or inf (max and min propagate NaN; nothing overflows)."""
+    """Whether a flat vector holds no NaN or inf.
+
+    The fast path is one BLAS pass: NaN and inf make the dot product non-finite.
+    Only then, or when large finite values overflow it, are the values looked
+    at one by one (max and min propagate NaN and never overflow).
+    """
+    if math.isfinite(float(np.dot(vector, vector))):
+        return True
     return math.isfinite(vector.max()) and math.isfinite(vector.min())
 
 
