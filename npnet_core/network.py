@@ -99,7 +99,8 @@ class NeuralNetwork:
         self._allocate()
         for w, b in zip(self._weights, self._biases):
             init(self.rng, w, b)
-        #: metrics per epoch over all fit calls: loss, accuracy, val_loss, val_accuracy, epoch_time
+        #: The metrics of every epoch over all fit calls, one list per metric (loss, accuracy,
+        #: val_loss, val_accuracy, epoch_time).
         self.history: Dict[str, List[float]] = {}
 
     # -- construction -------------------------------------------------------------
@@ -170,12 +171,12 @@ class NeuralNetwork:
 
     @property
     def weights(self) -> List[np.ndarray]:
-        """Weight matrices of shape (fan_in, fan_out): views into :attr:`params`."""
+        """Weight matrices of shape (fan_in, fan_out), views into :attr:`params`."""
         return list(self._weights)
 
     @property
     def biases(self) -> List[np.ndarray]:
-        """Bias rows of shape (1, fan_out): views into :attr:`params`."""
+        """Bias rows of shape (1, fan_out), views into :attr:`params`."""
         return list(self._biases)
 
     @property

@@ -2,7 +2,7 @@
 
 A :class:`Registry` owns a pluggy plugin manager. Plugins come from entry
 points in the group ``npnet`` (loaded lazily, on the first look-up, each in
-isolation) or are registered by hand with :meth:`Registry.register_plugin`.
+isolation) or are registered by hand with :meth:`~npnet_core.Registry.register_plugin`.
 Each plugin's ``npnet_register_*`` hooks are called with a ``register``
 callback; what they register is recorded per kind with the distribution and
 version that provide it.

@@ -196,7 +196,7 @@ def check_state_dict_round_trip(optimizer: Any) -> None:
 
 
 def check_get_config_rebuilds_equivalent(optimizer: Any) -> None:
-    """type(opt)(**opt.get_config()) updates exactly as the optimizer itself from a fresh state."""
+    """``type(opt)(**opt.get_config())`` updates exactly as the optimizer itself from a fresh state."""
     rng = np.random.default_rng(5)
     params, gradients = rng.normal(size=N_PARAMS), rng.normal(size=(5, N_PARAMS))
     config = optimizer.get_config()
