@@ -24,7 +24,18 @@ import pluggy
 
 from .protocols import Activation, Loss
 
-__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+__all__ = [
+    "PROJECT_NAME",
+    "hookimpl",
+    "hookspec",
+    "npnet_on_epoch_end",
+    "npnet_on_train_begin",
+    "npnet_on_train_end",
+    "npnet_output_gradient",
+    "npnet_register_activations",
+    "npnet_register_losses",
+    "npnet_register_optimizers",
+]
 
 PROJECT_NAME = "npnet"
 

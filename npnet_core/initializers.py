@@ -72,8 +72,8 @@ def get_initializer(name: str) -> Initializer:
     try:
         return INITIALIZERS[name]
     except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list(INITIALIZERS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ";"
+        close = difflib.get_close_matches(str(name), list(INITIALIZERS), n=3)
+        hint = "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ";"
         raise InvalidParameterError(
             f"unknown initializer {name!r}{hint} choose one of: {', '.join(INITIALIZERS)}"
         ) from None

@@ -68,6 +68,25 @@ class NeuralNetwork:
     registry : Registry, optional
         Where names are resolved; default :func:`get_registry`.
 
+    Attributes
+    ----------
+    layers : list of int
+        The layer sizes; ``nlayers`` is their count (the article's attribute).
+    n_params : int
+        Length of :attr:`params`.
+    dtype : numpy.dtype
+        float32 or float64.
+    hidden_activation, output_activation, loss, optimizer
+        The components, as objects (``hidden_activations`` lists one per hidden layer).
+    rng : numpy.random.Generator
+        Draws the initial weights and each epoch's shuffling.
+    initializer : str
+        The initialiser's name.
+    registry : Registry
+        Where the component names were resolved.
+    history : dict of str to list of float
+        Metrics per epoch over all ``fit`` calls.
+
     Examples
     --------
     >>> net = NeuralNetwork([64, 64, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=0)
@@ -412,14 +431,19 @@ class NeuralNetwork:
         return dict(self._specs)
 
     def __repr__(self) -> str:
-        def label(role: str, component: Any) -> str:
-            spec = self._specs.get(role)
+        def label(spec: Any, component: Any) -> str:
+            if isinstance(spec, list):
+                return "[" + ", ".join(label(s, c) for s, c in zip(spec, component)) + "]"
             if isinstance(spec, ComponentSpec):
                 return repr(spec.name) if not spec.params else repr((spec.name, spec.params))
             return repr(component)
 
-        return (
-            f"NeuralNetwork({self.layers}, {label('hidden_activation', self.hidden_activation)}, "
-            f"{label('output_activation', self.output_activation)}, {label('loss', self.loss)}, "
-            f"{label('optimizer', self.optimizer)}, dtype={self.dtype.name!r})"
-        )
+        hidden = self._specs.get("hidden_activation")
+        hidden_components = self.hidden_activations if isinstance(hidden, list) else self.hidden_activation
+        parts = [
+            label(hidden, hidden_components),
+            label(self._specs.get("output_activation"), self.output_activation),
+            label(self._specs.get("loss"), self.loss),
+            label(self._specs.get("optimizer"), self.optimizer),
+        ]
+        return f"NeuralNetwork({self.layers}, {', '.join(parts)}, dtype={self.dtype.name!r})"

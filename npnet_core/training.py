@@ -103,6 +103,11 @@ def _check_patience(early_stopping: Any, validation: Optional[Data]) -> Optional
     return patience
 
 
+def _is_one_hot(y: np.ndarray) -> bool:
+    """Whether every row of ``y`` is a one-hot class indicator."""
+    return bool(((y == 0) | (y == 1)).all() and (y.sum(axis=1) == 1).all())
+
+
 def _record(history: Dict[str, List[float]], logs: Dict[str, float]) -> None:
     """Append an epoch's metrics, keeping every list one entry per epoch (NaN where a metric is missing)."""
     epochs_before = len(history.get("loss", []))
@@ -179,7 +184,8 @@ class _Loop:
         self.net, self.train, self.validation = net, train, validation
         self.batch_size, self.patience = batch_size, patience
         self.n_batches = math.ceil(len(train[0]) / batch_size)
-        self.classifier = net.layers[-1] > 1
+        # accuracy means something only for one-hot targets (classes), not for regression outputs
+        self.classifier = net.layers[-1] > 1 and _is_one_hot(train[1])
         self.losses: List[float] = []
         self.best_loss = math.inf
         self.best_params: Optional[np.ndarray] = None

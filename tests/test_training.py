@@ -280,3 +280,12 @@ def test_a_misspelled_training_hook_in_a_callback_is_an_error():
     with pytest.raises(Exception, match="npnet_on_epoch_ends"):
         net.fit(x, y, 8, 1, categorical=True, verbose=0, callbacks=[Typo()])
     assert not any(isinstance(p, Typo) for p in net.registry.plugin_manager.get_plugins())
+
+
+def test_a_multi_output_regressor_records_no_accuracy():
+    """Accuracy is recorded only for one-hot targets: a two-output regression gets loss metrics alone."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 2))
+    net = NeuralNetwork([2, 4, 2], "relu", "identity", "mse", "adam", seed=0)
+    net.fit(x, np.c_[x.sum(axis=1), x[:, 0]], 5, 2, validation_split=0.2, verbose=0)
+    assert set(net.history) == {"loss", "val_loss", "epoch_time"}
