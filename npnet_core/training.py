@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import signal
+import threading
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -116,6 +118,33 @@ def _record(history: Dict[str, List[float]], logs: Dict[str, float]) -> None:
 
 
 @contextlib.contextmanager
+def _interrupts_at_batch_boundaries() -> Iterator[Callable[[], bool]]:
+    """Hold Ctrl-C (SIGINT) until the running batch is done; yield a function telling if it came.
+
+    A batch's update then always completes, so the parameters and the optimizer
+    state stay consistent. A second Ctrl-C interrupts at once. Outside the main
+    thread, or when the program has its own SIGINT handler, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False
+        return
+    received = []
+
+    def hold(signum: int, frame: Any) -> None:
+        if received:
+            raise KeyboardInterrupt("training interrupted at once by a second Ctrl-C")
+        received.append(signum)
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield lambda: bool(received)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
 def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Any]:
     """Register the callback objects as plugins for the duration of ``fit``; yield the hooks."""
     manager = net.registry.plugin_manager
@@ -156,7 +185,8 @@ def fit(
     )
     patience = _check_patience(early_stopping, validation)
     loop = _Loop(net, train, validation, batch_size, patience)
-    with _registered(net, callbacks) as hook:
+    with _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
+        loop.interrupted = interrupted
         hook.npnet_on_train_begin(network=net, epochs=epochs)
         progress = make_progress(int(verbose), epochs, loop.n_batches)
         try:
@@ -190,6 +220,7 @@ class _Loop:
         self.best_loss = math.inf
         self.best_params: Optional[np.ndarray] = None
         self.waited = 0
+        self.interrupted: Callable[[], bool] = lambda: False
 
     def run_epoch(self, epoch: int, progress: Any) -> Dict[str, float]:
         started = time.perf_counter()
@@ -206,6 +237,12 @@ class _Loop:
                     f"training diverged at epoch {epoch}, batch {batch}: {exc}. Lower the learning "
                     "rate or scale the inputs (for example to [0, 1])"
                 ) from None
+            if self.interrupted():
+                raise KeyboardInterrupt(
+                    f"training interrupted at epoch {epoch} after batch {batch}: the parameters and the "
+                    f"optimizer state are those after that batch; the history holds the {epoch - 1} "
+                    "complete epochs"
+                )
             total += loss
             seen += len(x_batch)
             if self.classifier:

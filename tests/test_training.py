@@ -289,3 +289,52 @@ def test_a_multi_output_regressor_records_no_accuracy():
     net = NeuralNetwork([2, 4, 2], "relu", "identity", "mse", "adam", seed=0)
     net.fit(x, np.c_[x.sum(axis=1), x[:, 0]], 5, 2, validation_split=0.2, verbose=0)
     assert set(net.history) == {"loss", "val_loss", "epoch_time"}
+
+
+class InterruptingAdam:
+    """Adam that sends this process Ctrl-C in the middle of its n-th update."""
+
+    def __init__(self, at):
+        import npnet_adam
+
+        self.inner, self.at, self.calls, self.name = npnet_adam.Adam(), at, 0, "adam"
+
+    def update(self, params, gradient):
+        import os
+        import signal
+
+        self.calls += 1
+        if self.calls == self.at:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives while the update is running
+        return self.inner.update(params, gradient)
+
+    def get_config(self):
+        return {}
+
+    def state_dict(self):
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state):
+        self.inner.load_state_dict(state)
+
+
+def test_ctrl_c_stops_at_a_batch_boundary_with_a_consistent_state():
+    """Ctrl-C during an update lets that batch finish; parameters equal those of an uninterrupted run of as many batches."""
+    x, y = _data()
+    net = _net(optimizer=InterruptingAdam(at=10), seed=3)
+    with pytest.raises(KeyboardInterrupt, match="epoch 2 after batch 2"):
+        net.fit(x, y, 8, 5, categorical=True, validation_split=0.0, verbose=0)  # 8 batches per epoch
+    assert net.optimizer.calls == 10 and net.optimizer.state_dict()["step"] == 10
+    assert len(net.history["loss"]) == 1  # the complete epoch only
+    reference = _net(seed=3)
+    reference.fit(x, y, 8, 1, categorical=True, verbose=0)  # epoch 1: 8 batches
+    # epoch 2 draws the same permutation; run its first 2 batches by hand
+    order = reference.rng.permutation(len(x))
+    targets = to_categorical(y, 3)
+    for start in (0, 8):
+        index = order[start : start + 8]
+        reference._train_step(x[index], targets[index])
+    np.testing.assert_array_equal(net.params, reference.params)
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
