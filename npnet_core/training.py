@@ -130,7 +130,7 @@ def _interrupts_at_batch_boundaries() -> Iterator[Callable[[], bool]]:
     ):
         yield lambda: False
         return
-    received = []
+    received: List[int] = []
 
     def hold(signum: int, frame: Any) -> None:
         if received:
