@@ -17,6 +17,7 @@ __all__ = [
     "InvalidComponentError",
     "InvalidParameterError",
     "ModelFileError",
+    "ModelFileNotFoundError",
     "NpnetError",
     "PluginLoadError",
     "PluginLoadWarning",
@@ -56,6 +57,10 @@ class ValidationError(NpnetError, ValueError):
 
 class ModelFileError(NpnetError, ValueError):
     """A model or parameter file cannot be written or read as asked."""
+
+
+class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
+    """A model or parameter file, or the folder to write it in, does not exist."""
 
 
 class PluginLoadError(NpnetError, ImportError):

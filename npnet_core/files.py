@@ -12,7 +12,9 @@ import secrets
 from pathlib import Path
 from typing import Any, Callable, Union
 
-__all__ = ["NPY_MAGIC", "ZIP_MAGIC", "PathLike", "atomic_write", "is_pickle", "read_head"]
+from .errors import ModelFileNotFoundError
+
+__all__ = ["NPY_MAGIC", "ZIP_MAGIC", "PathLike", "atomic_write", "is_pickle", "open_existing", "read_head"]
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -40,6 +42,10 @@ def _create_temporary(path: Path) -> "tuple[int, str]":
 
 def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, then move it into place."""
+    if not path.parent.is_dir():
+        raise ModelFileNotFoundError(
+            f"cannot write {path}: the folder {path.parent} does not exist; create it first"
+        )
     fd, tmp_name = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -67,3 +73,11 @@ def is_pickle(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
+
+
+def open_existing(path: Path, what: str) -> Any:
+    """Open ``path`` for reading, or raise :class:`ModelFileNotFoundError` naming ``what`` it should be."""
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise ModelFileNotFoundError(f"no {what} at {path}: the file does not exist") from None

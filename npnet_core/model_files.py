@@ -26,7 +26,7 @@ import numpy as np
 
 from ._version import __version__
 from .errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
-from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, read_head
+from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
 from .registry import ComponentSpec, Registry
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,7 +143,7 @@ def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
 def _read_archive(path: Path) -> Dict[str, np.ndarray]:
     try:
         # np.load is given an open file: given a name, it leaks the file when the zip is unreadable
-        with open(path, "rb") as handle:
+        with open_existing(path, "model file") as handle:
             return _read_npz(path, handle)
     except FileNotFoundError:
         raise

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ModelFileError
-from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, read_head
+from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import NeuralNetwork
@@ -36,7 +36,7 @@ def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
         path = path.with_name(path.name + ".npy")  # np.save appended the suffix
     try:
         # np.load is given an open file, which is closed here whatever happens
-        with open(path, "rb") as handle:
+        with open_existing(path, "parameter file") as handle:
             head = read_head(handle)
             if head.startswith(ZIP_MAGIC):
                 raise ModelFileError(
