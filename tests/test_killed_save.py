@@ -1,0 +1,51 @@
+"""A process killed while saving never leaves a broken model file behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from npnet_core import NeuralNetwork
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")]
+
+# The child saves a large model (about 32 MB) over the same path again and again.
+CHILD = """
+import sys
+from npnet_core import NeuralNetwork
+net = NeuralNetwork([2000, 2000, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=1)
+print("ready", flush=True)
+while True:
+    net.save(sys.argv[1])
+"""
+
+
+def test_a_save_killed_midway_leaves_the_previous_or_the_new_file_intact(tmp_path: Path) -> None:
+    """SIGKILL during save: the path still holds a complete, loadable model (old or new), never a torn one."""
+    path = tmp_path / "model.npz"
+    old = NeuralNetwork([2000, 2000, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=0)
+    old.save(path)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 60
+        # wait until a write is in progress: its temporary file exists beside the target
+        while not list(tmp_path.glob(".model.npz.*.tmp")):
+            assert time.monotonic() < deadline, "the child never started writing"
+            time.sleep(0.001)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    loaded = NeuralNetwork.load(path)  # complete and consistent, whichever it is
+    assert loaded.layers == [2000, 2000, 10]
+    seed_0, seed_1 = (NeuralNetwork([2000, 2000, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=s).params for s in (0, 1))
+    assert np.array_equal(loaded.params, seed_0) or np.array_equal(loaded.params, seed_1)
