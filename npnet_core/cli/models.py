@@ -1,0 +1,226 @@
+"""The commands that use a saved model: ``npnet evaluate``, ``npnet predict`` and ``npnet info``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+from ..errors import NpnetError
+from ._common import CommandError, _check_output_path, _number, _table
+from ._data import _class_labels, _Data, _dataset, _load
+from ._networks import _ROLE_KIND, _ROLES, _describe_network, _is_classifier
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from ..network import NeuralNetwork
+
+
+# -- evaluate and predict -------------------------------------------------------------
+
+
+def _load_model(path: str) -> "NeuralNetwork":
+    from ..network import NeuralNetwork
+
+    return NeuralNetwork.load(path)
+
+
+def _model_data(args: argparse.Namespace, net: "NeuralNetwork") -> _Data:
+    kind = _dataset(args)
+    dtype = net.dtype.name
+    data = _load(args, kind, dtype, subset=args.subset or "test", n_features=net.layers[0])
+    if data.x.shape[1] != net.layers[0]:
+        extra = " besides the label column" if data.y is not None and args.labels is None and kind == "file" else ""
+        hint = "; choose its data with --data FILE or --dataset" if kind == "digits" and args.dataset is None else ""
+        source = "digits (the default data)" if hint else data.source
+        raise CommandError(
+            f"{source} has {data.x.shape[1]} inputs{extra}, but the model takes {net.layers[0]}{hint}"
+        )
+    return data
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    net = _load_model(args.model)
+    data = _model_data(args, net)
+    if data.y is None:
+        raise CommandError(
+            f"{data.source} holds no labels (its {data.x.shape[1]} columns are the model's inputs): evaluating "
+            "needs them, as a label column, an array y, or --labels FILE"
+        )
+    classifier = _is_classifier(net)
+    y = data.y
+    if classifier:
+        labels = _class_labels(y)
+        if labels is None:
+            raise CommandError(f"{data.source}: the model is a classifier, but the labels are not class indices 0, 1, 2, ...")
+        y = labels
+    loss = net.score(data.x, y)
+    accuracy = net.score(data.x, y, accuracy=True) if classifier else None
+    if args.json:
+        print(json.dumps({"model": args.model, "data": data.source, "samples": len(data.x), "loss": loss, "accuracy": accuracy}, indent=2))
+        return 0
+    print(f"model: {args.model} ({_describe_network(net)})")
+    print(f"data: {data.source}, {len(data.x)} samples")
+    rows = [["loss", _number(loss)]] + ([["accuracy", _number(accuracy)]] if classifier else [])
+    print(_table(rows))
+    return 0
+
+
+def _write_predictions(values: "np.ndarray", header: List[str], output: Optional[str]) -> None:
+    import io
+
+    import numpy as np
+
+    from ..files import atomic_write
+
+    suffix = Path(output).suffix.lower() if output else ".csv"
+    if suffix == ".npy":
+        atomic_write(Path(output), lambda handle: np.save(handle, values))  # type: ignore[arg-type]
+        return
+    text = io.StringIO()
+    text.write(",".join(header) + "\n")
+    rows = values.reshape(len(values), -1)
+    for row in rows:
+        text.write(",".join(str(v) for v in row) + "\n")
+    if output is None:
+        sys.stdout.write(text.getvalue())
+    else:
+        atomic_write(Path(output), lambda handle: handle.write(text.getvalue().encode()))
+
+
+def _predict(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        suffix = Path(args.output).suffix.lower()
+        if suffix not in (".csv", ".npy"):
+            raise CommandError(f"--output {args.output}: the name must end in .csv or .npy (got {suffix or 'no extension'})")
+        _check_output_path(args.output, "--output")
+    net = _load_model(args.model)
+    data = _model_data(args, net)
+    if _is_classifier(net) and not args.outputs:
+        values = net.predict(data.x, labels=True)
+        header = ["label"]
+        what = "labels"
+    else:
+        values = net.predict(data.x)
+        header = ["output"] if values.shape[1] == 1 else [f"output_{i}" for i in range(values.shape[1])]
+        if values.shape[1] == 1:
+            values = values[:, 0]
+        what = "outputs"
+    _write_predictions(values, header, args.output)
+    if args.output is not None:
+        print(f"wrote the {what} for {len(data.x)} samples of {data.source} to {args.output}")
+    return 0
+
+
+# -- info ------------------------------------------------------------------------------
+
+
+def _installed(kind: str, saved: Dict[str, Any]) -> Tuple[bool, str]:
+    """Whether the saved component resolves now, and a note when it does not, or in another version."""
+    from ..registry import get_registry
+
+    registry = get_registry()
+    name, distribution = saved["name"], saved.get("distribution")
+    try:
+        entry = registry.lookup(kind, f"{distribution}:{name}" if distribution else name)
+    except NpnetError:
+        hint = f": pip install {distribution}" if distribution else ""
+        return False, f"NOT INSTALLED{hint}"
+    if entry.version != saved.get("version"):
+        return True, f"(installed: {entry.version})"
+    return True, ""
+
+
+def _history_summary(history: Dict[str, List[float]]) -> Dict[str, Any]:
+    import numpy as np
+
+    losses = history.get("loss", [])
+    summary: Dict[str, Any] = {"epochs": len(losses)}
+    if not losses:
+        return summary
+    summary["training_time"] = float(sum(history.get("epoch_time", [])))
+    summary["last"] = {key: values[-1] for key, values in history.items() if values and key != "epoch_time"}
+    val_loss = history.get("val_loss")
+    if val_loss:
+        best = int(np.argmin(val_loss))
+        summary["best"] = {"epoch": best + 1, **{k: v[best] for k, v in history.items() if k != "epoch_time" and len(v) > best}}
+    return summary
+
+
+def _info(args: argparse.Namespace) -> int:
+    from ..model_files import _read_archive, _read_config
+
+    path = Path(args.model)
+    config = _read_config(path, _read_archive(path))
+    components: Dict[str, Any] = {}
+    for role in _ROLES:
+        saved = config["components"][role]
+        items = saved if isinstance(saved, list) else [saved]
+        described = []
+        for item in items:
+            installed, status = _installed(_ROLE_KIND[role], item)
+            described.append({**item, "installed": installed, "status": status})
+        components[role] = described if isinstance(saved, list) else described[0]
+    history = config.get("history", {})
+    summary = _history_summary(history)
+    layers = config["layers"]
+    if args.json:
+        print(json.dumps({
+            "path": str(path), "format_version": config["format_version"],
+            "npnet_core_version": config.get("npnet_core_version"), "layers": layers, "dtype": config["dtype"],
+            "initializer": config.get("initializer"), "n_params": config.get("n_params"),
+            "components": {role: _strip_status(c) for role, c in components.items()},
+            "history_summary": summary, "history": history,
+        }, indent=2))
+        return 0
+    print(f"model: {path} (npnet model format {config['format_version']}, written by npnet-core {config.get('npnet_core_version', '?')})")
+    n_params = config.get("n_params")
+    print(f"layers: {' -> '.join(map(str, layers))} ({n_params} parameters, {config['dtype']}, initializer {config.get('initializer', '?')})")
+    hidden = components["hidden_activation"]
+    hidden_list = hidden if isinstance(hidden, list) else [hidden] * (len(layers) - 2)
+    rows = [["layer", "shape", "activation", "parameters"]]
+    for i, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
+        act = components["output_activation"] if i == len(layers) - 2 else hidden_list[i]
+        rows.append([str(i + 1), f"{fan_in} -> {fan_out}", act["name"], str(fan_in * fan_out + fan_out)])
+    print("  " + _table(rows).replace("\n", "\n  "))
+    print("components:")
+    rows, params = [], []
+    for role in _ROLES:
+        for item in components[role] if isinstance(components[role], list) else [components[role]]:
+            provider = f"{item['distribution']} {item.get('version') or ''}".strip() if item.get("distribution") else "(no distribution)"
+            status = item["status"]
+            if role == "hidden_activation" and len(layers) == 2:
+                status = "(unused: no hidden layers)"
+            rows.append([role.replace("_", " "), item["name"], provider, status])
+            params.append(item.get("params") or {})
+    for line, values in zip(_table(rows).splitlines(), params):
+        print("  " + line)
+        if values:
+            print("    parameters: " + ", ".join(f"{k}={v!r}" for k, v in values.items()))
+    if not summary["epochs"]:
+        print("training: none recorded")
+        return 0
+    epochs = summary["epochs"]
+    print(f"training: {epochs} epoch{'s' if epochs != 1 else ''} in {summary['training_time']:.1f}s")
+    print("  last epoch: " + _metrics(summary["last"]))
+    if "best" in summary:
+        best = dict(summary["best"])
+        print(f"  lowest val_loss at epoch {best.pop('epoch')}: " + _metrics(best))
+    return 0
+
+
+def _strip_status(component: Any) -> Any:
+    if isinstance(component, list):
+        return [_strip_status(c) for c in component]
+    return {k: v for k, v in component.items() if k != "status"}
+
+
+_METRIC_ORDER = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def _metrics(logs: Dict[str, Any]) -> str:
+    keys = [k for k in _METRIC_ORDER if k in logs] + sorted(k for k in logs if k not in _METRIC_ORDER)
+    return " - ".join(f"{key}: {logs[key]:.4f}" for key in keys if isinstance(logs[key], (int, float)))

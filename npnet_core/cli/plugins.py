@@ -1,0 +1,135 @@
+"""The commands about plugins: ``npnet plugins``, ``npnet check`` and ``npnet new-plugin``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Dict, List, Optional, Tuple
+
+from ._common import _table
+
+# -- plugins ---------------------------------------------------------------------------
+
+
+def _parameters(factory: Any) -> Optional[Dict[str, Any]]:
+    """A factory's keyword parameters and their defaults (None when it has no signature)."""
+    import inspect
+
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
+    params = {}
+    for p in signature.parameters.values():
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            default = None if p.default is p.empty else p.default
+            params[p.name] = default if isinstance(default, (bool, int, float, str, type(None))) else repr(default)
+    return params
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    from ..registry import KINDS, get_registry
+
+    registry = get_registry()
+    plugins, failures = registry.plugins, registry.failures
+    providers: Dict[Tuple[str, str], List[str]] = {}
+    for plugin in plugins:
+        for entry in plugin.components:
+            for key in (entry.name, *entry.aliases):
+                providers.setdefault((entry.kind, key), []).append(f"{entry.distribution or entry.plugin}:{entry.name}")
+    conflicts = [(kind, name, pins) for (kind, name), pins in sorted(providers.items()) if len(pins) > 1]
+    if args.json:
+        print(json.dumps({
+            "plugins": [
+                {
+                    "name": plugin.name, "distribution": plugin.distribution, "version": plugin.version,
+                    "components": {
+                        kind: [
+                            {"name": e.name, "aliases": list(e.aliases), "parameters": _parameters(e.factory)}
+                            for e in plugin.components if e.kind == kind
+                        ]
+                        for kind in KINDS
+                    },
+                }
+                for plugin in plugins
+            ],
+            "failures": [
+                {"plugin": f.name, "distribution": f.distribution, "version": f.version, "error": f.message} for f in failures
+            ],
+            "conflicts": [{"kind": kind, "name": name, "providers": pins} for kind, name, pins in conflicts],
+        }, indent=2))
+        return 0
+    for plugin in plugins:
+        provider = f"{plugin.distribution} {plugin.version}" if plugin.distribution else "(no distribution)"
+        print(f"{plugin.name}: {provider}")
+        for kind in KINDS:
+            entries = [e for e in plugin.components if e.kind == kind]
+            names = [e.name + (f" (aliases: {', '.join(e.aliases)})" if e.aliases else "") for e in entries]
+            if names:
+                print(f"  {'losses' if kind == 'loss' else kind + 's'}: {', '.join(names)}")
+            if args.params:
+                for e in entries:
+                    params = _parameters(e.factory)
+                    shown = "(unknown)" if params is None else ", ".join(f"{k}={v!r}" for k, v in params.items()) or "none"
+                    print(f"    {e.name}: {shown}")
+    if not plugins:
+        print("no plugins installed: pip install npnet-core[all] brings the official ones")
+    for kind, name, pins in conflicts:
+        print(f"CONFLICT the {kind} name {name!r} is provided {len(pins)} times: {', '.join(pins)}; pin one as DISTRIBUTION:NAME")
+    for failure in failures:
+        print(f"FAILED {failure.describe()}")
+    return 0
+
+
+# -- check and new-plugin ---------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    from ..registry import get_registry
+    from ..testing.runner import check_installed
+
+    registry = get_registry()
+    reports = check_installed(args.names, registry)
+    # a plugin that failed to load is a failure of the installation being checked
+    broken = registry.failures if not args.names else []
+    if args.json:
+        print(json.dumps({
+            "components": [report.to_json() for report in reports],
+            "plugin_failures": [{"plugin": f.name, "distribution": f.distribution, "version": f.version,
+                                 "error": f.message} for f in broken],
+        }, indent=2))
+    else:
+        rows = [["component", "kind", "provider", "version", "passed", "failed", "xfailed"]]
+        for r in reports:
+            failed = r.count("failed") + r.count("xpassed")
+            rows.append([r.name, r.kind, r.provider or "", r.version or "", str(r.count("passed")), str(failed), str(r.count("xfailed"))])
+        print(_table(rows))
+        for r in reports:
+            for outcome in r.outcomes:
+                if outcome.status in ("failed", "xpassed"):
+                    print(f"\nFAILED {r.name} ({r.kind}) {outcome.check}:\n  {outcome.message}")
+        for failure in broken:
+            print(f"\nFAILED {failure.describe()}")
+        bad = sum(not r.ok for r in reports)
+        print(f"\n{len(reports) - bad} of {len(reports)} components pass the contract suite")
+        if broken:
+            print(f"{len(broken)} plugin(s) failed to load")
+    return 0 if all(r.ok for r in reports) and not broken else 1
+
+
+def _new_plugin(args: argparse.Namespace) -> int:
+    from ..scaffold import new_plugin
+
+    plugin = new_plugin(args.name, args.kind, args.directory, component_name=args.component_name)
+    names = plugin.names
+    print(f"wrote the {names.kind} plugin {names.distribution} to {plugin.root}:")
+    for path in plugin.files:
+        print(f"  {path}")
+    print(
+        f"it registers the {names.kind} {names.component!r} (class {names.class_name} in "
+        f"{names.package}/{names.module}.py, a working {names.kind} to make your own)"
+    )
+    print("next steps:")
+    for step in plugin.next_steps():
+        print(f"  {step}")
+    return 0

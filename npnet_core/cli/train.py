@@ -1,0 +1,151 @@
+"""``npnet train``: train a network on the digits, MNIST or a data file and print a table of metrics."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+from ._common import CommandError, _check_output_path, _error, _number, _table
+from ._data import _class_labels, _Data, _dataset, _load
+from ._networks import _build_network, _describe_network
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+
+#: the most classes a whole-number label column is taken to mean without --task
+_MAX_AUTO_CLASSES = 1000
+
+
+def _split_labels_and_task(args: argparse.Namespace, ys: List["np.ndarray"]) -> Tuple[str, List["np.ndarray"], int, str]:
+    """Decide classification or regression; return the task, the prepared targets, outputs and a note."""
+    import numpy as np
+
+    labels = [_class_labels(y) for y in ys]
+    whole = all(label is not None for label in labels)
+    if args.task == "classification" and not whole:
+        bad = next(y for y, label in zip(ys, labels) if label is None)
+        raise CommandError(
+            "--task classification needs class labels 0, 1, 2, ... (or one-hot rows); these labels are "
+            f"of shape {bad.shape} with values such as {bad.ravel()[:3].tolist()}"
+        )
+    if whole and args.task != "regression":
+        n_classes = max(int(label.max()) for label in labels) + 1  # type: ignore[union-attr]
+        if args.task == "classification" or n_classes <= _MAX_AUTO_CLASSES:
+            if n_classes < 2:
+                raise CommandError("the labels hold a single class (0); a classifier needs at least two classes")
+            return "classification", labels, n_classes, f"classification into {n_classes} classes (labels 0..{n_classes - 1})"  # type: ignore[return-value]
+    targets = [y.reshape(len(y), -1).astype(np.float64) for y in ys]
+    n_out = targets[0].shape[1]
+    note = f"regression of {n_out} target{'s' if n_out > 1 else ''}"
+    if whole:
+        note += f" (whole-number labels up to {max(int(np.max(y)) for y in ys)} are too many classes; --task classification to insist)"
+    return "regression", targets, n_out, note
+
+
+def _split(args: argparse.Namespace, data: _Data, test: Optional[_Data]) -> Tuple[Any, ...]:
+    from ..datasets import train_test_split
+
+    if test is not None:
+        return data.x, test.x, data.y, test.y
+    test_size = 0.25 if args.test_size is None else args.test_size
+    if test_size == 0:
+        return data.x, None, data.y, None
+    return train_test_split(data.x, data.y, test_size=test_size, seed=args.seed)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    if args.plot is not None:
+        from ..plotting import image_format, require_matplotlib
+
+        require_matplotlib()
+        image_format(Path(args.plot))
+    _check_output_path(args.save, "--save")
+    _check_output_path(args.plot, "--plot")
+    kind = _dataset(args)
+    if kind == "mnist" and args.test_size is not None:
+        raise CommandError("--test-size does not apply to MNIST, whose test set is its own t10k files")
+    if args.early_stopping is not None and not args.validation_split:
+        raise CommandError("--early-stopping watches the validation loss: add --validation-split, e.g. 0.2")
+    dtype = args.dtype
+    data = _load(args, kind, dtype, subset="train")
+    if data.y is None:
+        raise CommandError(
+            f"{data.source} holds no labels: give a label column (--label-column), an array y, or --labels FILE"
+        )
+    test = _load(args, kind, dtype, subset="test") if kind == "mnist" else None
+    ys = [data.y] + ([test.y] if test is not None and test.y is not None else [])
+    task, targets, n_out, note = _split_labels_and_task(args, ys)
+    data.y = targets[0]
+    if test is not None:
+        test.y = targets[1]
+    x_train, x_test, y_train, y_test = _split(args, data, test)
+    n_val = math.ceil(args.validation_split * len(x_train))  # the end of the training part, as fit does
+    if n_val >= len(x_train):
+        raise CommandError(f"--validation-split {args.validation_split} leaves no training samples out of {len(x_train)}")
+    validation = None
+    if n_val:
+        validation = (x_train[-n_val:], y_train[-n_val:])
+        x_train, y_train = x_train[:-n_val], y_train[:-n_val]
+
+    classification = task == "classification"
+    activations = args.activation
+    n_hidden = len(args.hidden)
+    if len(activations) not in (1, n_hidden):
+        raise CommandError(
+            f"--activation gives {len(activations)} activations for {n_hidden} hidden layers; give one for all, or one per layer"
+        )
+    specs = {
+        "hidden_activation": activations[0] if len(activations) == 1 else list(activations),
+        "output_activation": args.output_activation or (("softmax", {}) if classification else ("identity", {})),
+        "loss": args.loss or (("categorical_crossentropy", {}) if classification else ("mean_squared_error", {})),
+        "optimizer": args.optimizer,
+    }
+    layers = [data.x.shape[1], *args.hidden, n_out]
+    net = _build_network(layers, specs, args.seed, dtype)
+    if not args.quiet:
+        print(f"data: {data.source}, {len(data.x)} samples of {data.x.shape[1]} inputs; {note}")
+        parts = [f"{len(x_train)} train", f"{n_val} validation" if n_val else None, f"{len(x_test)} test" if x_test is not None else "no test"]
+        print("split: " + ", ".join(p for p in parts if p) + " samples")
+        print(f"network: {_describe_network(net)}")
+    options: Dict[str, Any] = {"verbose": 0 if args.quiet else 1}
+    if validation is not None:
+        options["validation_data"] = validation
+    if args.early_stopping is not None:
+        options["early_stopping"] = args.early_stopping
+    try:
+        net.fit(x_train, y_train, args.batch_size, args.epochs, categorical=classification, **options)
+    except KeyboardInterrupt:
+        done = len(net.history.get("loss", []))
+        _error(f"interrupted after {done} complete epoch{'s' if done != 1 else ''}; nothing was saved")
+        return 130
+
+    epochs_run = len(net.history.get("loss", []))
+    if args.early_stopping is not None and not args.quiet and epochs_run < args.epochs:
+        best = int(np.argmin(net.history["val_loss"])) + 1
+        print(
+            f"stopped early after epoch {epochs_run}: the validation loss had not improved for "
+            f"{args.early_stopping} epoch{'s' if args.early_stopping > 1 else ''}; the weights of epoch {best} "
+            "(the lowest validation loss) were restored"
+        )
+    rows = [["", "loss"] + (["accuracy"] if classification else []) + ["samples"]]
+    for name, part in (("train", (x_train, y_train)), ("validation", validation), ("test", (x_test, y_test))):
+        if part is None or part[0] is None:
+            continue
+        row = [name, _number(net.score(*part))]
+        if classification:
+            row.append(_number(net.score(*part, accuracy=True)))
+        rows.append(row + [str(len(part[0]))])
+    print(_table(rows))
+    if args.save:
+        print(f"saved the model to {net.save(args.save)}")
+    if args.plot:
+        from ..plotting import plot_history
+
+        title = f"{' -> '.join(map(str, net.layers))} on {data.source}"
+        print(f"plotted the training curves to {plot_history(net.history, args.plot, title=title)}")
+    return 0
