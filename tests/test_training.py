@@ -318,8 +318,20 @@ class InterruptingAdam:
         self.inner.load_state_dict(state)
 
 
-def test_ctrl_c_stops_at_a_batch_boundary_with_a_consistent_state():
+@pytest.fixture
+def python_ctrl_c_handler():
+    """Python's own Ctrl-C handler, as in a terminal (a background job may start with SIGINT ignored)."""
+    import signal
+
+    original = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, original)
+
+
+def test_ctrl_c_stops_at_a_batch_boundary_with_a_consistent_state(python_ctrl_c_handler):
     """Ctrl-C during an update lets that batch finish; parameters equal those of an uninterrupted run of as many batches."""
+    import signal
+
     x, y = _data()
     net = _net(optimizer=InterruptingAdam(at=10), seed=3)
     with pytest.raises(KeyboardInterrupt, match="epoch 2 after batch 2"):
@@ -335,6 +347,4 @@ def test_ctrl_c_stops_at_a_batch_boundary_with_a_consistent_state():
         index = order[start : start + 8]
         reference._train_step(x[index], targets[index])
     np.testing.assert_array_equal(net.params, reference.params)
-    import signal
-
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
