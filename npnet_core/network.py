@@ -43,6 +43,13 @@ def _all_finite(vector: np.ndarray) -> bool:
     return math.isfinite(vector.max()) and math.isfinite(vector.min())
 
 
+def _clip(gradient: np.ndarray, max_norm: float) -> None:
+    """Scale ``gradient`` in place so that its Euclidean norm is at most ``max_norm``."""
+    norm = float(np.linalg.norm(gradient))  # scaled internally: no overflow for large finite values
+    if norm > max_norm:
+        gradient *= max_norm / norm
+
+
 class NeuralNetwork:
     """A fully connected network whose components are chosen by name or passed in.
 
@@ -249,13 +256,16 @@ class NeuralNetwork:
                 grad_a = delta @ self._weights[layer].T
                 delta = self._activation(layer - 1).backward(zs[layer - 1], activations[layer], grad_a)
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, np.ndarray]:
+    def _train_step(
+        self, x: np.ndarray, y: np.ndarray, clip_norm: Optional[float] = None
+    ) -> Tuple[float, np.ndarray]:
         """Compute the gradient on one batch, update; return the batch's summed loss and outputs.
 
-        The loss is that of the parameters before the update. Raises
-        :class:`DivergenceError` if the loss or the gradient is not finite (the
-        parameters are then left as they were) or if the update made the
-        parameters non-finite.
+        The loss is that of the parameters before the update. With
+        ``clip_norm``, a gradient whose Euclidean norm exceeds it is scaled
+        down to that norm before the update. Raises :class:`DivergenceError`
+        if the loss or the gradient is not finite (the parameters are then
+        left as they were) or if the update made the parameters non-finite.
         """
         with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below
             zs, activations = self._forward(x)
@@ -269,6 +279,8 @@ class NeuralNetwork:
                 raise DivergenceError(
                     "the gradient is not finite; the parameters are those from before this batch"
                 )
+            if clip_norm is not None:
+                _clip(self._grad, clip_norm)
             new = self.optimizer.update(self._params, self._grad)
             if new is not self._params:
                 self._params[...] = new
@@ -302,6 +314,7 @@ class NeuralNetwork:
         early_stopping: Optional[int] = None,
         verbose: int = 1,
         callbacks: Sequence[Any] = (),
+        clip_norm: Optional[float] = None,
     ) -> np.ndarray:
         """Train with mini-batches; return the loss of each epoch.
 
@@ -327,6 +340,9 @@ class NeuralNetwork:
         callbacks : sequence of objects, optional
             Objects with ``npnet_on_*`` hook implementations, registered for
             this call only: they see every epoch's metrics and may stop training.
+        clip_norm : float, optional
+            Scale each batch's gradient down to this Euclidean norm when it is
+            larger (gradient clipping by norm).
 
         Returns
         -------
@@ -347,6 +363,7 @@ class NeuralNetwork:
             early_stopping=early_stopping,
             verbose=verbose,
             callbacks=callbacks,
+            clip_norm=clip_norm,
         )
 
     def predict(self, x: Any, labels: bool = False) -> np.ndarray:

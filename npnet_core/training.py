@@ -94,6 +94,14 @@ def _validation(
     return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
 
 
+def _check_clip_norm(clip_norm: Any) -> Optional[float]:
+    if clip_norm is None:
+        return None
+    if isinstance(clip_norm, bool) or not isinstance(clip_norm, numbers.Real) or not 0 < clip_norm < math.inf:
+        raise ValidationError(f"clip_norm must be a positive number, the largest gradient norm allowed (got {clip_norm!r})")
+    return float(clip_norm)
+
+
 def _check_patience(early_stopping: Any, validation: Optional[Data]) -> Optional[int]:
     if early_stopping is None:
         return None
@@ -174,6 +182,7 @@ def fit(
     early_stopping: Optional[int] = None,
     verbose: int = 1,
     callbacks: Sequence[Any] = (),
+    clip_norm: Optional[float] = None,
 ) -> np.ndarray:
     """Train ``net``; see :meth:`NeuralNetwork.fit`."""
     batch_size = check_positive_int("batch_size", batch_size)
@@ -185,6 +194,7 @@ def fit(
     )
     patience = _check_patience(early_stopping, validation)
     loop = _Loop(net, train, validation, batch_size, patience)
+    loop.clip_norm = _check_clip_norm(clip_norm)
     with _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
         loop.interrupted = interrupted
         hook.npnet_on_train_begin(network=net, epochs=epochs)
@@ -221,6 +231,7 @@ class _Loop:
         self.best_params: Optional[np.ndarray] = None
         self.waited = 0
         self.interrupted: Callable[[], bool] = lambda: False
+        self.clip_norm: Optional[float] = None
 
     def run_epoch(self, epoch: int, progress: Any) -> Dict[str, float]:
         started = time.perf_counter()
@@ -231,7 +242,7 @@ class _Loop:
         seen = 0
         for batch, (x_batch, y_batch) in enumerate(iter_batches(x, y, self.batch_size, order), start=1):
             try:
-                loss, output = self.net._train_step(x_batch, y_batch)
+                loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm)
             except DivergenceError as exc:
                 raise DivergenceError(
                     f"training diverged at epoch {epoch}, batch {batch}: {exc}. Lower the learning "

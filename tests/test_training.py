@@ -348,3 +348,35 @@ def test_ctrl_c_stops_at_a_batch_boundary_with_a_consistent_state(python_ctrl_c_
         reference._train_step(x[index], targets[index])
     np.testing.assert_array_equal(net.params, reference.params)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_clip_norm_scales_a_large_gradient_down_to_the_norm():
+    """With clip_norm, one SGD step moves the parameters by learning_rate * clip_norm exactly when the gradient is larger."""
+    x, y = _data()
+    net = _net(optimizer=("sgd", {"learning_rate": 0.1}))
+    start = net.params.copy()
+    zs, activations = net._forward(x)
+    net._backward(zs, activations, to_categorical(y, 3))
+    norm = np.linalg.norm(net.gradient)
+    clip = norm / 4
+    net.fit(x, y, len(x), 1, categorical=True, verbose=0, clip_norm=clip)
+    step = net.params - start
+    assert np.linalg.norm(step) == pytest.approx(0.1 * clip, rel=1e-9)
+    np.testing.assert_allclose(step, -0.1 * net.gradient, rtol=1e-9)  # the clipped gradient, same direction
+
+
+def test_clip_norm_leaves_a_small_gradient_alone():
+    """A gradient already within the norm is not changed."""
+    x, y = _data()
+    clipped, plain = _net(optimizer="sgd"), _net(optimizer="sgd")
+    clipped.fit(x, y, 8, 1, categorical=True, verbose=0, clip_norm=1e6)
+    plain.fit(x, y, 8, 1, categorical=True, verbose=0)
+    np.testing.assert_array_equal(clipped.params, plain.params)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("inf"), "1", True])
+def test_clip_norm_must_be_positive(bad):
+    """clip_norm is a positive finite number."""
+    x, y = _data()
+    with pytest.raises(ValidationError, match="clip_norm must be a positive number"):
+        _net().fit(x, y, 8, 1, categorical=True, verbose=0, clip_norm=bad)
