@@ -97,8 +97,10 @@ def _validation(
 def _check_clip_norm(clip_norm: Any) -> Optional[float]:
     if clip_norm is None:
         return None
-    if isinstance(clip_norm, bool) or not isinstance(clip_norm, numbers.Real) or not 0 < clip_norm < math.inf:
-        raise ValidationError(f"clip_norm must be a positive number, the largest gradient norm allowed (got {clip_norm!r})")
+    if isinstance(clip_norm, bool) or not isinstance(clip_norm, numbers.Real) or not 0 < float(clip_norm) < math.inf:
+        raise ValidationError(
+            f"clip_norm must be a positive number, the largest gradient norm allowed (got {clip_norm!r})"
+        )
     return float(clip_norm)
 
 
