@@ -843,6 +843,19 @@ def test_entry_point_of_a_plugin_already_registered_by_hand_is_skipped(fake_entr
     assert registry.failures == []
 
 
+def test_one_plugin_under_two_entry_points_is_registered_once(fake_entry_points):
+    """Two entry points naming the same plugin module register it once: its names stay unambiguous."""
+    plugin = make_plugin(optimizers=[("twice_opt", FakeOptimizer)])
+    fake_entry_points(
+        source("first", plugin, "npnet-twice", "1.0"),
+        source("second", plugin, "npnet-twice", "1.0"),
+    )
+    registry = Registry()
+    assert [p.name for p in registry.plugins] == ["first"]
+    assert registry.failures == []
+    assert registry.lookup("optimizer", "twice_opt").factory is FakeOptimizer
+
+
 # -- 13. the fused output gradient ----------------------------------------------------
 
 
