@@ -14,9 +14,9 @@ Conventions for the code blocks of the Markdown pages under ``docs/``:
   ``npnet_core.cli.main`` in the same folder, and must exit with 0. A command that cannot
   run here (MNIST files, ``pip install``) goes in a ```` ```console ```` block. The
   ```` ```sh ```` blocks of the other pages (install commands) are not run.
-- ``docs/sklearn.md`` is run by ``tests/test_sklearn.py``. ``docs/design.md`` and the
-  plugin author's pages (``docs/plugins.md``, ``docs/plugins/``) are built here and run by
-  ``tests/test_plugin_pages.py``.
+- ``docs/sklearn.md`` is run by ``tests/test_sklearn.py``. ``docs/design.md`` is only
+  built here; the plugin author's pages (``docs/plugins.md``, ``docs/plugins/``) are built
+  here and their examples run by ``tests/test_plugin_pages.py``.
 """
 
 from __future__ import annotations
