@@ -45,7 +45,12 @@ def _all_finite(vector: np.ndarray) -> bool:
 
 def _clip(gradient: np.ndarray, max_norm: float) -> None:
     """Scale ``gradient`` in place so that its Euclidean norm is at most ``max_norm``."""
-    norm = float(np.linalg.norm(gradient))  # scaled internally: no overflow for large finite values
+    with np.errstate(over="ignore"):
+        norm = math.sqrt(float(np.dot(gradient, gradient)))
+    if not math.isfinite(norm):  # large finite values overflow the sum of squares: rescale first
+        largest = max(abs(float(gradient.max())), abs(float(gradient.min())))
+        scaled = gradient / largest
+        norm = largest * math.sqrt(float(np.dot(scaled, scaled)))
     if norm > max_norm:
         gradient *= max_norm / norm
 

@@ -25,6 +25,11 @@ def save_params(net: "NeuralNetwork", filename: PathLike) -> Path:
     path = Path(filename)
     if path.suffix != ".npy":
         path = path.with_name(path.name + ".npy")
+    if not np.isfinite(net.params).all():
+        raise ModelFileError(
+            "cannot save the parameters: they contain NaN or inf (training diverged), and "
+            "load_params would refuse them"
+        )
     atomic_write(path, lambda handle: np.save(handle, net.params, allow_pickle=False))
     return path
 

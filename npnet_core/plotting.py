@@ -8,6 +8,8 @@ changes the backend or the figures of ``matplotlib.pyplot``.
 
 from __future__ import annotations
 
+import math
+
 import os
 from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Union
@@ -102,7 +104,9 @@ def plot_history(
     figure = Figure(figsize=(5.0 * panels + 1.0, 4.2), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, panels, squeeze=False)[0]
-    best = None if val_loss is None else min(range(len(val_loss)), key=val_loss.__getitem__) + 1
+    # epochs without validation hold NaN: the best epoch is the lowest among the others
+    measured = [i for i, v in enumerate(val_loss or []) if math.isfinite(v)]
+    best = min(measured, key=val_loss.__getitem__) + 1 if val_loss and measured else None
 
     def draw(ax: Any, train: Optional[List[float]], validation: Optional[List[float]], name: str, mark: bool) -> None:
         for values, curve, style in ((train, "train", "-"), (validation, "validation", "--")):
@@ -120,8 +124,8 @@ def plot_history(
         ax.legend()
 
     draw(axes[0], loss, val_loss, "loss", True)
-    values = loss + (val_loss or [])
-    if min(values) > 0 and max(values) > 100 * min(values):  # spans orders of magnitude: show them all
+    values = [v for v in loss + (val_loss or []) if math.isfinite(v)]
+    if values and min(values) > 0 and max(values) > 100 * min(values):  # spans orders of magnitude: show them all
         axes[0].set_yscale("log")
         axes[0].set_ylabel("loss (log scale)")
     if panels == 2:

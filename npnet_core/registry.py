@@ -399,7 +399,8 @@ class Registry:
     def lookup(self, kind: str, name: str) -> ComponentEntry:
         """Return the entry that ``name`` (``"adam"`` or ``"npnet-adam:adam"``) resolves to."""
         if not isinstance(name, str):
-            raise InvalidComponentError(f"the name of an {kind} must be a string such as 'adam' (got {name!r})" if kind == "optimizer" else f"the name of a {kind} must be a string (got {name!r})")
+            example = {"activation": "relu", "loss": "mse", "optimizer": "adam"}.get(kind, "")
+            raise InvalidComponentError(f"a {kind} name must be a string such as {example!r} (got {name!r})")
         pinned, _, bare = name.rpartition(":")
         providers = self._table(kind).get(bare, [])
         if pinned:

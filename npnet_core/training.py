@@ -18,8 +18,9 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
+import pluggy
 
-from .errors import DivergenceError, ValidationError
+from .errors import DivergenceError, InvalidComponentError, ValidationError
 from .progress import make_progress
 from .validation import as_float_matrix, check_positive_int
 
@@ -164,7 +165,10 @@ def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Any]
             if not manager.is_registered(callback):
                 manager.register(callback)
                 added.append(callback)
-        manager.check_pending()  # a misspelled npnet_on_* hook is an error, not silence
+        try:
+            manager.check_pending()  # a misspelled npnet_on_* hook is an error, not silence
+        except pluggy.PluginValidationError as exc:
+            raise InvalidComponentError(f"a callback passed to fit has a hook npnet does not know: {exc}") from exc
         yield manager.hook
     finally:
         for callback in added:
@@ -208,6 +212,10 @@ def fit(
                 progress.end_epoch(epoch, logs)
                 stop = loop.should_stop(logs)
                 stop |= any(hook.npnet_on_epoch_end(network=net, epoch=epoch, logs=logs))
+                if interrupted():  # Ctrl-C during validation or the hooks: the epoch is complete
+                    raise KeyboardInterrupt(
+                        f"training interrupted after epoch {epoch}: the history holds the {epoch} complete epochs"
+                    )
                 if stop:
                     break
         finally:

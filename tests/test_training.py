@@ -380,3 +380,30 @@ def test_clip_norm_must_be_positive(bad):
     x, y = _data()
     with pytest.raises(ValidationError, match="clip_norm must be a positive number"):
         _net().fit(x, y, 8, 1, categorical=True, verbose=0, clip_norm=bad)
+
+
+def test_clip_norm_clips_a_gradient_whose_squares_overflow():
+    """A finite gradient of norm ~1e200 (its sum of squares overflows) is scaled to the norm, not zeroed."""
+    from npnet_core.network import _clip
+
+    gradient = np.array([3e200, 4e200])
+    _clip(gradient, 1.0)
+    np.testing.assert_allclose(gradient, [0.6, 0.8], rtol=1e-12)
+
+
+def test_history_with_validation_gaps_plots_and_summarises(tmp_path, capsys):
+    """A history whose first epochs have no validation plots, and npnet info summarises it without error."""
+    pytest.importorskip("matplotlib")
+    from npnet_core.cli import main
+    from npnet_core.plotting import plot_history
+
+    x, y = _data()
+    net = _net()
+    net.fit(x, y, 8, 2, categorical=True, verbose=0)
+    net.fit(x, y, 8, 2, categorical=True, validation_split=0.2, verbose=0)
+    plot_history(net.history, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
+    path = net.save(tmp_path / "m.npz")
+    assert main(["info", str(path)]) == 0
+    best = 3 + int(np.argmin(net.history["val_loss"][2:]))
+    assert f"lowest val_loss at epoch {best}" in capsys.readouterr().out

@@ -143,9 +143,9 @@ def _history_summary(history: Dict[str, List[float]]) -> Dict[str, Any]:
         return summary
     summary["training_time"] = float(sum(history.get("epoch_time", [])))
     summary["last"] = {key: values[-1] for key, values in history.items() if values and key != "epoch_time"}
-    val_loss = history.get("val_loss")
-    if val_loss:
-        best = int(np.argmin(val_loss))
+    val_loss = np.array(history.get("val_loss", []), dtype=float)  # null (NaN) where an epoch had none
+    if np.isfinite(val_loss).any():
+        best = int(np.nanargmin(val_loss))
         summary["best"] = {"epoch": best + 1, **{k: v[best] for k, v in history.items() if k != "epoch_time" and len(v) > best}}
     return summary
 
