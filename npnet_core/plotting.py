@@ -9,7 +9,6 @@ changes the backend or the figures of ``matplotlib.pyplot``.
 from __future__ import annotations
 
 import math
-
 import os
 from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Union
