@@ -79,8 +79,8 @@ def final_table(records):
         runners = r["runners"]
         load = "?" if r["foreign_load_cores"] is None else f"{r['foreign_load_cores']:.2f}"
 
-        def ratio(name):
-            if name not in runners or name == r["reference"]:
+        def ratio(name, runners=runners, reference=r["reference"]):
+            if name not in runners or name == reference:
                 return "-"
             return f"{runners[name]['ratio']:.2f} [{runners[name]['ratio_of_minima']:.2f}]"
 
