@@ -613,15 +613,17 @@ def test_protocol_blocks_match_npnet_core():
             exec(compile(block.body, block.where, "exec"), namespace)
             ours = namespace[name]
 
-            def members(cls: type) -> Dict[str, object]:
-                found: Dict[str, object] = {key: ("attribute", value) for key, value in typing.get_type_hints(cls).items()}
+            def members(cls: type, globalns: Optional[Dict[str, object]] = None) -> Dict[str, object]:
+                # globalns: Python 3.9 looks names up in sys.modules[cls.__module__], which the shown block is not in
+                hints = typing.get_type_hints(cls, globalns=globalns)
+                found: Dict[str, object] = {key: ("attribute", value) for key, value in hints.items()}
                 for key, value in vars(cls).items():
                     if callable(value) and not key.startswith("_"):
                         parameters = list(inspect.signature(value).parameters)
-                        found[key] = ("method", parameters, typing.get_type_hints(value))
+                        found[key] = ("method", parameters, typing.get_type_hints(value, globalns=globalns))
                 return found
 
-            assert members(ours) == members(real), f"{block.where}: the block does not show {said.group('object')}"
+            assert members(ours, namespace) == members(real), f"{block.where}: the block does not show {said.group('object')}"
             shown += 1
     assert shown == 3  # Activation, Loss, Optimizer
 
