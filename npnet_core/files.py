@@ -8,7 +8,6 @@ interrupted write leaves the previous file intact.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Any, Callable, Union
 
@@ -32,7 +31,7 @@ def _create_temporary(path: Path) -> "tuple[int, str]":
     ``open`` or ``np.save`` (``tempfile.mkstemp`` would give 0o600).
     """
     for _ in range(100):
-        name = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(6)}.tmp")
+        name = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}.tmp")
         try:
             return os.open(name, _TEMP_FLAGS, 0o666), name
         except FileExistsError:

@@ -14,7 +14,6 @@ Names resolve as ``"adam"`` (the one provider of that name or alias) or
 from __future__ import annotations
 
 import difflib
-import inspect
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -483,6 +482,8 @@ class Registry:
 
 
 def _check_params(entry: ComponentEntry, params: Mapping[str, Any]) -> None:
+    import inspect  # here, not at import time: inspect alone costs about 10 ms to import
+
     try:
         signature = inspect.signature(entry.factory)
     except (TypeError, ValueError):  # builtins without a signature: let the call speak
