@@ -13,7 +13,8 @@ and :class:`~npnet_core.protocols.Optimizer`, with the article's shapes:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Tuple
+import copy
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -131,6 +132,23 @@ class ArticleOptimizer:
                 f"{self.name} is an article-style optimizer without state_dict(); "
                 f"cannot load the state keys {sorted(state)}"
             )
+
+    def snapshot(self) -> Optional[Dict[str, Any]]:
+        """A deep copy of the wrapped object's attributes, where its state lives.
+
+        Used to roll back a diverged batch; None when the object has no
+        ``__dict__`` or its attributes cannot be copied.
+        """
+        try:
+            return copy.deepcopy(vars(self.optimizer))
+        except (TypeError, copy.Error):
+            return None
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Give the wrapped object back the attributes of :meth:`snapshot`."""
+        attributes = vars(self.optimizer)
+        attributes.clear()
+        attributes.update(copy.deepcopy(dict(snapshot)))
 
     def __repr__(self) -> str:
         return f"ArticleOptimizer({self.optimizer!r})"

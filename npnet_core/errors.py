@@ -13,6 +13,8 @@ from __future__ import annotations
 __all__ = [
     "AmbiguousComponentError",
     "ComponentNotFoundError",
+    "DataFileError",
+    "DataFileNotFoundError",
     "DivergenceError",
     "InvalidComponentError",
     "InvalidParameterError",
@@ -21,6 +23,7 @@ __all__ = [
     "NpnetError",
     "PluginLoadError",
     "PluginLoadWarning",
+    "UpdateOverflowError",
     "ValidationError",
 ]
 
@@ -55,6 +58,14 @@ class ValidationError(NpnetError, ValueError):
     """Input data or arguments have the wrong shape, type or values."""
 
 
+class DataFileError(ValidationError):
+    """A data file is missing something, damaged, unreadable, or not in a format npnet reads."""
+
+
+class DataFileNotFoundError(DataFileError, FileNotFoundError):
+    """A data or labels file, an MNIST file or the MNIST folder does not exist."""
+
+
 class ModelFileError(NpnetError, ValueError):
     """A model or parameter file cannot be written or read as asked."""
 
@@ -73,3 +84,11 @@ class PluginLoadWarning(UserWarning):
 
 class DivergenceError(NpnetError, ArithmeticError):
     """Training produced a NaN or infinite loss, gradient or parameters; the message says which."""
+
+
+class UpdateOverflowError(DivergenceError):
+    """The optimizer's update made the parameters non-finite.
+
+    ``fit`` rolls the network back to its parameters and optimizer state from
+    before the batch, then raises this error; the message says what it holds.
+    """

@@ -17,7 +17,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import model_files, param_files, training
-from .errors import DivergenceError, InvalidComponentError, ValidationError
+from .adapters import ArticleOptimizer
+from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 from .initializers import get_initializer
 from .labels import check_labels, to_categorical
 from .registry import ComponentSpec, Registry, get_registry
@@ -270,7 +271,8 @@ class NeuralNetwork:
         ``clip_norm``, a gradient whose Euclidean norm exceeds it is scaled
         down to that norm before the update. Raises :class:`DivergenceError`
         if the loss or the gradient is not finite (the parameters are then
-        left as they were) or if the update made the parameters non-finite.
+        left as they were), and :class:`UpdateOverflowError` if the update
+        made the parameters non-finite (the caller rolls them back).
         """
         with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below
             zs, activations = self._forward(x)
@@ -290,11 +292,29 @@ class NeuralNetwork:
             if new is not self._params:
                 self._params[...] = new
             if not _all_finite(self._params):
-                raise DivergenceError(
-                    "the optimizer's update made the parameters non-finite (its step overflowed); "
-                    "they could not be kept"
+                raise UpdateOverflowError(
+                    "the optimizer's update made the parameters non-finite (its step overflowed)"
                 )
         return batch_loss, activations[-1]
+
+    def _checkpoint(self) -> Optional[Tuple[np.ndarray, Any]]:
+        """A copy of the parameters and the optimizer's state, or None if the state cannot be copied."""
+        if isinstance(self.optimizer, ArticleOptimizer):  # its state is on the user's object
+            state = self.optimizer.snapshot()
+            if state is None:
+                return None
+        else:
+            state = self.optimizer.state_dict()
+        return self._params.copy(), state
+
+    def _restore(self, checkpoint: Tuple[np.ndarray, Any]) -> None:
+        """Put back the parameters and optimizer state of :meth:`_checkpoint`."""
+        params, state = checkpoint
+        self._params[...] = params
+        if isinstance(self.optimizer, ArticleOptimizer):
+            self.optimizer.restore(state)
+        else:
+            self.optimizer.load_state_dict(state)
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
         """Mean loss and accuracy (argmax agreement; NaN for one output) of checked data."""
@@ -355,6 +375,20 @@ class NeuralNetwork:
             Each epoch's mean per-sample training loss (measured before each
             batch's update, weighted by batch size). The full metrics, also of
             earlier calls, are in :attr:`history`.
+
+        Raises
+        ------
+        ValidationError
+            Bad data or options, before anything changes.
+        DivergenceError
+            A NaN or infinite loss or gradient; the message names the epoch
+            and batch, and the parameters are those from before that batch.
+            :class:`~npnet_core.errors.UpdateOverflowError` when the
+            optimizer's step made the parameters non-finite: the parameters
+            and the optimizer state are rolled back to before that batch.
+        KeyboardInterrupt
+            Ctrl-C, acted on at the next batch boundary; the history keeps the
+            complete epochs.
         """
         return training.fit(
             self,

@@ -10,6 +10,7 @@ whose implementations may stop training.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import numbers
 import signal
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 import numpy as np
 import pluggy
 
-from .errors import DivergenceError, InvalidComponentError, ValidationError
+from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 from .progress import make_progress
 from .validation import as_float_matrix, check_positive_int
 
@@ -248,14 +249,16 @@ class _Loop:
         x, y = self.train
         n = len(x)
         order = self.net.rng.permutation(n)
+        start = self.net._checkpoint()
         total, correct = 0.0, 0
         seen = 0
         for batch, (x_batch, y_batch) in enumerate(iter_batches(x, y, self.batch_size, order), start=1):
             try:
                 loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm)
             except DivergenceError as exc:
-                raise DivergenceError(
-                    f"training diverged at epoch {epoch}, batch {batch}: {exc}. Lower the learning "
+                kept = self._roll_back(start, order, batch) if isinstance(exc, UpdateOverflowError) else ""
+                raise type(exc)(
+                    f"training diverged at epoch {epoch}, batch {batch}: {exc}{kept}. Lower the learning "
                     "rate or scale the inputs (for example to [0, 1])"
                 ) from None
             if self.interrupted():
@@ -286,6 +289,26 @@ class _Loop:
         logs["epoch_time"] = time.perf_counter() - started
         self.losses.append(logs["loss"])
         return logs
+
+    def _roll_back(self, start: Optional[Tuple[np.ndarray, Any]], order: np.ndarray, batch: int) -> str:
+        """Undo an update that overflowed the parameters; return what the network now holds.
+
+        Copying the parameters and the optimizer state before every batch would
+        cost a pass over them per batch; instead the epoch's start is restored
+        and its batches before ``batch`` are run again, in the same order, which
+        gives back the state from before the failed batch.
+        """
+        if start is None:
+            return "; the optimizer's state cannot be copied, so they could not be rolled back"
+        self.net._restore(start)
+        epoch_batches = iter_batches(*self.train, self.batch_size, order)
+        try:
+            for x_batch, y_batch in itertools.islice(epoch_batches, batch - 1):
+                self.net._train_step(x_batch, y_batch, self.clip_norm)
+        except DivergenceError:  # a non-deterministic optimizer took another path: keep the epoch's start
+            self.net._restore(start)
+            return "; the parameters and the optimizer's state are those from the start of this epoch"
+        return "; the parameters and the optimizer's state are those from before this batch"
 
     def should_stop(self, logs: Dict[str, float]) -> bool:
         """Track the best validation loss; True once it has not improved for ``patience`` epochs."""

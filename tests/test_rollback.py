@@ -1,0 +1,160 @@
+"""An update that overflows the parameters: fit rolls the network back to the state before the batch.
+
+The reference is what the optimizer itself was given: each test optimizer
+records the parameters and its own state at every call, so the state "before
+the failed batch" is known independently of how fit restores it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from npnet_core import DivergenceError, NeuralNetwork
+from npnet_core.errors import UpdateOverflowError
+
+X = np.random.default_rng(0).normal(size=(40, 3))
+Y = np.random.default_rng(1).normal(size=(40, 2))
+
+
+class Bomb:
+    """Momentum SGD that writes inf into the parameters on the calls numbered in ``bombs``.
+
+    ``calls`` counts every call, replays included; ``seen`` records, per call,
+    the parameters and the state it was given (test instrumentation, not state).
+    """
+
+    name = "bomb"
+
+    def __init__(self, bombs=()):
+        self.bombs = set(bombs)
+        self.calls = 0
+        self.seen = []
+        self.step = 0
+        self.velocity = None
+
+    def update(self, params, gradient):
+        self.calls += 1
+        self.seen.append((params.copy(), self.state_dict()))
+        self.step += 1
+        if self.velocity is None:
+            self.velocity = np.zeros_like(params)
+        self.velocity *= 0.9
+        self.velocity -= 0.05 * gradient
+        params += self.velocity
+        if self.calls in self.bombs:
+            params[0] = np.inf
+        return params
+
+    def get_config(self):
+        return {}
+
+    def state_dict(self):
+        state = {"step": self.step}
+        if self.velocity is not None:
+            state["velocity"] = self.velocity.copy()
+        return state
+
+    def load_state_dict(self, state):
+        self.step = state["step"]
+        self.velocity = state["velocity"].copy() if "velocity" in state else None
+
+
+def _assert_state_equal(actual, expected):
+    assert actual.keys() == expected.keys()
+    for key in expected:
+        np.testing.assert_array_equal(actual[key], expected[key])
+
+
+def _net(optimizer):
+    return NeuralNetwork([3, 4, 2], "relu", "identity", "mse", optimizer, seed=0)
+
+
+@pytest.mark.parametrize("bomb_at, epoch, batch", [(1, 1, 1), (3, 1, 3), (8, 2, 3), (10, 2, 5)])
+def test_an_overflowing_update_leaves_the_parameters_and_state_from_before_the_batch(bomb_at, epoch, batch):
+    """Epoch and batch are named; params and optimizer state are those the failed update was given."""
+    optimizer = Bomb(bombs={bomb_at})
+    net = _net(optimizer)
+    with pytest.raises(UpdateOverflowError, match=f"epoch {epoch}, batch {batch}: the optimizer's update made"):
+        net.fit(X, Y, 8, 3, verbose=0)  # 5 batches per epoch
+    params_before, state_before = optimizer.seen[bomb_at - 1]
+    np.testing.assert_array_equal(net.params, params_before)
+    _assert_state_equal(optimizer.state_dict(), state_before)
+    assert len(net.history.get("loss", [])) == epoch - 1  # complete epochs only
+
+
+def test_the_message_says_what_the_network_holds_and_training_can_go_on(tmp_path):
+    """After the rollback the network is finite, its parameters save, and it trains on."""
+    optimizer = Bomb(bombs={4})
+    net = _net(optimizer)
+    with pytest.raises(DivergenceError, match="those from before this batch. Lower the learning rate"):
+        net.fit(X, Y, 8, 2, verbose=0)
+    net.save_params(tmp_path / "params.npy")
+    net.fit(X, Y, 8, 2, verbose=0)
+    assert np.isfinite(net.params).all()
+
+
+def test_an_optimizer_that_does_not_repeat_itself_is_rolled_back_to_the_epochs_start():
+    """If the replay of the epoch's batches diverges too, the epoch's start is kept, and said."""
+    optimizer = Bomb(bombs={8, 10})  # call 8 is epoch 2, batch 3; its replay (calls 9, 10) overflows too
+    net = _net(optimizer)
+    with pytest.raises(UpdateOverflowError, match="those from the start of this epoch"):
+        net.fit(X, Y, 8, 3, verbose=0)
+    params_at_epoch_start, state_at_epoch_start = optimizer.seen[5]  # call 6: epoch 2, batch 1
+    np.testing.assert_array_equal(net.params, params_at_epoch_start)
+    _assert_state_equal(optimizer.state_dict(), state_at_epoch_start)
+
+
+def test_an_overflowing_sgd_step_keeps_the_initial_parameters():
+    """The official SGD with an absurd learning rate: batch 1 fails, nothing changes."""
+    net = _net(("sgd", {"learning_rate": 1e308, "momentum": 0.9}))
+    before = net.params.copy()
+    with pytest.raises(UpdateOverflowError, match="epoch 1, batch 1"):
+        net.fit(np.ones((4, 3)), np.ones((4, 2)) * 5, 4, 1, verbose=0)
+    np.testing.assert_array_equal(net.params, before)
+
+
+ARTICLE_CALLS = []  # outside the object, whose attributes are its state and are rolled back
+
+
+class ArticleBomb:
+    """The article's SGD with momentum (it returns new parameters), overflowing on call ``at``.
+
+    Each call's parameters and momentum go to ``ARTICLE_CALLS``.
+    """
+
+    def __init__(self, at, lock=False):
+        self.at = at
+        ARTICLE_CALLS.clear()
+        if lock:
+            self.lock = threading.Lock()  # cannot be deep-copied
+
+    def update(self, old_params, gradient):
+        if not hasattr(self, "delta_params"):
+            self.delta_params = np.zeros_like(old_params)
+        ARTICLE_CALLS.append((old_params.copy(), self.delta_params.copy()))
+        self.delta_params = 0.9 * self.delta_params - 0.05 * gradient
+        new = old_params + self.delta_params
+        if len(ARTICLE_CALLS) == self.at:
+            new[0] = np.inf
+        return new
+
+
+def test_an_article_style_optimizer_gets_its_own_attributes_back():
+    """The article's optimizer keeps its state on itself; that state is rolled back too."""
+    optimizer = ArticleBomb(at=7)
+    net = _net(optimizer)
+    with pytest.raises(UpdateOverflowError, match="epoch 2, batch 2.*from before this batch"):
+        net.fit(X, Y, 8, 3, verbose=0)
+    params_before, delta_before = ARTICLE_CALLS[6]
+    np.testing.assert_array_equal(net.params, params_before)
+    np.testing.assert_array_equal(optimizer.delta_params, delta_before)
+
+
+def test_an_optimizer_whose_state_cannot_be_copied_is_reported_as_such():
+    """No copy of the state, no rollback: the message says so instead of pretending."""
+    net = _net(ArticleBomb(at=2, lock=True))
+    with pytest.raises(UpdateOverflowError, match="cannot be copied, so they could not be rolled back"):
+        net.fit(X, Y, 8, 1, verbose=0)
