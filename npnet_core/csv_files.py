@@ -1,0 +1,181 @@
+"""Numeric CSV tables: reading them, and choosing the label column by name or index.
+
+:func:`read_csv` detects the delimiter and a header row, parses with
+``np.loadtxt``, and goes over the lines again in Python only when that fails,
+to name the line and column at fault in the :class:`~npnet_core.errors.DataFileError`.
+:func:`load_csv` splits a table into inputs and labels. Both are re-exported
+by :mod:`npnet_core.datasets`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from pathlib import Path
+from typing import Any, List, NamedTuple, Optional, Tuple, Union
+
+import numpy as np
+
+from .errors import DataFileError
+from .files import PathLike, read_data_bytes
+from .validation import check_dtype
+
+__all__ = ["CsvTable", "column_index", "column_name", "load_csv", "parse_csv", "read_csv", "split_label_column"]
+
+_DELIMITERS = (",", "\t", ";")
+
+
+class CsvTable(NamedTuple):
+    """A numeric CSV table: its column names (None without a header row) and values."""
+
+    header: Optional[List[str]]
+    values: np.ndarray
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _delimiter(line: str) -> str:
+    counts = [(line.count(d), d) for d in _DELIMITERS]
+    best = max(counts, key=lambda item: item[0])
+    return best[1] if best[0] else ","
+
+
+def column_name(header: Optional[List[str]], index: int) -> str:
+    """How messages name column ``index``: its number from 1, and its header name when it has one."""
+    if header is not None and index < len(header) and header[index]:
+        return f"column {index + 1} ({header[index]!r})"
+    return f"column {index + 1}"
+
+
+def _parse_rows(path: Path, lines: List[str], first: int, delimiter: str, header: Optional[List[str]]) -> np.ndarray:
+    """Parse the data lines in Python, for exact error messages (and quoted numbers)."""
+    rows: List[List[float]] = []
+    width = len(header) if header is not None else None
+    for number, cells in zip(range(first + 1, first + 1 + len(lines)), csv.reader(lines, delimiter=delimiter)):
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        if width is None:
+            width = len(cells)
+        if len(cells) != width:
+            raise DataFileError(
+                f"{path} line {number} has {len(cells)} columns where "
+                f"{'the header has' if header is not None else 'the first row has'} {width}"
+            )
+        row = []
+        for index, cell in enumerate(cells):
+            text = cell.strip()
+            if not text:
+                raise DataFileError(
+                    f"{path} line {number}, {column_name(header, index)} is empty; fill in or drop missing values"
+                )
+            try:
+                row.append(float(text))
+            except ValueError:
+                raise DataFileError(
+                    f"{path} line {number}, {column_name(header, index)}: {text!r} is not a number; "
+                    "every column must be numeric (class labels as 0, 1, 2, ...)"
+                ) from None
+        rows.append(row)
+    return np.array(rows, dtype=np.float64).reshape(len(rows), width or 0)
+
+
+def parse_csv(path: Path, data: bytes) -> CsvTable:
+    """The table held by the bytes ``data`` read from ``path`` (named in the errors); see :func:`read_csv`."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataFileError(f"{path} is not a CSV text file (it is not UTF-8 text)") from None
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise DataFileError(f"{path} is empty")
+    delimiter = _delimiter(lines[first])
+    cells = next(csv.reader([lines[first]], delimiter=delimiter))
+    header: Optional[List[str]] = None
+    if not all(_is_number(cell) for cell in cells):
+        header = [cell.strip() for cell in cells]
+        first += 1
+    body = lines[first:]
+    if not any(line.strip() for line in body):
+        raise DataFileError(f"{path} has a header row but no data rows")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = np.loadtxt(io.StringIO("\n".join(body)), delimiter=delimiter, ndmin=2, comments=None)
+        if header is not None and values.shape[1] != len(header):
+            raise ValueError("the header and the rows differ in width")
+    except ValueError:
+        values = _parse_rows(path, body, first, delimiter, header)
+    return CsvTable(header, values)
+
+
+def read_csv(path: PathLike) -> CsvTable:
+    """Read a numeric CSV table.
+
+    The delimiter is the most frequent of ``,``, tab and ``;`` on the first
+    line. The first line is a header when any of its cells is not a number.
+    Blank lines are skipped; every row must have the same number of cells,
+    each a number (a UTF-8 byte-order mark and gzip compression are fine).
+    """
+    path = Path(path)
+    return parse_csv(path, read_data_bytes(path, "CSV file"))
+
+
+def column_index(path: Path, header: Optional[List[str]], column: Union[str, int], width: int) -> int:
+    """The index of a column given by name or index (negative counts from the end)."""
+    if isinstance(column, str) and header is not None and column in header:
+        if header.count(column) > 1:
+            raise DataFileError(f"{path} has {header.count(column)} columns named {column!r}; give the index instead")
+        return header.index(column)
+    try:
+        index = int(column)
+    except ValueError:
+        if header is None:
+            raise DataFileError(
+                f"{path} has no header row (its first row is all numbers), so there is no column named "
+                f"{column!r}; give the label column by index: 0 for the first, -1 for the last"
+            ) from None
+        shown = ", ".join(repr(name) for name in header[:12]) + (", ..." if len(header) > 12 else "")
+        raise DataFileError(
+            f"{path} has no column named {column!r}; its columns are {shown} (or give an index: 0 for the first, "
+            "-1 for the last)"
+        ) from None
+    if not -width <= index < width:
+        raise DataFileError(f"{path} has {width} columns, so there is no column {index} (indices run from 0, or from -1 at the end)")
+    return index % width
+
+
+def split_label_column(path: Path, table: CsvTable, label_column: Union[str, int]) -> Tuple[np.ndarray, np.ndarray, int]:
+    """``(inputs, labels, index)``: the table without its label column, that column, and its index."""
+    header, values = table
+    width = values.shape[1]
+    index = column_index(path, header, label_column, width)
+    if width < 2:
+        raise DataFileError(f"{path} has a single column: there would be no input left beside the labels")
+    return np.delete(values, index, axis=1), values[:, index], index
+
+
+def load_csv(
+    path: PathLike, label_column: Union[str, int, None] = -1, *, dtype: Any = "float64"
+) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Return ``(x, y)`` from a numeric CSV table (see :func:`read_csv`).
+
+    ``label_column`` is a column name (from the header) or an index (negative
+    counts from the end; default the last column); its values are ``y`` and
+    the other columns ``x``. ``label_column=None``: every column is input and
+    ``y`` is None.
+    """
+    path = Path(path)
+    dtype = check_dtype(dtype)
+    table = read_csv(path)
+    if label_column is None:
+        return table.values.astype(dtype), None
+    x, y, _ = split_label_column(path, table, label_column)
+    return x.astype(dtype), y

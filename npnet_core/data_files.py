@@ -1,0 +1,211 @@
+"""Data files whatever their format: :func:`load_data` and the NumPy readers behind it.
+
+The format is told by content, not by name, after undoing gzip: a zip archive
+is an ``.npz`` with the arrays ``x`` and ``y``, a ``.npy`` array or an IDX
+file holds inputs only (the labels in a second file), a pickle is refused,
+and anything else is a CSV table (:mod:`npnet_core.csv_files`). Every problem
+with a file is a :class:`~npnet_core.errors.DataFileError` naming it; a
+missing file is a :class:`~npnet_core.errors.DataFileNotFoundError`. The
+public functions are re-exported by :mod:`npnet_core.datasets`.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any, Optional, Tuple, Union
+
+import numpy as np
+
+from .csv_files import column_name, parse_csv, split_label_column
+from .errors import DataFileError
+from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, read_data_bytes
+from .idx_files import is_idx, parse_idx
+from .validation import check_dtype
+
+__all__ = ["load_array", "load_data", "load_npz"]
+
+
+def _check_numeric(path: Path, what: str, array: np.ndarray) -> None:
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) or np.issubdtype(
+        array.dtype, np.complexfloating
+    ):
+        raise DataFileError(f"{path}: {what} has dtype {array.dtype}, not real numbers")
+
+
+def _load_numpy(path: Path, data: bytes) -> Any:
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataFileError(f"{path} holds Python objects (pickled); npnet reads only numeric arrays") from None
+        raise DataFileError(f"{path} is not a readable NumPy file: {exc}") from None
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise DataFileError(f"{path} is not a readable NumPy file (truncated or corrupt?): {exc}") from None
+
+
+def _npz_arrays(path: Path, data: bytes) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    archive = _load_numpy(path, data)
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - told apart by magic
+        raise DataFileError(f"{path} is not an .npz archive")
+    try:
+        with archive:
+            names = list(archive.files)
+            x_name = next((n for n in ("x", "X") if n in names), None)
+            y_name = next((n for n in ("y", "Y") if n in names), None)
+            if x_name is None and "config" in names and "params" in names:
+                raise DataFileError(
+                    f"{path} is an npnet model file, not data: give it as the MODEL of npnet evaluate or "
+                    "npnet predict, and the data with --data"
+                )
+            if x_name is None:
+                raise DataFileError(
+                    f"{path} has no array 'x' (it holds {', '.join(map(repr, names)) or 'nothing'}); "
+                    "write it with np.savez(path, x=inputs, y=labels)"
+                )
+            return archive[x_name], (archive[y_name] if y_name else None)
+    except DataFileError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataFileError(f"{path} holds Python objects (pickled); npnet reads only numeric arrays") from None
+        raise DataFileError(f"{path} is not a readable .npz archive: {exc}") from None
+    except (OSError, EOFError, KeyError, zlib.error, zipfile.BadZipFile) as exc:
+        raise DataFileError(f"{path} is not a readable .npz archive (truncated or corrupt?): {exc}") from None
+
+
+def load_npz(path: PathLike, *, dtype: Any = "float64") -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Return ``(x, y)`` from an ``.npz`` archive holding the arrays ``x`` and ``y`` (``y`` optional).
+
+    ``X`` and ``Y`` are accepted too. ``x`` is flattened to one row per
+    sample; ``y`` of shape (n, 1) becomes (n,).
+    """
+    path = Path(path)
+    data = read_data_bytes(path, "data file")
+    if not data.startswith(ZIP_MAGIC):
+        raise DataFileError(f"{path} is not an .npz archive")
+    x, y = _npz_arrays(path, data)
+    return _finish(path, x, y, check_dtype(dtype), "'x'", "'y'")
+
+
+def _array(path: Path, data: bytes) -> np.ndarray:
+    """The one array held by ``data``, read from ``path``: see :func:`load_array`."""
+    if data.startswith(NPY_MAGIC):
+        array = _load_numpy(path, data)
+        if not isinstance(array, np.ndarray):  # pragma: no cover - told apart by magic
+            raise DataFileError(f"{path} is not a .npy array")
+        return array
+    if data.startswith(ZIP_MAGIC):
+        raise DataFileError(f"{path} is an .npz archive, not one array; give it as the data file")
+    if is_pickle(data[:8]):
+        raise DataFileError(f"{path} is a Python pickle; npnet never unpickles data files")
+    if is_idx(data):
+        return parse_idx(path, data)
+    header, values = parse_csv(path, data)
+    return values[:, 0] if values.shape[1] == 1 else values
+
+
+def load_array(path: PathLike) -> np.ndarray:
+    """Read one array from a ``.npy`` file, an IDX file (gzip or not) or a one-column CSV file."""
+    path = Path(path)
+    return _array(path, read_data_bytes(path, "data file"))
+
+
+def _labels(path: Path) -> np.ndarray:
+    """The labels from their own file (the ``labels`` of :func:`load_data`)."""
+    return _array(path, read_data_bytes(path, "labels file"))
+
+
+def _rows(path: Path, what: str, array: np.ndarray) -> np.ndarray:
+    if array.ndim == 0:
+        raise DataFileError(f"{path}: {what} is a single number, not one row per sample")
+    if array.ndim == 1:
+        return array.reshape(-1, 1)
+    return array.reshape(len(array), -1)
+
+
+def _finish(
+    path: Path, x: np.ndarray, y: Optional[np.ndarray], dtype: np.dtype, x_what: str, y_what: str,
+    y_path: Optional[Path] = None,
+) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    _check_numeric(path, x_what, x)
+    x = _rows(path, x_what, x).astype(dtype)
+    if y is not None:
+        y_path = y_path or path
+        _check_numeric(y_path, y_what, y)
+        if y.ndim == 0:
+            raise DataFileError(f"{y_path}: {y_what} is a single number, not one label per sample")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim > 2:
+            raise DataFileError(f"{y_path}: {y_what} has shape {y.shape}; labels are (n,) or targets (n, k)")
+        if len(y) != len(x):
+            where = f"{path} has {len(x)} samples but {y_path}" if y_path != path else f"{path}: {x_what} has {len(x)} rows but"
+            raise DataFileError(f"{where} {y_what} has {len(y)}")
+    if len(x) == 0:
+        raise DataFileError(f"{path} holds no samples")
+    return x, y
+
+
+def load_data(
+    path: PathLike,
+    *,
+    labels: Optional[PathLike] = None,
+    label_column: Union[str, int, None] = None,
+    n_features: Optional[int] = None,
+    dtype: Any = "float64",
+) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Return ``(x, y)`` from a data file, ``y`` None when the file holds no labels.
+
+    The format is told by content:
+
+    - an ``.npz`` archive: the arrays ``x`` and ``y`` (``y`` optional);
+    - a ``.npy`` array or an IDX file: ``x`` only, the labels coming from
+      ``labels``;
+    - otherwise a CSV table (see :func:`read_csv`) whose column
+      ``label_column`` (a name or an index; default the last) holds ``y``.
+      When ``label_column`` is not given and ``n_features`` is, a table of
+      exactly ``n_features`` columns is taken as inputs without labels.
+
+    ``labels`` names a second file with the labels or targets (``.npy``, IDX,
+    or a one-column CSV); the data file then holds only inputs. ``x`` comes
+    back 2-D (images are flattened to one row per sample) in ``dtype``.
+
+    A missing data or labels file is a
+    :class:`~npnet_core.errors.DataFileNotFoundError` (also a
+    ``FileNotFoundError``); a folder, an unreadable file or one that is not
+    data is a :class:`~npnet_core.errors.DataFileError`.
+    """
+    path = Path(path)
+    dtype = check_dtype(dtype)
+    y_path = None if labels is None else Path(labels)
+    data = read_data_bytes(path, "data file")
+    if data.startswith(ZIP_MAGIC):
+        if label_column is not None:
+            raise DataFileError(f"{path} is an .npz archive: its labels are the array 'y', not a column")
+        x, y = _npz_arrays(path, data)
+        if y_path is not None:
+            if y is not None:
+                raise DataFileError(f"{path} holds labels already (the array 'y'); give no second labels file")
+            return _finish(path, x, _labels(y_path), dtype, "'x'", "the labels", y_path)
+        return _finish(path, x, y, dtype, "'x'", "'y'")
+    if data.startswith(NPY_MAGIC) or is_idx(data) or is_pickle(data[:8]):
+        if label_column is not None:
+            raise DataFileError(f"{path} is a single array, not a table: there is no label column to choose")
+        x = _array(path, data)
+        y = None if y_path is None else _labels(y_path)
+        return _finish(path, x, y, dtype, "the inputs", "the labels", y_path)
+    if y_path is not None:
+        if label_column is not None:
+            raise DataFileError("give the labels either as a column of the table or as a second file, not both")
+        x = parse_csv(path, data).values.astype(dtype)
+        return _finish(path, x, _labels(y_path), dtype, "the inputs", "the labels", y_path)
+    table = parse_csv(path, data)
+    if label_column is None:
+        if n_features is not None and table.values.shape[1] == n_features:
+            return _finish(path, table.values, None, dtype, "the inputs", "")
+        label_column = -1
+    x, y, index = split_label_column(path, table, label_column)
+    return _finish(path, x, y, dtype, "the inputs", f"the label {column_name(table.header, index)}")
