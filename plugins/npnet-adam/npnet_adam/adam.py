@@ -26,32 +26,22 @@ allocates no parameter-sized array.
 from __future__ import annotations
 
 import math
-import numbers
 import operator
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
-from npnet_core.errors import InvalidParameterError, ValidationError
+from npnet_core.errors import ValidationError
+from npnet_core.optimizer_tools import (
+    check_flag,
+    check_fraction,
+    check_positive,
+    check_state_matches,
+    check_update_arrays,
+    elementwise,
+)
 
 __all__ = ["Adam"]
-
-
-def _show(value: Any) -> str:
-    """Format a bad value for an error message."""
-    return str(value) if isinstance(value, numbers.Real) else repr(value)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_beta(name: str, value: Any, usual: float) -> float:
-    if not _is_number(value) or not 0 <= value < 1:
-        raise InvalidParameterError(
-            f"adam: {name} must be in [0, 1) (got {_show(value)}); the usual value is {usual}"
-        )
-    return float(value)
 
 
 class Adam:
@@ -93,23 +83,12 @@ class Adam:
         epsilon: float = 1e-8,
         amsgrad: bool = False,
     ) -> None:
-        if not _is_number(learning_rate) or not math.isfinite(learning_rate) or learning_rate <= 0:
-            raise InvalidParameterError(
-                f"adam: learning_rate must be a finite number > 0 (got {_show(learning_rate)}); "
-                "the usual value is 0.001"
-            )
-        if not _is_number(epsilon) or not math.isfinite(epsilon) or epsilon <= 0:
-            raise InvalidParameterError(
-                f"adam: epsilon must be a finite number > 0 (got {_show(epsilon)}); the usual value is 1e-08"
-            )
-        if not isinstance(amsgrad, (bool, np.bool_)):
-            raise InvalidParameterError(f"adam: amsgrad must be True or False (got {_show(amsgrad)})")
         # Python floats, so that float32 parameters are never promoted to float64.
-        self.learning_rate = float(learning_rate)
-        self.beta_1 = _check_beta("beta_1", beta_1, 0.9)
-        self.beta_2 = _check_beta("beta_2", beta_2, 0.999)
-        self.epsilon = float(epsilon)
-        self.amsgrad = bool(amsgrad)
+        self.learning_rate = check_positive("adam", "learning_rate", learning_rate, usual=0.001)
+        self.beta_1 = check_fraction("adam", "beta_1", beta_1, advice="the usual value is 0.9")
+        self.beta_2 = check_fraction("adam", "beta_2", beta_2, advice="the usual value is 0.999")
+        self.epsilon = check_positive("adam", "epsilon", epsilon, usual=1e-08)
+        self.amsgrad = check_flag("adam", "amsgrad", amsgrad)
         self._step = 0
         self._m: Optional[np.ndarray] = None
         self._v: Optional[np.ndarray] = None
@@ -161,12 +140,21 @@ class Adam:
             the moments built by earlier updates. Nothing is changed then.
         """
         self._prepare(params, gradient)
-        m, v, work = self._m, self._v, self._work
-        assert m is not None and v is not None and work is not None
-        b1, b2 = self.beta_1, self.beta_2
         self._step += 1
         t = self._step
+        c = math.sqrt(1.0 - self.beta_2**t)
+        elementwise(
+            self._update_slice, params, gradient, self._m, self._v, self._v_max, self._work,
+            step_size=self.learning_rate * c / (1.0 - self.beta_1**t), epsilon=self.epsilon * c,
+        )
+        return params
 
+    def _update_slice(
+        self, params: np.ndarray, gradient: np.ndarray, m: np.ndarray, v: np.ndarray,
+        v_max: Optional[np.ndarray], work: np.ndarray, step_size: float, epsilon: float,
+    ) -> None:
+        """The step on one slice of the vectors; ``epsilon`` and ``step_size`` carry the bias corrections."""
+        b1, b2 = self.beta_1, self.beta_2
         m *= b1  # m = b1 * m + (1 - b1) * g
         np.multiply(gradient, 1.0 - b1, out=work)
         m += work
@@ -174,48 +162,25 @@ class Adam:
         np.multiply(gradient, gradient, out=work)
         work *= 1.0 - b2
         v += work
-        if self._v_max is not None:  # amsgrad
-            np.maximum(self._v_max, v, out=self._v_max)
-            v = self._v_max
-
-        c = math.sqrt(1.0 - b2**t)
-        step_size = self.learning_rate * c / (1.0 - b1**t)
+        if v_max is not None:  # amsgrad
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
         np.sqrt(v, out=work)  # p -= step_size * m / (sqrt(v) + epsilon * c)
-        work += self.epsilon * c
+        work += epsilon
         np.divide(m, work, out=work)
         work *= step_size
         params -= work
-        return params
 
     def _prepare(self, params: Any, gradient: Any) -> None:
         """Check the arrays and allocate the buffers on first use."""
-        if not isinstance(params, np.ndarray) or not np.issubdtype(params.dtype, np.floating):
-            raise ValidationError(
-                f"adam: params must be a floating-point numpy array updated in place "
-                f"(got {type(params).__name__} {getattr(params, 'dtype', '')}); "
-                "pass the network's parameter vector"
-            )
-        if not params.flags.writeable:
-            raise ValidationError(
-                "adam: params is read-only; the optimizer updates it in place, pass a writeable array"
-            )
-        if np.shape(gradient) != params.shape:
-            raise ValidationError(
-                f"adam: gradient has shape {np.shape(gradient)} but params has shape {params.shape}; "
-                "pass the gradient of these parameters"
-            )
+        check_update_arrays("adam", params, gradient)
         if self._m is None:
             self._m = np.zeros_like(params)
             self._v = np.zeros_like(params)
             if self.amsgrad:
                 self._v_max = np.zeros_like(params)
-        elif self._m.shape != params.shape or self._m.dtype != params.dtype:
-            raise ValidationError(
-                f"adam: this optimizer's moments were built for params of shape {self._m.shape} and "
-                f"dtype {self._m.dtype}, but update() got shape {params.shape} and dtype {params.dtype}; "
-                "an optimizer instance belongs to one network: create a new one for this network, "
-                "e.g. Adam(**opt.get_config())"
-            )
+        else:
+            check_state_matches("adam", "moments", self._m, params, "Adam(**opt.get_config())")
         if self._work is None:
             self._work = np.empty_like(params)
 
@@ -265,7 +230,7 @@ class Adam:
         except TypeError:
             step = -1
         if step < 0:
-            raise ValidationError(f"adam: state['step'] must be an integer >= 0 (got {_show(state['step'])})")
+            raise ValidationError(f"adam: state['step'] must be an integer >= 0 (got {state['step']!r})")
 
         array_keys = ["m", "v", "v_max"] if self.amsgrad else ["m", "v"]
         expected = {"step", *array_keys} if step > 0 else {"step"}

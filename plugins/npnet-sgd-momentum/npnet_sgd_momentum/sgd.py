@@ -15,24 +15,21 @@ update allocates no parameter-sized array.
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
 from npnet_core.errors import InvalidParameterError, ValidationError
+from npnet_core.optimizer_tools import (
+    check_flag,
+    check_fraction,
+    check_positive,
+    check_state_matches,
+    check_update_arrays,
+    elementwise,
+)
 
 __all__ = ["SGD"]
-
-
-def _show(value: Any) -> str:
-    """Format a bad value for an error message."""
-    return str(value) if isinstance(value, numbers.Real) else repr(value)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 class SGD:
@@ -66,27 +63,15 @@ class SGD:
     name = "sgd"
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
-        if not _is_number(learning_rate) or not math.isfinite(learning_rate) or learning_rate <= 0:
-            raise InvalidParameterError(
-                f"sgd: learning_rate must be a finite number > 0 (got {_show(learning_rate)}); "
-                "the usual value is 0.01"
-            )
-        if not _is_number(momentum) or not 0 <= momentum < 1:
-            raise InvalidParameterError(
-                f"sgd: momentum must be in [0, 1) (got {_show(momentum)}); "
-                "use 0.0 for plain SGD or a value like 0.9"
-            )
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise InvalidParameterError(f"sgd: nesterov must be True or False (got {_show(nesterov)})")
-        if nesterov and momentum == 0:
+        # Python floats, so that float32 parameters are never promoted to float64.
+        self.learning_rate = check_positive("sgd", "learning_rate", learning_rate, usual=0.01)
+        self.momentum = check_fraction("sgd", "momentum", momentum, advice="use 0.0 for plain SGD or a value like 0.9")
+        self.nesterov = check_flag("sgd", "nesterov", nesterov)
+        if self.nesterov and self.momentum == 0:
             raise InvalidParameterError(
                 "sgd: nesterov=True requires momentum > 0 (got momentum=0.0); "
                 "set momentum, e.g. 0.9, or use nesterov=False"
             )
-        # Python floats, so that float32 parameters are never promoted to float64.
-        self.learning_rate = float(learning_rate)
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
         self._velocity: Optional[np.ndarray] = None  # the state (momentum > 0 only)
         self._work: Optional[np.ndarray] = None  # scratch for lr * g, not state
 
@@ -127,27 +112,26 @@ class SGD:
             has another shape, or if ``params`` differs in shape or dtype from
             the velocity built by earlier updates.
         """
-        _check_arrays(params, gradient)
+        check_update_arrays("sgd", params, gradient)
         if self.momentum > 0:
             if self._velocity is None:
                 self._velocity = np.zeros_like(params)
-            elif self._velocity.shape != params.shape or self._velocity.dtype != params.dtype:
-                raise ValidationError(
-                    f"sgd: this optimizer's velocity was built for params of shape "
-                    f"{self._velocity.shape} and dtype {self._velocity.dtype}, but update() got "
-                    f"shape {params.shape} and dtype {params.dtype}; an optimizer instance belongs "
-                    "to one network: create a new one for this network, e.g. SGD(**opt.get_config())"
-                )
+            else:
+                check_state_matches("sgd", "velocity", self._velocity, params, "SGD(**opt.get_config())")
         work = self._work
         if work is None or work.shape != params.shape or work.dtype != params.dtype:
             work = self._work = np.empty_like(params)
+        elementwise(self._update_slice, params, gradient, self._velocity, work)
+        return params
 
+    def _update_slice(
+        self, params: np.ndarray, gradient: np.ndarray, velocity: Optional[np.ndarray], work: np.ndarray
+    ) -> None:
+        """The step on one slice of the vectors (``velocity`` is None without momentum)."""
         np.multiply(gradient, self.learning_rate, out=work)  # lr * g
-        if self.momentum == 0:
+        if velocity is None:
             params -= work
-            return params
-        velocity = self._velocity
-        assert velocity is not None
+            return
         velocity *= self.momentum  # v = mu * v - lr * g
         velocity -= work
         if self.nesterov:  # p = p - lr * g + mu * v
@@ -156,7 +140,6 @@ class SGD:
             params += work
         else:  # p = p + v
             params += velocity
-        return params
 
     def state_dict(self) -> Dict[str, Any]:
         """Return a copy of the state needed to resume exactly.
@@ -206,19 +189,3 @@ class SGD:
                 f"{getattr(velocity, 'dtype', '')}); pass a dict returned by SGD.state_dict()"
             )
         self._velocity = None if velocity is None else velocity.copy()
-
-
-def _check_arrays(params: Any, gradient: Any) -> None:
-    """Raise ValidationError unless params is a writeable float array shaped like gradient."""
-    if not isinstance(params, np.ndarray) or not np.issubdtype(params.dtype, np.floating):
-        raise ValidationError(
-            f"sgd: params must be a floating-point numpy array updated in place "
-            f"(got {type(params).__name__} {getattr(params, 'dtype', '')}); pass the network's parameter vector"
-        )
-    if not params.flags.writeable:
-        raise ValidationError("sgd: params is read-only; the optimizer updates it in place, pass a writeable array")
-    if np.shape(gradient) != params.shape:
-        raise ValidationError(
-            f"sgd: gradient has shape {np.shape(gradient)} but params has shape {params.shape}; "
-            "pass the gradient of these parameters"
-        )
