@@ -74,8 +74,16 @@ def _protocol_signature(app, what, name, obj, options, signature, return_annotat
     return None
 
 
+def _skip_namedtuple_fields(app, what, name, obj, skip, options):
+    """Leave out a NamedTuple's fields ("Alias for field number 0"): the class signature lists them."""
+    if what == "class" and (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
+        return True
+    return None
+
+
 def setup(app):
     app.connect("autodoc-process-signature", _protocol_signature)
+    app.connect("autodoc-skip-member", _skip_namedtuple_fields)
     # ```python-file marks a Python file's contents shown on a page (a plugin module, a
     # test file): highlighted as Python, but not run by tests/test_docs.py
     from pygments.lexers import PythonLexer

@@ -4,6 +4,9 @@
 >>> net = NeuralNetwork([64, 64, 10], "relu", "softmax", "categorical_crossentropy", "adam")
 """
 
+import importlib
+import typing
+
 from ._version import __version__
 from .errors import (
     AmbiguousComponentError,
@@ -18,11 +21,13 @@ from .errors import (
     PluginLoadWarning,
     ValidationError,
 )
-from .hookspecs import hookimpl
-from .labels import to_categorical
-from .network import NeuralNetwork
-from .protocols import Activation, Loss, Optimizer
-from .registry import Registry, get_registry, make_registry
+
+if typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
+    from .hookspecs import hookimpl
+    from .labels import to_categorical
+    from .network import NeuralNetwork
+    from .protocols import Activation, Loss, Optimizer
+    from .registry import Registry, get_registry, make_registry
 
 __all__ = [
     "Activation",
@@ -47,3 +52,33 @@ __all__ = [
     "make_registry",
     "to_categorical",
 ]
+
+# The errors and the version above import nothing. Every other public name is
+# imported from its module on first use (PEP 562), so that `import npnet_core`
+# and the `npnet` command stay fast: the network pulls in numpy.random, the
+# training loop and the file formats (zipfile, json), the registry pluggy.
+_LAZY = {
+    "Activation": "protocols",
+    "Loss": "protocols",
+    "NeuralNetwork": "network",
+    "Optimizer": "protocols",
+    "Registry": "registry",
+    "get_registry": "registry",
+    "hookimpl": "hookspecs",
+    "make_registry": "registry",
+    "to_categorical": "labels",
+}
+
+if not typing.TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value  # later look-ups find it without calling __getattr__
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -17,13 +17,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
-from typing import Any, FrozenSet, List, Mapping, Optional
-
-if sys.version_info >= (3, 10):
-    from importlib import metadata as importlib_metadata
-else:  # pragma: no cover - exercised on Python 3.9 only
-    import importlib_metadata
+from typing import Any, FrozenSet, List, Mapping, NamedTuple, Optional
 
 ENTRY_POINT_GROUP = "npnet"
 ENV_DISABLE_AUTOLOAD = "NPNET_DISABLE_PLUGIN_AUTOLOAD"
@@ -50,8 +44,7 @@ def env_blocked(environ: Optional[Mapping[str, str]] = None) -> FrozenSet[str]:
     return frozenset(normalize_name(part.strip()) for part in value.split(",") if part.strip())
 
 
-@dataclass(frozen=True)
-class PluginSource:
+class PluginSource(NamedTuple):  # not a dataclass, which costs more to create (see registry.py)
     """One entry point of the group ``npnet`` and the distribution that declares it."""
 
     name: str
@@ -74,6 +67,14 @@ class PluginSource:
 
 def discover() -> List[PluginSource]:
     """Return the entry points of the group ``npnet``, once each, sorted by name."""
+    # Imported here, on the first look-up by name, not with npnet: importlib.metadata
+    # pulls in email, zipfile and csv (about 20 ms), which a registry of plugins
+    # registered by hand, and commands such as `npnet --help`, never need.
+    if sys.version_info >= (3, 10):
+        from importlib import metadata as importlib_metadata
+    else:  # pragma: no cover - exercised on Python 3.9 only
+        import importlib_metadata
+
     seen = set()
     sources = []
     for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):

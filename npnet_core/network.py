@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import model_files, param_files, training
+from . import training
 from .adapters import ArticleOptimizer
 from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 from .initializers import get_initializer
@@ -464,21 +464,29 @@ class NeuralNetwork:
 
     def save_params(self, filename: Union[str, Path]) -> Path:
         """Save the flat parameter vector as an article-style ``.npy`` file; return its path."""
+        from . import param_files  # the file modules load when used: `import npnet_core` stays fast
+
         return param_files.save_params(self, filename)
 
     def load_params(self, filename: Union[str, Path]) -> None:
         """Load an article-style ``.npy`` parameter vector saved for the same layers."""
+        from . import param_files
+
         param_files.load_params(self, filename)
 
     # -- whole models -------------------------------------------------------------
 
     def save(self, path: Union[str, Path]) -> Path:
         """Save the whole model (architecture, components, parameters, optimizer state, history)."""
+        from . import model_files  # zipfile and json: imported by saving and loading only
+
         return model_files.save_model(self, path)
 
     @classmethod
     def load(cls, path: Union[str, Path], *, registry: Optional[Registry] = None) -> "NeuralNetwork":
         """Load a model written by :meth:`save`, resolving its components by name."""
+        from . import model_files
+
         return model_files.load_model(cls, path, registry=registry)
 
     @property

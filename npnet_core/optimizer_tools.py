@@ -34,12 +34,14 @@ import math
 import numbers
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 import numpy as np
 
 from .errors import InvalidParameterError, ValidationError
+
+if TYPE_CHECKING:  # imported when the first update runs on several threads: it brings logging
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = [
     "MIN_ELEMENTS_PER_THREAD",
@@ -56,7 +58,7 @@ __all__ = [
 MIN_ELEMENTS_PER_THREAD = 1 << 15
 _ALIGN = 64  # slice boundaries on multiples of 64 elements: whole cache lines per thread
 
-_pool: Optional[ThreadPoolExecutor] = None
+_pool: "Optional[ThreadPoolExecutor]" = None
 _pool_size = 0
 _pool_lock = threading.Lock()
 _cpus: Optional[int] = None
@@ -173,8 +175,10 @@ def _mark_worker() -> None:
     _in_worker.active = True
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
+def _executor(workers: int) -> "ThreadPoolExecutor":
     global _pool, _pool_size
+    from concurrent.futures import ThreadPoolExecutor
+
     with _pool_lock:
         if _pool is None or _pool_size < workers:  # grown when NPNET_NUM_THREADS rises
             if _pool is not None:
@@ -227,7 +231,7 @@ def elementwise(function: Callable[..., Any], *arrays: Optional[np.ndarray], **s
         return [None if a is None else a[lo:hi] for a in arrays]
 
     pool = _executor(parts - 1)
-    futures: List[Future] = [
+    futures: "List[Future]" = [
         pool.submit(function, *cut(lo, hi), **scalars) for lo, hi in zip(cuts[1:-1], cuts[2:])
     ]
     try:

@@ -704,6 +704,18 @@ def test_create_reports_a_missing_required_parameter(fake_registry):
         fake_registry.create("activation", "sized")
 
 
+def test_create_lets_a_factorys_own_type_error_through(empty_registry):
+    """Without parameters the signature is read only when the call fails: a TypeError from inside is not a parameter problem."""
+
+    def broken() -> FakeActivation:
+        raise TypeError("broken inside")
+
+    empty_registry.register_plugin(make_plugin(activations=[("broken", broken)]), "broken")
+    with pytest.raises(TypeError, match="broken inside") as excinfo:
+        empty_registry.create("activation", "broken")
+    assert not isinstance(excinfo.value, InvalidParameterError)
+
+
 def test_create_passes_the_params_to_the_factory(fake_registry):
     """create() calls the factory with the params as keyword arguments."""
     optimizer, _ = fake_registry.create("optimizer", "fake_opt", {"momentum": 0.9})
