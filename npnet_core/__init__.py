@@ -11,6 +11,8 @@ from ._version import __version__
 from .errors import (
     AmbiguousComponentError,
     ComponentNotFoundError,
+    DataFileError,
+    DataFileNotFoundError,
     DivergenceError,
     InvalidComponentError,
     InvalidParameterError,
@@ -19,6 +21,7 @@ from .errors import (
     NpnetError,
     PluginLoadError,
     PluginLoadWarning,
+    UpdateOverflowError,
     ValidationError,
 )
 
@@ -33,6 +36,8 @@ __all__ = [
     "Activation",
     "AmbiguousComponentError",
     "ComponentNotFoundError",
+    "DataFileError",
+    "DataFileNotFoundError",
     "DivergenceError",
     "InvalidComponentError",
     "InvalidParameterError",
@@ -45,6 +50,7 @@ __all__ = [
     "PluginLoadError",
     "PluginLoadWarning",
     "Registry",
+    "UpdateOverflowError",
     "ValidationError",
     "__version__",
     "get_registry",
