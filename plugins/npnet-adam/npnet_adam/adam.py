@@ -38,7 +38,6 @@ from npnet_core.optimizer_tools import (
     check_positive,
     check_state_matches,
     check_update_arrays,
-    elementwise,
 )
 
 __all__ = ["Adam"]
@@ -140,21 +139,12 @@ class Adam:
             the moments built by earlier updates. Nothing is changed then.
         """
         self._prepare(params, gradient)
+        m, v, work = self._m, self._v, self._work
+        assert m is not None and v is not None and work is not None
+        b1, b2 = self.beta_1, self.beta_2
         self._step += 1
         t = self._step
-        c = math.sqrt(1.0 - self.beta_2**t)
-        elementwise(
-            self._update_slice, params, gradient, self._m, self._v, self._v_max, self._work,
-            step_size=self.learning_rate * c / (1.0 - self.beta_1**t), epsilon=self.epsilon * c,
-        )
-        return params
 
-    def _update_slice(
-        self, params: np.ndarray, gradient: np.ndarray, m: np.ndarray, v: np.ndarray,
-        v_max: Optional[np.ndarray], work: np.ndarray, step_size: float, epsilon: float,
-    ) -> None:
-        """The step on one slice of the vectors; ``epsilon`` and ``step_size`` carry the bias corrections."""
-        b1, b2 = self.beta_1, self.beta_2
         m *= b1  # m = b1 * m + (1 - b1) * g
         np.multiply(gradient, 1.0 - b1, out=work)
         m += work
@@ -162,14 +152,18 @@ class Adam:
         np.multiply(gradient, gradient, out=work)
         work *= 1.0 - b2
         v += work
-        if v_max is not None:  # amsgrad
-            np.maximum(v_max, v, out=v_max)
-            v = v_max
+        if self._v_max is not None:  # amsgrad
+            np.maximum(self._v_max, v, out=self._v_max)
+            v = self._v_max
+
+        c = math.sqrt(1.0 - b2**t)
+        step_size = self.learning_rate * c / (1.0 - b1**t)
         np.sqrt(v, out=work)  # p -= step_size * m / (sqrt(v) + epsilon * c)
-        work += epsilon
+        work += self.epsilon * c
         np.divide(m, work, out=work)
         work *= step_size
         params -= work
+        return params
 
     def _prepare(self, params: Any, gradient: Any) -> None:
         """Check the arrays and allocate the buffers on first use."""

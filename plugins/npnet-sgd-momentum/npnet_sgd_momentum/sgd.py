@@ -26,7 +26,6 @@ from npnet_core.optimizer_tools import (
     check_positive,
     check_state_matches,
     check_update_arrays,
-    elementwise,
 )
 
 __all__ = ["SGD"]
@@ -121,17 +120,12 @@ class SGD:
         work = self._work
         if work is None or work.shape != params.shape or work.dtype != params.dtype:
             work = self._work = np.empty_like(params)
-        elementwise(self._update_slice, params, gradient, self._velocity, work)
-        return params
-
-    def _update_slice(
-        self, params: np.ndarray, gradient: np.ndarray, velocity: Optional[np.ndarray], work: np.ndarray
-    ) -> None:
-        """The step on one slice of the vectors (``velocity`` is None without momentum)."""
         np.multiply(gradient, self.learning_rate, out=work)  # lr * g
-        if velocity is None:
+        if self.momentum == 0:
             params -= work
-            return
+            return params
+        velocity = self._velocity
+        assert velocity is not None
         velocity *= self.momentum  # v = mu * v - lr * g
         velocity -= work
         if self.nesterov:  # p = p - lr * g + mu * v
@@ -140,6 +134,7 @@ class SGD:
             params += work
         else:  # p = p + v
             params += velocity
+        return params
 
     def state_dict(self) -> Dict[str, Any]:
         """Return a copy of the state needed to resume exactly.
