@@ -15,8 +15,6 @@ from npnet_core.optimizer_tools import (
 )
 
 
-
-
 @pytest.mark.parametrize("value", [0, -1.0, float("nan"), float("inf"), "0.1", True, None])
 def test_check_positive_refuses_what_is_not_a_finite_positive_number(value):
     with pytest.raises(InvalidParameterError, match=r"^lion: learning_rate must be a finite number > 0 \(got .*\); the usual value is 0.0001$"):
