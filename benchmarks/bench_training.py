@@ -73,8 +73,10 @@ def run(label, names, ref, x, y, layers, batch, optimizer, repeats, test=None):
 
 def final_table(records):
     print("\n== summary: the reference's median s/epoch; its time over each peer's, median/median [best/best] ==")
+    print("   (floor: 0.6 x scikit-learn's time over the GEMM bound; below 1, npnet/scikit-learn <= 0.6 would")
+    print("    need npnet faster than its own matrix products)")
     print(f"{'data':<10} {'layers':<15} {'dtype':<8} {'batch':>5} {'ref':<8} {'ref s':>7} "
-          f"{'/torch':>12} {'/sklearn':>12} {'/npnet':>12} {'/GEMM-bound':>12} {'load':>5}")
+          f"{'/torch':>12} {'/sklearn':>12} {'/npnet':>12} {'/GEMM-bound':>12} {'floor':>6} {'load':>5}")
     for r in records:
         runners = r["runners"]
         load = "?" if r["foreign_load_cores"] is None else f"{r['foreign_load_cores']:.2f}"
@@ -84,9 +86,13 @@ def final_table(records):
                 return "-"
             return f"{runners[name]['ratio']:.2f} [{runners[name]['ratio_of_minima']:.2f}]"
 
+        floor = "-"
+        if "sklearn" in runners and "gemm-bound" in runners:
+            r["sklearn_target_over_gemm_bound"] = 0.6 * runners["sklearn"]["median"] / runners["gemm-bound"]["median"]
+            floor = f"{r['sklearn_target_over_gemm_bound']:.2f}"
         print(f"{r['data']:<10} {'-'.join(map(str, r['layers'])):<15} {r['dtype']:<8} {r['batch']:>5} {r['reference']:<8} "
               f"{c.seconds(runners[r['reference']]['median']):>7} {ratio('torch'):>12} {ratio('sklearn'):>12} "
-              f"{ratio('npnet'):>12} {ratio('gemm-bound'):>12} {load:>5}")
+              f"{ratio('npnet'):>12} {ratio('gemm-bound'):>12} {floor:>6} {load:>5}")
 
 
 def main(argv=None):
