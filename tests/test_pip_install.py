@@ -8,7 +8,9 @@ and pytest. Then:
   trains, is listed and checked by the CLI, passes its own tests, and is gone
   after ``pip uninstall``;
 - a plugin whose module raises ImportError is reported, and the official
-  components keep working, unless ``NPNET_STRICT_PLUGINS=1`` asks for an error.
+  components keep working, unless ``NPNET_STRICT_PLUGINS=1`` asks for an error;
+- the entry points are found as ``importlib.metadata`` finds them, without
+  importing it (``_discovery``'s fast path, on installed wheels).
 
 Everything runs in subprocesses with the environment's own interpreter, from
 a temporary working directory, so nothing is imported from this checkout.
@@ -281,3 +283,30 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
         assert refused.stderr.startswith(f"npnet: error: {BROKEN_LINE} (strict mode")
     finally:
         venv.pip("uninstall", "-y", "npnet-broken")
+
+
+#: discover() in the fresh environment: its records, whether it fell back, what it imported, and importlib.metadata's.
+DISCOVER = """
+    import json, sys
+    from npnet_core import _discovery
+
+    fallbacks = []
+    reference = _discovery._from_importlib_metadata
+    _discovery._from_importlib_metadata = lambda: fallbacks.append(1) or reference()
+    found = [list(source[:4]) for source in _discovery.discover()]
+    imported = [name for name in ("importlib.metadata", "email", "zipfile") if name in sys.modules]
+    expected = sorted(list(source[:4]) for source in reference())
+    print(json.dumps({"found": found, "fallbacks": len(fallbacks), "imported": imported, "expected": expected}))
+"""
+
+
+def test_entry_points_are_read_without_importlib_metadata(venv):
+    """Installed from wheels, the plugins are found as importlib.metadata finds them, without importing it."""
+    result = json.loads(venv.python_code(DISCOVER).stdout)
+    assert result["fallbacks"] == 0 and result["imported"] == [], result
+    assert sorted(result["found"]) == result["expected"]
+    assert result["found"] == [
+        ["adam", "npnet_adam.plugin", "npnet-adam", "0.1.0"],
+        ["relu-softmax", "npnet_relu_softmax.plugin", "npnet-relu-softmax", "0.1.0"],
+        ["sgd-momentum", "npnet_sgd_momentum.plugin", "npnet-sgd-momentum", "0.1.0"],
+    ]
