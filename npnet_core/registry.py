@@ -116,6 +116,10 @@ class PluginInfo(NamedTuple):
     components: Tuple[ComponentEntry, ...]
 
 
+#: the name of the failure recorded when the entry points themselves cannot be read
+UNREADABLE_ENTRY_POINTS = "(entry points)"
+
+
 class PluginFailure(NamedTuple):
     """A plugin that failed to load, with its error."""
 
@@ -131,6 +135,8 @@ class PluginFailure(NamedTuple):
 
     def describe(self) -> str:
         """One line naming the plugin, its distribution and its error."""
+        if self.name == UNREADABLE_ENTRY_POINTS:
+            return f"the installed distributions' entry points could not be read, so no plugin was loaded: {self.message}"
         where = f" from {self.distribution} {self.version or ''}".rstrip() if self.distribution else ""
         return f"plugin {self.name!r}{where} failed to load: {self.message}"
 
@@ -197,7 +203,18 @@ class Registry:
             return
         self._autoloaded = True
         strict_error: Optional[PluginLoadError] = None
-        for source in _discovery.discover():
+        try:
+            sources = _discovery.discover()
+        except Exception as exc:  # one damaged entry_points.txt anywhere makes importlib.metadata raise
+            sources = []
+            try:
+                self._record_failure(
+                    PluginFailure(UNREADABLE_ENTRY_POINTS, None, None, exc),
+                    "look for a damaged entry_points.txt in site-packages; only plugins registered by hand work",
+                )
+            except PluginLoadError as error:
+                strict_error = error
+        for source in sources:
             if source.matches(self.blocked):
                 continue
             name = source.name
@@ -279,15 +296,13 @@ class Registry:
         if for_lookup:
             self._raise_strict()
 
-    def _record_failure(self, failure: PluginFailure) -> None:
+    def _record_failure(self, failure: PluginFailure, outcome: str = "the other plugins are loaded") -> None:
         self._failures[failure.name] = failure  # recorded in strict mode too, for later look-ups
         if self.strict:
             raise PluginLoadError(
                 f"{failure.describe()} (strict mode, as {_discovery.ENV_STRICT}=1 or Registry(strict=True) asks)"
             ) from failure.error
-        warnings.warn(
-            PluginLoadWarning(f"{failure.describe()}; the other plugins are loaded"), stacklevel=4
-        )
+        warnings.warn(PluginLoadWarning(f"{failure.describe()}; {outcome}"), stacklevel=4)
 
     def _register(
         self,

@@ -404,6 +404,38 @@ def test_strict_registry_keeps_failing_and_still_records_everything(fake_entry_p
     assert [f.name for f in registry.failures] == ["a-broken"]
 
 
+@pytest.fixture
+def unreadable_entry_points(clean_env: pytest.MonkeyPatch) -> TypeError:
+    """Make ``_discovery.discover`` raise as importlib.metadata does on a damaged entry_points.txt."""
+    error = TypeError("cannot unpack non-iterable NoneType object")
+
+    def discover() -> List[_discovery.PluginSource]:
+        raise error
+
+    clean_env.setattr(_discovery, "discover", discover)
+    return error
+
+
+def test_unreadable_entry_points_are_a_recorded_failure_not_a_crash(unreadable_entry_points):
+    """A damaged entry_points.txt anywhere: a warning, the failure in notes, hand-registered plugins still work."""
+    registry = Registry()
+    with pytest.warns(PluginLoadWarning, match="entry points could not be read, so no plugin was loaded: TypeError"):
+        assert registry.plugins == []
+    assert [f.error for f in registry.failures] == [unreadable_entry_points]
+    with pytest.raises(ComponentNotFoundError, match="note: the installed distributions' entry points could not be read"):
+        registry.lookup("optimizer", "adam")
+    registry.register_plugin(make_plugin(optimizers=[("good_opt", FakeOptimizer)]), "by-hand")
+    assert registry.lookup("optimizer", "good_opt").name == "good_opt"
+
+
+def test_unreadable_entry_points_fail_every_look_up_in_strict_mode(unreadable_entry_points):
+    registry = Registry(strict=True)
+    for _ in range(2):
+        with pytest.raises(PluginLoadError, match="entry points could not be read.*strict mode") as excinfo:
+            registry.lookup("optimizer", "adam")
+        assert excinfo.value.__cause__ is unreadable_entry_points
+
+
 # -- 7. environment switches ----------------------------------------------------------
 
 
