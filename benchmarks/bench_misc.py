@@ -105,8 +105,8 @@ t0 = time.perf_counter()
 import numpy
 t1 = time.perf_counter()
 import npnet_core
-from npnet_core.registry import KINDS
 t2 = time.perf_counter()
+from npnet_core.registry import KINDS
 registry = npnet_core.get_registry()
 names = [(kind, name) for kind in KINDS for name in registry.names(kind)]
 for kind, name in names:

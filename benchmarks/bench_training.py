@@ -73,8 +73,8 @@ def run(label, names, ref, x, y, layers, batch, optimizer, repeats, test=None):
 
 def final_table(records):
     print("\n== summary: the reference's median s/epoch; its time over each peer's, median/median [best/best] ==")
-    print("   (floor: 0.6 x scikit-learn's time over the GEMM bound; below 1, npnet/scikit-learn <= 0.6 would")
-    print("    need npnet faster than its own matrix products)")
+    print("   (floor: 0.6 x scikit-learn's time over the GEMM bound; the products npnet needs take about 0.71")
+    print("    of the bound (the cells' 'GEMMs needed' line), so a floor near that leaves no time for the rest)")
     print(f"{'data':<10} {'layers':<15} {'dtype':<8} {'batch':>5} {'ref':<8} {'ref s':>7} "
           f"{'/torch':>12} {'/sklearn':>12} {'/npnet':>12} {'/GEMM-bound':>12} {'floor':>6} {'load':>5}")
     for r in records:

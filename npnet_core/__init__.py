@@ -4,8 +4,8 @@
 >>> net = NeuralNetwork([64, 64, 10], "relu", "softmax", "categorical_crossentropy", "adam")
 """
 
-import importlib
-import typing
+import importlib as _importlib
+import typing as _typing
 
 from ._version import __version__
 from .errors import (
@@ -25,7 +25,7 @@ from .errors import (
     ValidationError,
 )
 
-if typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
+if _typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
     from .hookspecs import hookimpl
     from .labels import to_categorical
     from .network import NeuralNetwork
@@ -75,16 +75,24 @@ _LAZY = {
     "to_categorical": "labels",
 }
 
-if not typing.TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute
+if not _typing.TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute
 
     def __getattr__(name: str) -> object:
         module = _LAZY.get(name)
-        if module is None:
+        if module is not None:
+            value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
+        elif name.startswith("__"):
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        else:  # a submodule, as `npnet_core.registry` after `import npnet_core`
+            try:
+                value = _importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{name}":
+                    raise  # the submodule exists but needs something missing: say so
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
         globals()[name] = value  # later look-ups find it without calling __getattr__
         return value
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+def __dir__() -> list:
+    return sorted(name for name in set(globals()) | set(_LAZY) if not name.startswith("_") or name == "__version__")

@@ -137,11 +137,12 @@ class ArticleOptimizer:
         """A deep copy of the wrapped object's attributes, where its state lives.
 
         Used to roll back a diverged batch; None when the object has no
-        ``__dict__`` or its attributes cannot be copied.
+        ``__dict__`` or its attributes cannot be copied (any error of
+        ``copy.deepcopy``): training then goes on without a rollback.
         """
         try:
             return copy.deepcopy(vars(self.optimizer))
-        except (TypeError, copy.Error):
+        except Exception:  # no __dict__, or attributes deepcopy refuses (locks, proxies, files)
             return None
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:

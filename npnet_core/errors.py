@@ -90,5 +90,6 @@ class UpdateOverflowError(DivergenceError):
     """The optimizer's update made the parameters non-finite.
 
     ``fit`` rolls the network back to its parameters and optimizer state from
-    before the batch, then raises this error; the message says what it holds.
+    before the batch when it can, then raises this error; the message says
+    what the network holds.
     """

@@ -9,6 +9,7 @@ flattening or copying per batch.
 
 from __future__ import annotations
 
+import copy
 import math
 import weakref
 from pathlib import Path
@@ -298,14 +299,20 @@ class NeuralNetwork:
         return batch_loss, activations[-1]
 
     def _checkpoint(self) -> Optional[Tuple[np.ndarray, Any]]:
-        """A copy of the parameters and the optimizer's state, or None if the state cannot be copied."""
-        if isinstance(self.optimizer, ArticleOptimizer):  # its state is on the user's object
-            state = self.optimizer.snapshot()
-            if state is None:
-                return None
-        else:
-            state = self.optimizer.state_dict()
-        return self._params.copy(), state
+        """A copy of the parameters and the optimizer's state, or None if the state cannot be copied.
+
+        The state is deep-copied here and again at each :meth:`_restore`, so an
+        optimizer whose ``state_dict`` returns its live arrays, or whose
+        ``load_state_dict`` keeps the arrays it is given, cannot change it.
+        """
+        try:
+            if isinstance(self.optimizer, ArticleOptimizer):  # its state is on the user's object
+                state = self.optimizer.snapshot()
+            else:
+                state = copy.deepcopy(self.optimizer.state_dict())
+        except Exception:  # the checkpoint is insurance: training goes on without it
+            return None
+        return None if state is None else (self._params.copy(), state)
 
     def _restore(self, checkpoint: Tuple[np.ndarray, Any]) -> None:
         """Put back the parameters and optimizer state of :meth:`_checkpoint`."""
@@ -314,7 +321,7 @@ class NeuralNetwork:
         if isinstance(self.optimizer, ArticleOptimizer):
             self.optimizer.restore(state)
         else:
-            self.optimizer.load_state_dict(state)
+            self.optimizer.load_state_dict(copy.deepcopy(state))
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
         """Mean loss and accuracy (argmax agreement; NaN for one output) of checked data."""
@@ -381,11 +388,16 @@ class NeuralNetwork:
         ValidationError
             Bad data or options, before anything changes.
         DivergenceError
-            A NaN or infinite loss or gradient; the message names the epoch
-            and batch, and the parameters are those from before that batch.
+            A NaN or infinite batch loss or gradient: the message names the
+            epoch and batch, and the parameters are those from before that
+            batch. A non-finite validation loss: the message names the epoch,
+            and the parameters are those the epoch ended with.
             :class:`~npnet_core.errors.UpdateOverflowError` when the
             optimizer's step made the parameters non-finite: the parameters
-            and the optimizer state are rolled back to before that batch.
+            and the optimizer state are rolled back, and the message says to
+            what (before that batch; the start of the epoch if running its
+            batches again gives other losses; not at all if the optimizer's
+            state cannot be copied).
         KeyboardInterrupt
             Ctrl-C, acted on at the next batch boundary; the history keeps the
             complete epochs.

@@ -33,10 +33,12 @@ __all__ = [
     "check_positive",
     "check_state_matches",
     "check_update_arrays",
+    "show_value",
 ]
 
-def _show(value: Any) -> str:
-    """Format a bad value for an error message."""
+
+def show_value(value: Any) -> str:
+    """Format a bad value for an error message: numbers as ``str`` (``-1``, not ``np.int64(-1)``), the rest by ``repr``."""
     return str(value) if isinstance(value, numbers.Real) else repr(value)
 
 
@@ -57,7 +59,7 @@ def check_positive(owner: str, name: str, value: Any, *, usual: float) -> float:
     """
     if not _is_number(value) or not math.isfinite(value) or value <= 0:
         raise InvalidParameterError(
-            f"{owner}: {name} must be a finite number > 0 (got {_show(value)}); the usual value is {usual}"
+            f"{owner}: {name} must be a finite number > 0 (got {show_value(value)}); the usual value is {usual}"
         )
     return float(value)
 
@@ -68,14 +70,14 @@ def check_fraction(owner: str, name: str, value: Any, *, advice: str) -> float:
     ``advice`` ends the message: "the usual value is 0.9", for example.
     """
     if not _is_number(value) or not 0 <= value < 1:
-        raise InvalidParameterError(f"{owner}: {name} must be in [0, 1) (got {_show(value)}); {advice}")
+        raise InvalidParameterError(f"{owner}: {name} must be in [0, 1) (got {show_value(value)}); {advice}")
     return float(value)
 
 
 def check_flag(owner: str, name: str, value: Any) -> bool:
     """Return ``value`` as a bool if it is True or False (NumPy's too), else raise."""
     if not isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(f"{owner}: {name} must be True or False (got {_show(value)})")
+        raise InvalidParameterError(f"{owner}: {name} must be True or False (got {show_value(value)})")
     return bool(value)
 
 

@@ -10,7 +10,6 @@ whose implementations may stop training.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 import numbers
 import signal
@@ -250,17 +249,18 @@ class _Loop:
         n = len(x)
         order = self.net.rng.permutation(n)
         start = self.net._checkpoint()
+        batch_losses: List[float] = []  # to check a replay against, should one be needed
         total, correct = 0.0, 0
         seen = 0
         for batch, (x_batch, y_batch) in enumerate(iter_batches(x, y, self.batch_size, order), start=1):
             try:
                 loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm)
+            except UpdateOverflowError as exc:
+                kept = self._roll_back(start, order, batch_losses)
+                raise UpdateOverflowError(self._diverged(epoch, batch, f"{exc}{kept}")) from None
             except DivergenceError as exc:
-                kept = self._roll_back(start, order, batch) if isinstance(exc, UpdateOverflowError) else ""
-                raise type(exc)(
-                    f"training diverged at epoch {epoch}, batch {batch}: {exc}{kept}. Lower the learning "
-                    "rate or scale the inputs (for example to [0, 1])"
-                ) from None
+                raise DivergenceError(self._diverged(epoch, batch, str(exc))) from None
+            batch_losses.append(loss)
             if self.interrupted():
                 raise KeyboardInterrupt(
                     f"training interrupted at epoch {epoch} after batch {batch}: the parameters and the "
@@ -290,25 +290,44 @@ class _Loop:
         self.losses.append(logs["loss"])
         return logs
 
-    def _roll_back(self, start: Optional[Tuple[np.ndarray, Any]], order: np.ndarray, batch: int) -> str:
+    @staticmethod
+    def _diverged(epoch: int, batch: int, what: str) -> str:
+        return (
+            f"training diverged at epoch {epoch}, batch {batch}: {what}. Lower the learning rate or scale "
+            "the inputs (for example to [0, 1])"
+        )
+
+    def _roll_back(self, start: Optional[Tuple[np.ndarray, Any]], order: np.ndarray, losses: List[float]) -> str:
         """Undo an update that overflowed the parameters; return what the network now holds.
 
         Copying the parameters and the optimizer state before every batch would
         cost a pass over them per batch; instead the epoch's start is restored
-        and its batches before ``batch`` are run again, in the same order, which
-        gives back the state from before the failed batch.
+        and the epoch's batches before the failed one are run again, in the same
+        order. Each must give the loss it gave the first time (``losses``), to
+        the bit; then the state is that from before the failed batch. If one
+        does not (a component or an optimizer with randomness of its own), the
+        epoch's start is restored instead.
         """
         if start is None:
             return "; the optimizer's state cannot be copied, so they could not be rolled back"
-        self.net._restore(start)
-        epoch_batches = iter_batches(*self.train, self.batch_size, order)
         try:
-            for x_batch, y_batch in itertools.islice(epoch_batches, batch - 1):
-                self.net._train_step(x_batch, y_batch, self.clip_norm)
-        except DivergenceError:  # a non-deterministic optimizer took another path: keep the epoch's start
             self.net._restore(start)
-            return "; the parameters and the optimizer's state are those from the start of this epoch"
-        return "; the parameters and the optimizer's state are those from before this batch"
+            epoch_batches = iter_batches(*self.train, self.batch_size, order)
+            for expected, (x_batch, y_batch) in zip(losses, epoch_batches):
+                loss, _ = self.net._train_step(x_batch, y_batch, self.clip_norm)
+                if loss != expected:
+                    break
+            else:
+                return "; the parameters and the optimizer's state are those from before this batch"
+        except DivergenceError:
+            pass
+        except Exception as exc:  # the optimizer refused its own state: say so, keep the error's text
+            return f"; they could not be rolled back, as restoring the optimizer's state failed ({exc!r})"
+        self.net._restore(start)  # the batches ran differently the second time: keep the epoch's start
+        return (
+            "; the parameters and the optimizer's state are those from the start of this epoch (its batches "
+            "did not give the same losses when run again)"
+        )
 
     def should_stop(self, logs: Dict[str, float]) -> bool:
         """Track the best validation loss; True once it has not improved for ``patience`` epochs."""

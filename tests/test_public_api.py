@@ -29,3 +29,19 @@ def test_errors_share_one_base_and_builtin_parents():
         value = getattr(npnet_core, name)
         if isinstance(value, type) and issubclass(value, Exception) and not issubclass(value, Warning):
             assert issubclass(value, npnet_core.NpnetError), name  # NpnetError itself included
+
+
+def test_submodules_are_attributes_after_a_plain_import():
+    """`import npnet_core; npnet_core.registry...` works, as when the package imported every module."""
+    import subprocess
+    import sys
+
+    code = (
+        "import npnet_core, sys\n"
+        "assert 'npnet_core.datasets' not in sys.modules\n"
+        "assert callable(npnet_core.registry.get_registry) and callable(npnet_core.datasets.load_digits)\n"
+        "assert not hasattr(npnet_core, 'no_such_module')\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -7,10 +7,12 @@ the failed batch" is known independently of how fit restores it.
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import numpy as np
 import pytest
+from npnet_adam import Adam
 
 from npnet_core import DivergenceError, NeuralNetwork
 from npnet_core.errors import UpdateOverflowError
@@ -37,7 +39,7 @@ class Bomb:
 
     def update(self, params, gradient):
         self.calls += 1
-        self.seen.append((params.copy(), self.state_dict()))
+        self.seen.append((params.copy(), copy.deepcopy(self.state_dict())))
         self.step += 1
         if self.velocity is None:
             self.velocity = np.zeros_like(params)
@@ -157,4 +159,132 @@ def test_an_optimizer_whose_state_cannot_be_copied_is_reported_as_such():
     """No copy of the state, no rollback: the message says so instead of pretending."""
     net = _net(ArticleBomb(at=2, lock=True))
     with pytest.raises(UpdateOverflowError, match="cannot be copied, so they could not be rolled back"):
+        net.fit(X, Y, 8, 1, verbose=0)
+
+
+class BombAdam(Adam):
+    """The official Adam, writing inf into the parameters on call ``bomb`` (replays included)."""
+
+    def __init__(self, bomb, **config):
+        super().__init__(**config)
+        self.bomb, self.calls, self.seen = bomb, 0, []
+
+    def update(self, params, gradient):
+        self.calls += 1
+        self.seen.append((params.copy(), self.state_dict()))
+        super().update(params, gradient)
+        if self.calls == self.bomb:
+            params[-1] = np.inf
+        return params
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("clip_norm", [None, 0.5])
+def test_adam_is_rolled_back_exactly_on_the_last_partial_batch(dtype, clip_norm):
+    """Adam, both dtypes, with clipping, failing on a partial last batch of the second epoch."""
+    optimizer = BombAdam(bomb=10, learning_rate=0.01)  # 37 samples by 8: 5 batches, the last of 5 samples
+    net = NeuralNetwork([3, 4, 2], "relu", "identity", "mse", optimizer, seed=0, dtype=dtype)
+    with pytest.raises(UpdateOverflowError, match="epoch 2, batch 5: .*from before this batch"):
+        net.fit(X[:37], Y[:37], 8, 3, verbose=0, clip_norm=clip_norm)
+    params_before, state_before = optimizer.seen[9]
+    assert net.params.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(net.params, params_before)
+    _assert_state_equal(optimizer.state_dict(), state_before)
+
+
+def test_validation_and_early_stopping_do_not_disturb_the_rollback():
+    """The rollback happens inside an epoch: validation and early stopping's best weights are untouched."""
+    optimizer = Bomb(bombs={13})  # epoch 3, batch 3 of 5
+    net = _net(optimizer)
+    with pytest.raises(UpdateOverflowError, match="epoch 3, batch 3"):
+        net.fit(X, Y, 8, 5, verbose=0, validation_data=(X[:5], Y[:5]), early_stopping=3)
+    np.testing.assert_array_equal(net.params, optimizer.seen[12][0])
+    assert len(net.history["val_loss"]) == 2
+
+
+class Aliasing(Bomb):
+    """state_dict returns the live velocity, load_state_dict keeps the array it is given."""
+
+    def state_dict(self):
+        return {"step": self.step, "velocity": self.velocity} if self.velocity is not None else {"step": self.step}
+
+    def load_state_dict(self, state):
+        self.step = state["step"]
+        self.velocity = state.get("velocity")
+
+
+def test_an_optimizer_sharing_its_state_arrays_is_still_rolled_back_exactly():
+    """The checkpoint copies the state, and each restore loads a fresh copy."""
+    optimizer = Aliasing(bombs={8})
+    net = _net(optimizer)
+    with pytest.raises(UpdateOverflowError, match="from before this batch"):
+        net.fit(X, Y, 8, 3, verbose=0)
+    params_before, state_before = optimizer.seen[7]
+    np.testing.assert_array_equal(net.params, params_before)
+    _assert_state_equal(optimizer.state_dict(), state_before)
+
+
+class RandomReLU:
+    """ReLU that drops a random unit per call (randomness of its own, outside any state)."""
+
+    name = "random_relu"
+
+    def __init__(self):
+        self.rng = np.random.default_rng()
+
+    def forward(self, z):
+        mask = np.ones(z.shape[1])
+        mask[self.rng.integers(z.shape[1])] = 0.0
+        return np.maximum(z, 0) * mask
+
+    def backward(self, z, a, grad_a):
+        return grad_a * (a > 0)
+
+
+def test_a_replay_that_gives_other_losses_falls_back_to_the_epochs_start():
+    """Randomness the rollback cannot reproduce is detected by the losses, not passed off as exact."""
+    optimizer = Bomb(bombs={8})
+    net = NeuralNetwork([3, 4, 2], RandomReLU(), "identity", "mse", optimizer, seed=0)
+    with pytest.raises(UpdateOverflowError, match=r"start of this epoch \(its batches did not give the same losses"):
+        net.fit(X, Y, 8, 3, verbose=0)
+    params_at_epoch_start, state_at_epoch_start = optimizer.seen[5]
+    np.testing.assert_array_equal(net.params, params_at_epoch_start)
+    _assert_state_equal(optimizer.state_dict(), state_at_epoch_start)
+
+
+class Unpicklable:
+    def __deepcopy__(self, memo):
+        raise RuntimeError("cannot copy me")
+
+
+def test_an_article_optimizer_whose_attributes_cannot_be_copied_still_trains():
+    """The checkpoint is insurance: an object deepcopy refuses (any error) trains as before."""
+    optimizer = ArticleBomb(at=0)  # never overflows
+    optimizer.resource = Unpicklable()
+    net = _net(optimizer)
+    before = net.params.copy()
+    net.fit(X, Y, 8, 2, verbose=0)
+    assert not np.array_equal(net.params, before)
+
+
+class LossBlewUp(DivergenceError):
+    def __init__(self, value, where):
+        super().__init__(f"the loss is {value} at {where}")
+
+
+class ExplodingLoss:
+    """MSE that raises its own DivergenceError subclass, with its own constructor."""
+
+    name = "exploding"
+
+    def forward(self, y_pred, y_true):
+        raise LossBlewUp(np.inf, "the output")
+
+    def backward(self, y_pred, y_true):
+        return 2 * (y_pred - y_true)
+
+
+def test_a_divergence_error_subclass_of_a_component_is_reported_as_divergence():
+    net = NeuralNetwork([3, 4, 2], "relu", "identity", ExplodingLoss(), "sgd", seed=0)
+    with pytest.raises(DivergenceError, match="epoch 1, batch 1: the loss is inf at the output"):
         net.fit(X, Y, 8, 1, verbose=0)

@@ -38,6 +38,7 @@ from npnet_core.optimizer_tools import (
     check_positive,
     check_state_matches,
     check_update_arrays,
+    show_value,
 )
 
 __all__ = ["Adam"]
@@ -84,10 +85,10 @@ class Adam:
     ) -> None:
         # Python floats, so that float32 parameters are never promoted to float64.
         self.learning_rate = check_positive("adam", "learning_rate", learning_rate, usual=0.001)
-        self.beta_1 = check_fraction("adam", "beta_1", beta_1, advice="the usual value is 0.9")
-        self.beta_2 = check_fraction("adam", "beta_2", beta_2, advice="the usual value is 0.999")
         self.epsilon = check_positive("adam", "epsilon", epsilon, usual=1e-08)
         self.amsgrad = check_flag("adam", "amsgrad", amsgrad)
+        self.beta_1 = check_fraction("adam", "beta_1", beta_1, advice="the usual value is 0.9")
+        self.beta_2 = check_fraction("adam", "beta_2", beta_2, advice="the usual value is 0.999")
         self._step = 0
         self._m: Optional[np.ndarray] = None
         self._v: Optional[np.ndarray] = None
@@ -224,7 +225,7 @@ class Adam:
         except TypeError:
             step = -1
         if step < 0:
-            raise ValidationError(f"adam: state['step'] must be an integer >= 0 (got {state['step']!r})")
+            raise ValidationError(f"adam: state['step'] must be an integer >= 0 (got {show_value(state['step'])})")
 
         array_keys = ["m", "v", "v_max"] if self.amsgrad else ["m", "v"]
         expected = {"step", *array_keys} if step > 0 else {"step"}
