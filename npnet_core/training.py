@@ -312,6 +312,9 @@ class _Loop:
             return "; the optimizer's state cannot be copied, so they could not be rolled back"
         try:
             self.net._restore(start)
+        except Exception as exc:  # the optimizer refuses its own state: say so, with its words
+            return f"; they could not be rolled back, as restoring the optimizer's state failed ({exc!r})"
+        try:
             epoch_batches = iter_batches(*self.train, self.batch_size, order)
             for expected, (x_batch, y_batch) in zip(losses, epoch_batches):
                 loss, _ = self.net._train_step(x_batch, y_batch, self.clip_norm)
@@ -319,14 +322,12 @@ class _Loop:
                     break
             else:
                 return "; the parameters and the optimizer's state are those from before this batch"
-        except DivergenceError:
+        except Exception:  # the replay diverged or failed where the first run did not
             pass
-        except Exception as exc:  # the optimizer refused its own state: say so, keep the error's text
-            return f"; they could not be rolled back, as restoring the optimizer's state failed ({exc!r})"
         self.net._restore(start)  # the batches ran differently the second time: keep the epoch's start
         return (
             "; the parameters and the optimizer's state are those from the start of this epoch (its batches "
-            "did not give the same losses when run again)"
+            "ran differently when run again)"
         )
 
     def should_stop(self, logs: Dict[str, float]) -> bool:

@@ -245,7 +245,7 @@ def test_a_replay_that_gives_other_losses_falls_back_to_the_epochs_start():
     """Randomness the rollback cannot reproduce is detected by the losses, not passed off as exact."""
     optimizer = Bomb(bombs={8})
     net = NeuralNetwork([3, 4, 2], RandomReLU(), "identity", "mse", optimizer, seed=0)
-    with pytest.raises(UpdateOverflowError, match=r"start of this epoch \(its batches did not give the same losses"):
+    with pytest.raises(UpdateOverflowError, match=r"start of this epoch \(its batches ran differently when run again"):
         net.fit(X, Y, 8, 3, verbose=0)
     params_at_epoch_start, state_at_epoch_start = optimizer.seen[5]
     np.testing.assert_array_equal(net.params, params_at_epoch_start)
@@ -288,3 +288,13 @@ def test_a_divergence_error_subclass_of_a_component_is_reported_as_divergence():
     net = NeuralNetwork([3, 4, 2], "relu", "identity", ExplodingLoss(), "sgd", seed=0)
     with pytest.raises(DivergenceError, match="epoch 1, batch 1: the loss is inf at the output"):
         net.fit(X, Y, 8, 1, verbose=0)
+
+
+class Unloadable(Bomb):
+    def load_state_dict(self, state):
+        raise ValueError("this optimizer cannot load a state")
+
+
+def test_an_optimizer_that_refuses_its_own_state_is_reported_with_its_words():
+    with pytest.raises(UpdateOverflowError, match=r"could not be rolled back, as restoring the optimizer's state failed \(ValueError\('this optimizer cannot load a state'\)\)"):
+        _net(Unloadable(bombs={3})).fit(X, Y, 8, 1, verbose=0)
