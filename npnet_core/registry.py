@@ -467,7 +467,8 @@ class Registry:
         except TypeError:
             # With no parameters only a missing required one can be wrong: the signature is
             # read when the call fails, as inspect.signature costs milliseconds on first use.
-            _check_params(entry, params)
+            if not params:
+                _check_params(entry, params)
             raise
         check_component(component, kind, origin=f"{entry.provider}'s {kind} {entry.name!r}")
         spec = ComponentSpec(kind, entry.name, params, entry.distribution, entry.version)
