@@ -224,27 +224,29 @@ def test_an_optimizer_sharing_its_state_arrays_is_still_rolled_back_exactly():
     _assert_state_equal(optimizer.state_dict(), state_before)
 
 
-class RandomReLU:
-    """ReLU that drops a random unit per call (randomness of its own, outside any state)."""
+class DriftingReLU:
+    """ReLU whose output drifts with every call: state of its own, outside any checkpoint.
 
-    name = "random_relu"
+    (A random mask would do too, but could draw the same masks again on replay.)
+    """
+
+    name = "drifting_relu"
 
     def __init__(self):
-        self.rng = np.random.default_rng()
+        self.calls = 0
 
     def forward(self, z):
-        mask = np.ones(z.shape[1])
-        mask[self.rng.integers(z.shape[1])] = 0.0
-        return np.maximum(z, 0) * mask
+        self.calls += 1
+        return np.maximum(z, 0) * (1.0 + 1e-3 * self.calls)
 
     def backward(self, z, a, grad_a):
-        return grad_a * (a > 0)
+        return grad_a * (z > 0) * (1.0 + 1e-3 * self.calls)
 
 
 def test_a_replay_that_gives_other_losses_falls_back_to_the_epochs_start():
-    """Randomness the rollback cannot reproduce is detected by the losses, not passed off as exact."""
+    """A component the rollback cannot reproduce is detected by the losses, not passed off as exact."""
     optimizer = Bomb(bombs={8})
-    net = NeuralNetwork([3, 4, 2], RandomReLU(), "identity", "mse", optimizer, seed=0)
+    net = NeuralNetwork([3, 4, 2], DriftingReLU(), "identity", "mse", optimizer, seed=0)
     with pytest.raises(UpdateOverflowError, match=r"start of this epoch \(its batches ran differently when run again"):
         net.fit(X, Y, 8, 3, verbose=0)
     params_at_epoch_start, state_at_epoch_start = optimizer.seen[5]
