@@ -86,7 +86,9 @@ def machine_facts() -> Dict[str, Any]:
         config = torch.__config__.show()
         facts["torch"] = torch.__version__
         facts["torch_threads"] = torch.get_num_threads()
-        facts["torch_blas"] = "MKL" if "Math Kernel Library" in config else ("OpenBLAS" if "OpenBLAS" in config else "other")
+        facts["torch_blas"] = (
+            "MKL" if "Math Kernel Library" in config else ("OpenBLAS" if "OpenBLAS" in config else "other")
+        )
     if available("sklearn"):
         import sklearn
 
@@ -200,7 +202,6 @@ class ForeignLoad:
         return False
 
 
-
 def summary(values: Sequence[float]) -> Dict[str, float]:
     a = np.asarray(values, dtype=float)
     q1, median, q3 = np.percentile(a, [25, 50, 75])
@@ -248,7 +249,11 @@ def article_runner(x, y, layers, batch, optimizer):
         sys.path.insert(0, folder)
     import article_code as a
 
-    components = ((a.relu, a.d_relu), (a.softmax, a.d_softmax), (a.categorical_crossentropy, a.d_categorical_crossentropy))
+    components = (
+        (a.relu, a.d_relu),
+        (a.softmax, a.d_softmax),
+        (a.categorical_crossentropy, a.d_categorical_crossentropy),
+    )
     sgd = a.SGD(**OPTIMIZERS["sgd"])
     return NpnetRunner(x, y, layers, batch, "sgd", name="article", components=components, optimizer_object=sgd)
 
@@ -275,7 +280,9 @@ class TorchRunner:
         if optimizer == "adam":
             self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings["learning_rate"])
         else:
-            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=settings["learning_rate"], momentum=settings["momentum"])
+            self.optimizer = torch.optim.SGD(
+                self.model.parameters(), lr=settings["learning_rate"], momentum=settings["momentum"]
+            )
         self.criterion = torch.nn.CrossEntropyLoss()
         self.x, self.y = torch.from_numpy(x), torch.from_numpy(np.asarray(y, dtype=np.int64))
         self.batch = batch
@@ -317,11 +324,22 @@ class SklearnRunner:
         if optimizer == "adam":
             solver = {"solver": "adam"}
         else:  # the article's momentum: v = m v - lr g, p += v, at a constant rate
-            solver = {"solver": "sgd", "momentum": settings["momentum"], "nesterovs_momentum": False, "learning_rate": "constant"}
+            solver = {
+                "solver": "sgd",
+                "momentum": settings["momentum"],
+                "nesterovs_momentum": False,
+                "learning_rate": "constant",
+            }
         # alpha=0: no L2 term, as in the other frameworks (sklearn computes it either way, at no extra cost)
         self.clf = MLPClassifier(
-            hidden_layer_sizes=tuple(layers[1:-1]), batch_size=batch, max_iter=1, learning_rate_init=settings["learning_rate"],
-            shuffle=True, alpha=0.0, random_state=0, **solver,
+            hidden_layer_sizes=tuple(layers[1:-1]),
+            batch_size=batch,
+            max_iter=1,
+            learning_rate_init=settings["learning_rate"],
+            shuffle=True,
+            alpha=0.0,
+            random_state=0,
+            **solver,
         )
         self.x, self.y, self.classes = x, y, np.arange(layers[-1])
         self.first = True

@@ -82,7 +82,7 @@ def bench_predict(repeats, rows=10000):
             calls[name]()
         times = {name: [] for name in names}
         for r in range(repeats):
-            for name in names[r % len(names):] + names[: r % len(names)]:
+            for name in names[r % len(names) :] + names[: r % len(names)]:
                 started = time.perf_counter()
                 calls[name]()
                 times[name].append(time.perf_counter() - started)
@@ -138,8 +138,12 @@ def bench_import(runs):
     result = {key: c.summary([s[key] for s in samples]) for key in ("numpy", "import", "resolve")}
     result["npnet"] = c.summary([s["import"] + s["resolve"] for s in samples])
     result["components"] = samples[0]["components"]
-    for key, label in (("import", "import npnet_core"), ("resolve", f"resolve all {result['components']} component names"),
-                       ("npnet", "npnet total (import + resolve)"), ("numpy", "for scale: import numpy")):
+    for key, label in (
+        ("import", "import npnet_core"),
+        ("resolve", f"resolve all {result['components']} component names"),
+        ("npnet", "npnet total (import + resolve)"),
+        ("numpy", "for scale: import numpy"),
+    ):
         s = result[key]
         print(f"{label:<36} {s['median'] * 1e3:7.1f} ms   (min-max {s['min'] * 1e3:.1f}-{s['max'] * 1e3:.1f})")
     # which modules npnet brings in, numpy being imported already: -X importtime, one run
@@ -153,7 +157,9 @@ def bench_import(runs):
             rows.append((int(m.group(2)), int(m.group(1)), len(m.group(3)) // 2, m.group(4)))
         after_numpy |= bool(m and m.group(4) == "numpy" and not m.group(3))
     rows.sort(reverse=True)
-    result["importtime_top"] = [{"module": n, "cumulative_us": cu, "self_us": se, "depth": d} for cu, se, d, n in rows[:12]]
+    result["importtime_top"] = [
+        {"module": n, "cumulative_us": cu, "self_us": se, "depth": d} for cu, se, d, n in rows[:12]
+    ]
     print("largest imports after numpy's (-X importtime, one run; depth 0 = imported directly):")
     for cumulative, own, depth, name in rows[:12]:
         print(f"  {cumulative / 1e3:6.1f} ms cumulative, {own / 1e3:5.1f} ms self, depth {depth}: {name}")
@@ -214,8 +220,27 @@ def bench_memory(n, batches=(64,)):
         for batch in batches:
             peaks = {}
             for trace in (False, True):
-                cmd = [sys.executable, "-c", RELAY, sys.executable, __file__, "--memory-child", dtype, str(n), str(batch), "trace" if trace else "rss"]
-                peaks.update({k: v for k, v in json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout).items() if v is not None})
+                cmd = [
+                    sys.executable,
+                    "-c",
+                    RELAY,
+                    sys.executable,
+                    __file__,
+                    "--memory-child",
+                    dtype,
+                    str(n),
+                    str(batch),
+                    "trace" if trace else "rss",
+                ]
+                peaks.update(
+                    {
+                        k: v
+                        for k, v in json.loads(
+                            subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+                        ).items()
+                        if v is not None
+                    }
+                )
             terms = memory_terms(dtype, n, batch)
             total = sum(terms.values())
             estimate = 1.2 * total + 50 * MIB
@@ -224,10 +249,14 @@ def bench_memory(n, batches=(64,)):
                 print(f"  {name:<46} {value / MIB:9.2f} MiB")
             print(f"  {'sum of the terms':<46} {total / MIB:9.2f} MiB")
             print(f"  {'estimate 1.2 x sum + 50 MiB':<46} {estimate / MIB:9.2f} MiB")
-            print(f"  {'tracemalloc peak (' + format(peaks['tracemalloc_peak'] / total, '.2f') + ' x the sum)':<46} "
-                  f"{peaks['tracemalloc_peak'] / MIB:9.2f} MiB")
-            print(f"  {'RSS high-water (vs estimate: ' + format(peaks['rss_peak'] / estimate, '.2f') + ')':<46} "
-                  f"{peaks['rss_peak'] / MIB:9.2f} MiB   (after the imports, before the data: {peaks['rss_before_data'] / MIB:.1f} MiB)")
+            print(
+                f"  {'tracemalloc peak (' + format(peaks['tracemalloc_peak'] / total, '.2f') + ' x the sum)':<46} "
+                f"{peaks['tracemalloc_peak'] / MIB:9.2f} MiB"
+            )
+            print(
+                f"  {'RSS high-water (vs estimate: ' + format(peaks['rss_peak'] / estimate, '.2f') + ')':<46} "
+                f"{peaks['rss_peak'] / MIB:9.2f} MiB   (after the imports, before the data: {peaks['rss_before_data'] / MIB:.1f} MiB)"
+            )
             if peaks.get("vmhwm"):
                 print(f"  {'  cross-check: VmHWM in /proc/self/status':<46} {peaks['vmhwm'] / MIB:9.2f} MiB")
             results.append({"dtype": dtype, "batch": batch, "n": n, "terms": terms, "estimate": estimate, **peaks})

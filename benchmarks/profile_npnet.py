@@ -128,8 +128,10 @@ def phases(args, net, x, y):
     wall = clock() - started
     measured = sum(spent.values())
     steps = args.epochs * math.ceil(len(x) / args.batch)
-    print(f"phases: {wall:.3f} s for {args.epochs} epoch(s), {steps} steps; {wall - measured:.3f} s "
-          f"({(wall - measured) / wall:.1%}) outside the timed parts (loop, timers, errstate)")
+    print(
+        f"phases: {wall:.3f} s for {args.epochs} epoch(s), {steps} steps; {wall - measured:.3f} s "
+        f"({(wall - measured) / wall:.1%}) outside the timed parts (loop, timers, errstate)"
+    )
     print(f"{'part':<26} {'seconds':>8} {'share':>6} {'us/step':>8}")
     for name, value in sorted(spent.items(), key=lambda kv: kv[1], reverse=True):
         print(f"{name:<26} {value:>8.3f} {value / wall:>6.1%} {value / steps * 1e6:>8.1f}")

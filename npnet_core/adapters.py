@@ -41,9 +41,7 @@ def _label(function: Callable[..., Any]) -> str:
 class _FunctionPair:
     def __init__(self, pair: Tuple[Callable[..., Any], Callable[..., Any]]) -> None:
         if not is_function_pair(pair):
-            raise InvalidComponentError(
-                f"expected a (function, derivative) tuple of two callables, got {pair!r}"
-            )
+            raise InvalidComponentError(f"expected a (function, derivative) tuple of two callables, got {pair!r}")
         self.function, self.derivative = pair
         self.name = _label(self.function)
 

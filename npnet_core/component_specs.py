@@ -34,7 +34,9 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
-_GRAMMAR = "write NAME, DISTRIBUTION:NAME, or either followed by :KEY=VALUE[,KEY=VALUE...], e.g. adam:learning_rate=0.003"
+_GRAMMAR = (
+    "write NAME, DISTRIBUTION:NAME, or either followed by :KEY=VALUE[,KEY=VALUE...], e.g. adam:learning_rate=0.003"
+)
 
 
 class ComponentSpecError(InvalidParameterError):

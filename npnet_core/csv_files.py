@@ -148,11 +148,15 @@ def column_index(path: Path, header: Optional[List[str]], column: Union[str, int
             "-1 for the last)"
         ) from None
     if not -width <= index < width:
-        raise DataFileError(f"{path} has {width} columns, so there is no column {index} (indices run from 0, or from -1 at the end)")
+        raise DataFileError(
+            f"{path} has {width} columns, so there is no column {index} (indices run from 0, or from -1 at the end)"
+        )
     return index % width
 
 
-def split_label_column(path: Path, table: CsvTable, label_column: Union[str, int]) -> Tuple[np.ndarray, np.ndarray, int]:
+def split_label_column(
+    path: Path, table: CsvTable, label_column: Union[str, int]
+) -> Tuple[np.ndarray, np.ndarray, int]:
     """``(inputs, labels, index)``: the table without its label column, that column, and its index."""
     header, values = table
     width = values.shape[1]

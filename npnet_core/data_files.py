@@ -127,7 +127,12 @@ def _rows(path: Path, what: str, array: np.ndarray) -> np.ndarray:
 
 
 def _finish(
-    path: Path, x: np.ndarray, y: Optional[np.ndarray], dtype: np.dtype, x_what: str, y_what: str,
+    path: Path,
+    x: np.ndarray,
+    y: Optional[np.ndarray],
+    dtype: np.dtype,
+    x_what: str,
+    y_what: str,
     y_path: Optional[Path] = None,
 ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     _check_numeric(path, x_what, x)
@@ -142,7 +147,11 @@ def _finish(
         if y.ndim > 2:
             raise DataFileError(f"{y_path}: {y_what} has shape {y.shape}; labels are (n,) or targets (n, k)")
         if len(y) != len(x):
-            where = f"{path} has {len(x)} samples but {y_path}" if y_path != path else f"{path}: {x_what} has {len(x)} rows but"
+            where = (
+                f"{path} has {len(x)} samples but {y_path}"
+                if y_path != path
+                else f"{path}: {x_what} has {len(x)} rows but"
+            )
             raise DataFileError(f"{where} {y_what} has {len(y)}")
     if len(x) == 0:
         raise DataFileError(f"{path} holds no samples")

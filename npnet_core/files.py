@@ -33,9 +33,7 @@ __all__ = [
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
 GZIP_MAGIC = b"\x1f\x8b"
-_TEMP_FLAGS = (
-    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
-)
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -58,9 +56,7 @@ def _create_temporary(path: Path) -> "tuple[int, str]":
 def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, then move it into place."""
     if not path.parent.is_dir():
-        raise ModelFileNotFoundError(
-            f"cannot write {path}: the folder {path.parent} does not exist; create it first"
-        )
+        raise ModelFileNotFoundError(f"cannot write {path}: the folder {path.parent} does not exist; create it first")
     fd, tmp_name = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:

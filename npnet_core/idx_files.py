@@ -30,9 +30,7 @@ def is_idx(data: bytes) -> bool:
 def parse_idx(path: Path, data: bytes) -> np.ndarray:
     """The array held by the IDX bytes ``data`` read from ``path`` (named in the errors)."""
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise DataFileError(
-            f"{path} is not an IDX file: it does not start with the bytes 0x00 0x00 TYPE NDIM"
-        )
+        raise DataFileError(f"{path} is not an IDX file: it does not start with the bytes 0x00 0x00 TYPE NDIM")
     code, ndim = data[2], data[3]
     if code not in _IDX_TYPES:
         raise DataFileError(f"{path} is not an IDX file: unknown element type 0x{code:02x}")

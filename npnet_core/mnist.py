@@ -76,9 +76,7 @@ def _find_file(directory: Path, stem: str) -> Path:
     for name in names:
         if (directory / name).is_file():
             return directory / name
-    raise DataFileNotFoundError(
-        f"{directory} has no MNIST file {stem} (or {stem}.gz); give {_WHAT_TO_GIVE}"
-    )
+    raise DataFileNotFoundError(f"{directory} has no MNIST file {stem} (or {stem}.gz); give {_WHAT_TO_GIVE}")
 
 
 def load_mnist(

@@ -40,6 +40,7 @@ _OPTIMIZER_PREFIX = "optimizer."
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
 _ROLES = ("hidden_activation", "output_activation", "loss", "optimizer")
 
+
 def _spec_json(role: str, spec: Any, component: Any, registry: Registry) -> Any:
     """The saved form of one component: its name, provider and full configuration.
 
@@ -151,9 +152,7 @@ def _read_archive(path: Path) -> Dict[str, np.ndarray]:
         raise
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise ModelFileError(
-                f"{path} contains pickled Python objects; npnet never unpickles model files"
-            ) from exc
+            raise ModelFileError(f"{path} contains pickled Python objects; npnet never unpickles model files") from exc
         raise ModelFileError(f"{path} is not a readable npnet model file: {exc}") from exc
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise ModelFileError(f"{path} is not a readable npnet model file (truncated or corrupt?): {exc}") from exc
@@ -168,9 +167,7 @@ def _read_npz(path: Path, handle: Any) -> Dict[str, np.ndarray]:
             "parameter file is read into a network of the same layers with net.load_params()"
         )
     if is_pickle(head):
-        raise ModelFileError(
-            f"{path} is a Python pickle, not an npnet model file; npnet never unpickles model files"
-        )
+        raise ModelFileError(f"{path} is a Python pickle, not an npnet model file; npnet never unpickles model files")
     if not head.startswith(ZIP_MAGIC):
         what = "is empty" if not head else "is not a NumPy .npz archive"
         raise ModelFileError(f"{path} is not an npnet model file: it {what}")
@@ -184,8 +181,7 @@ def _read_npz(path: Path, handle: Any) -> Dict[str, np.ndarray]:
 def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
     if "config" not in arrays or "params" not in arrays:
         raise ModelFileError(
-            f"{path} is an .npz archive but not an npnet model: it lacks 'config' or 'params' "
-            f"(found {sorted(arrays)})"
+            f"{path} is an .npz archive but not an npnet model: it lacks 'config' or 'params' (found {sorted(arrays)})"
         )
     text = arrays["config"]
     if text.shape != () or text.dtype.kind != "U":
@@ -196,13 +192,10 @@ def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
     try:
         config = json.loads(str(text))
     except ValueError as exc:
-        raise ModelFileError(
-            f"{path} is not an npnet model file: its 'config' is not valid JSON ({exc})"
-        ) from exc
+        raise ModelFileError(f"{path} is not an npnet model file: its 'config' is not valid JSON ({exc})") from exc
     if not isinstance(config, dict):
         raise ModelFileError(
-            f"{path} is not an npnet model file: its 'config' is a JSON "
-            f"{type(config).__name__}, not an object"
+            f"{path} is not an npnet model file: its 'config' is a JSON {type(config).__name__}, not an object"
         )
     if config.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not an npnet model file (format {config.get('format')!r})")
@@ -214,9 +207,7 @@ def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
         )
     problems = _config_problems(config)
     if problems:
-        raise ModelFileError(
-            f"{path}: the npnet model configuration is incomplete or damaged: " + "; ".join(problems)
-        )
+        raise ModelFileError(f"{path}: the npnet model configuration is incomplete or damaged: " + "; ".join(problems))
     return config
 
 
@@ -291,15 +282,11 @@ def _restore_rng(net: "NeuralNetwork", state: Dict[str, Any], path: Path) -> Non
     try:
         bit_generator.state = state
     except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
-        raise ModelFileError(
-            f"{path}: the saved state of the random generator {name} is damaged ({exc!r})"
-        ) from exc
+        raise ModelFileError(f"{path}: the saved state of the random generator {name} is damaged ({exc!r})") from exc
     net.rng = np.random.Generator(bit_generator)
 
 
-def load_model(
-    cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional[Registry] = None
-) -> "NeuralNetwork":
+def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional[Registry] = None) -> "NeuralNetwork":
     """Read a model written by :func:`save_model`."""
     from .registry import get_registry
 

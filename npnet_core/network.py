@@ -155,9 +155,7 @@ class NeuralNetwork:
                 "hidden_activation", hidden, self.registry
             )
             self.hidden_activations = [self.hidden_activation] * n_hidden
-        self.output_activation, self._specs["output_activation"] = resolve(
-            "output_activation", output, self.registry
-        )
+        self.output_activation, self._specs["output_activation"] = resolve("output_activation", output, self.registry)
         self.loss, self._specs["loss"] = resolve("loss", loss, self.registry)
         self.optimizer, self._specs["optimizer"] = resolve("optimizer", optimizer, self.registry)
         self._claim(optimizer)
@@ -263,9 +261,7 @@ class NeuralNetwork:
                 grad_a = delta @ self._weights[layer].T
                 delta = self._activation(layer - 1).backward(zs[layer - 1], activations[layer], grad_a)
 
-    def _train_step(
-        self, x: np.ndarray, y: np.ndarray, clip_norm: Optional[float] = None
-    ) -> Tuple[float, np.ndarray]:
+    def _train_step(self, x: np.ndarray, y: np.ndarray, clip_norm: Optional[float] = None) -> Tuple[float, np.ndarray]:
         """Compute the gradient on one batch, update; return the batch's summed loss and outputs.
 
         The loss is that of the parameters before the update. With
@@ -279,23 +275,17 @@ class NeuralNetwork:
             zs, activations = self._forward(x)
             batch_loss = float(np.sum(self.loss.forward(activations[-1], y), dtype=np.float64))
             if not math.isfinite(batch_loss):
-                raise DivergenceError(
-                    f"the loss is {batch_loss}; the parameters are those from before this batch"
-                )
+                raise DivergenceError(f"the loss is {batch_loss}; the parameters are those from before this batch")
             self._backward(zs, activations, y)
             if not _all_finite(self._grad):
-                raise DivergenceError(
-                    "the gradient is not finite; the parameters are those from before this batch"
-                )
+                raise DivergenceError("the gradient is not finite; the parameters are those from before this batch")
             if clip_norm is not None:
                 _clip(self._grad, clip_norm)
             new = self.optimizer.update(self._params, self._grad)
             if new is not self._params:
                 self._params[...] = new
             if not _all_finite(self._params):
-                raise UpdateOverflowError(
-                    "the optimizer's update made the parameters non-finite (its step overflowed)"
-                )
+                raise UpdateOverflowError("the optimizer's update made the parameters non-finite (its step overflowed)")
         return batch_loss, activations[-1]
 
     def _checkpoint(self) -> Optional[Tuple[np.ndarray, Any]]:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["load_params", "save_params"]
 
+
 def save_params(net: "NeuralNetwork", filename: PathLike) -> Path:
     """Write the flat parameter vector with ``np.save`` semantics (``.npy`` appended if missing)."""
     path = Path(filename)
@@ -27,8 +28,7 @@ def save_params(net: "NeuralNetwork", filename: PathLike) -> Path:
         path = path.with_name(path.name + ".npy")
     if not np.isfinite(net.params).all():
         raise ModelFileError(
-            "cannot save the parameters: they contain NaN or inf (training diverged), and "
-            "load_params would refuse them"
+            "cannot save the parameters: they contain NaN or inf (training diverged), and load_params would refuse them"
         )
     atomic_write(path, lambda handle: np.save(handle, net.params, allow_pickle=False))
     return path
@@ -71,5 +71,3 @@ def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
             f"{path} holds an array of dtype {params.dtype}, not real numbers; it is not a parameter file"
         )
     net.set_params(params)
-
-

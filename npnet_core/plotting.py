@@ -64,9 +64,7 @@ def _series(history: Mapping[str, Any], key: str) -> Optional[List[float]]:
     return [float(v) for v in values]
 
 
-def plot_history(
-    history: Mapping[str, Sequence[float]], path: PathLike, *, title: Optional[str] = None
-) -> Path:
+def plot_history(history: Mapping[str, Sequence[float]], path: PathLike, *, title: Optional[str] = None) -> Path:
     """Draw the training curves in ``history`` to an image file; return its path.
 
     Parameters

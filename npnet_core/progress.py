@@ -56,8 +56,12 @@ class _Bar(_Silent):
         if self.bar is None:
             self.epoch += 1
             self.bar = self.tqdm(
-                total=self.n_batches, desc=f"Epoch {self.epoch}/{self.epochs}", unit="batch", leave=True,
-                file=sys.stdout, dynamic_ncols=True,
+                total=self.n_batches,
+                desc=f"Epoch {self.epoch}/{self.epochs}",
+                unit="batch",
+                leave=True,
+                file=sys.stdout,
+                dynamic_ncols=True,
             )
         self.bar.update(1)
         if self.bar.n % 10 == 0 or self.bar.n == self.n_batches:

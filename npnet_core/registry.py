@@ -136,7 +136,9 @@ class PluginFailure(NamedTuple):
     def describe(self) -> str:
         """One line naming the plugin, its distribution and its error."""
         if self.name == UNREADABLE_ENTRY_POINTS:
-            return f"the installed distributions' entry points could not be read, so no plugin was loaded: {self.message}"
+            return (
+                f"the installed distributions' entry points could not be read, so no plugin was loaded: {self.message}"
+            )
         where = f" from {self.distribution} {self.version or ''}".rstrip() if self.distribution else ""
         return f"plugin {self.name!r}{where} failed to load: {self.message}"
 
@@ -173,13 +175,9 @@ class Registry:
         blocked: Optional[Iterable[str]] = None,
         strict: Optional[bool] = None,
     ) -> None:
-        self.autoload = (
-            not _discovery.env_flag(_discovery.ENV_DISABLE_AUTOLOAD) if autoload is None else autoload
-        )
+        self.autoload = not _discovery.env_flag(_discovery.ENV_DISABLE_AUTOLOAD) if autoload is None else autoload
         self.blocked: FrozenSet[str] = (
-            _discovery.env_blocked()
-            if blocked is None
-            else frozenset(_discovery.normalize_name(b) for b in blocked)
+            _discovery.env_blocked() if blocked is None else frozenset(_discovery.normalize_name(b) for b in blocked)
         )
         self.strict = _discovery.env_flag(_discovery.ENV_STRICT) if strict is None else strict
         self.plugin_manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
@@ -374,9 +372,7 @@ class Registry:
                             f"(for {_seen[key]!r} and {component_name!r}); each name must be registered once"
                         )
                     _seen[key] = component_name
-                entries.append(
-                    ComponentEntry(_kind, component_name, factory, alias_tuple, name, distribution, version)
-                )
+                entries.append(ComponentEntry(_kind, component_name, factory, alias_tuple, name, distribution, version))
 
             for impl in getattr(self.plugin_manager.hook, hook_name).get_hookimpls():
                 if impl.plugin is plugin:  # pass only the arguments the implementation declares
@@ -538,7 +534,8 @@ def check_component(component: object, kind: str, origin: str = "the object") ->
     problems = protocol_problems(component, kind)
     if problems:
         raise InvalidComponentError(
-            f"{origin} is not a valid {kind}: {type(component).__name__} lacks " + ", ".join(problems)
+            f"{origin} is not a valid {kind}: {type(component).__name__} lacks "
+            + ", ".join(problems)
             + f"; see npnet_core.protocols.{kind.capitalize()}"
         )
 

@@ -31,6 +31,4 @@ def make_rng(seed: Seed) -> np.random.Generator:
         isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0
     ):
         return np.random.default_rng(seed)
-    raise ValidationError(
-        f"seed must be None, a non-negative int, a numpy SeedSequence or Generator (got {seed!r})"
-    )
+    raise ValidationError(f"seed must be None, a non-negative int, a numpy SeedSequence or Generator (got {seed!r})")

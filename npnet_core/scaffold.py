@@ -60,7 +60,14 @@ _OFFICIAL_DISTRIBUTIONS = {"npnet-core", "npnet-relu-softmax", "npnet-sgd-moment
 _TAKEN_MODULES = {"plugin", "contract"}
 #: Names the generated modules import: the component's class must not be one of them.
 _TAKEN_CLASSES = {
-    "Any", "Callable", "Dict", "Mapping", "Optional", "InvalidParameterError", "ValidationError", "Registry",
+    "Any",
+    "Callable",
+    "Dict",
+    "Mapping",
+    "Optional",
+    "InvalidParameterError",
+    "ValidationError",
+    "Registry",
 }
 
 _HOOKS = {

@@ -88,9 +88,7 @@ def _validation(
         return data, None
     n_val = int(math.ceil(fraction * len(x)))
     if n_val >= len(x):
-        raise ValidationError(
-            f"validation_split={validation_split} leaves no training samples out of {len(x)}"
-        )
+        raise ValidationError(f"validation_split={validation_split} leaves no training samples out of {len(x)}")
     # the last samples, before any shuffling, as Keras does: the same split on every call
     return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
 

@@ -36,9 +36,7 @@ def check_layers(layers: Any) -> List[int]:
         )
     sizes = list(layers)
     if len(sizes) < 2:
-        raise ValidationError(
-            f"layers needs at least an input and an output size, such as [64, 10] (got {sizes!r})"
-        )
+        raise ValidationError(f"layers needs at least an input and an output size, such as [64, 10] (got {sizes!r})")
     return [check_positive_int(f"layers[{i}]", size) for i, size in enumerate(sizes)]
 
 
@@ -80,15 +78,12 @@ def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promot
         array = array.reshape(1, -1)
     if array.ndim != 2:
         raise ValidationError(
-            f"{name} must be 2-D (n_samples, {width}) (got shape {array.shape}); "
-            "reshape it, e.g. x.reshape(len(x), -1)"
+            f"{name} must be 2-D (n_samples, {width}) (got shape {array.shape}); reshape it, e.g. x.reshape(len(x), -1)"
         )
     if array.shape[0] == 0:
         raise ValidationError(f"{name} is empty (shape {array.shape}); at least one sample is needed")
     if array.shape[1] != width:
-        raise ValidationError(
-            f"{name} must have {width} columns to match the network (got shape {array.shape})"
-        )
+        raise ValidationError(f"{name} must have {width} columns to match the network (got shape {array.shape})")
     array = np.ascontiguousarray(array, dtype=dtype)
     if not _all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]

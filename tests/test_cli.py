@@ -100,8 +100,14 @@ def mnist_dir(tmp_path):
         ("npnet-adam:adam", ("npnet-adam:adam", {})),
         ("adam:learning_rate=0.003", ("adam", {"learning_rate": 0.003})),
         ("npnet-adam:adam:learning_rate=0.003", ("npnet-adam:adam", {"learning_rate": 0.003})),
-        ("sgd:learning_rate=1e-2,momentum=0.9,nesterov=true", ("sgd", {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True})),
-        ("x:n=3,flag=False,mode=fast,quoted='10',s=\"a b\"", ("x", {"n": 3, "flag": False, "mode": "fast", "quoted": "10", "s": "a b"})),
+        (
+            "sgd:learning_rate=1e-2,momentum=0.9,nesterov=true",
+            ("sgd", {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True}),
+        ),
+        (
+            "x:n=3,flag=False,mode=fast,quoted='10',s=\"a b\"",
+            ("x", {"n": 3, "flag": False, "mode": "fast", "quoted": "10", "s": "a b"}),
+        ),
         ("my.plugin-1:x_2:a=-1, b = .5", ("my.plugin-1:x_2", {"a": -1, "b": 0.5})),
     ],
 )
@@ -112,8 +118,22 @@ def test_parse_component(text, expected):
 
 @pytest.mark.parametrize(
     ("value", "parsed"),
-    [("3", 3), ("-3", -3), ("+3", 3), ("3.0", 3.0), ("1e-3", 0.001), ("1E3", 1000.0), (".5", 0.5),
-     ("TRUE", True), ("false", False), ("nan", "nan"), ("inf", "inf"), ("relu", "relu"), ("'3'", "3"), ("''", "")],
+    [
+        ("3", 3),
+        ("-3", -3),
+        ("+3", 3),
+        ("3.0", 3.0),
+        ("1e-3", 0.001),
+        ("1E3", 1000.0),
+        (".5", 0.5),
+        ("TRUE", True),
+        ("false", False),
+        ("nan", "nan"),
+        ("inf", "inf"),
+        ("relu", "relu"),
+        ("'3'", "3"),
+        ("''", ""),
+    ],
 )
 def test_parse_value(value, parsed):
     """Values are bools, ints, floats or strings; the type is exact (1 is not True)."""
@@ -172,7 +192,9 @@ def test_train_prints_epochs_and_a_table_of_metrics(capsys):
 def test_train_saves_a_loadable_model(tmp_path, capsys):
     """--save writes a model that loads with the trained layers and optimizer."""
     path = tmp_path / "model.npz"
-    status, out, _ = run(capsys, "train", "--epochs", "1", "--hidden", "16", "8", "--optimizer", "sgd", "--save", str(path))
+    status, out, _ = run(
+        capsys, "train", "--epochs", "1", "--hidden", "16", "8", "--optimizer", "sgd", "--save", str(path)
+    )
     assert status == 0 and f"saved the model to {path}" in out
     net = NeuralNetwork.load(path)
     assert net.layers == [64, 16, 8, 10]
@@ -184,9 +206,23 @@ def test_components_with_parameters_and_pins(tmp_path, capsys):
     """--optimizer adam:learning_rate=0.003, a pinned spec, one activation per hidden layer."""
     path = tmp_path / "model.npz"
     status, _, err = run(
-        capsys, "train", "--epochs", "1", "--quiet", "--hidden", "8", "6", "--activation", "relu", "identity",
-        "--optimizer", "npnet-adam:adam:learning_rate=0.003,amsgrad=true", "--loss", "npnet-relu-softmax:categorical_crossentropy",
-        "--save", str(path),
+        capsys,
+        "train",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--hidden",
+        "8",
+        "6",
+        "--activation",
+        "relu",
+        "identity",
+        "--optimizer",
+        "npnet-adam:adam:learning_rate=0.003,amsgrad=true",
+        "--loss",
+        "npnet-relu-softmax:categorical_crossentropy",
+        "--save",
+        str(path),
     )
     assert status == 0, err
     net = NeuralNetwork.load(path)
@@ -200,8 +236,18 @@ def test_validation_and_early_stopping(tmp_path, capsys):
     """--validation-split and --early-stopping: validation metrics per epoch, the stop, a validation row."""
     model = tmp_path / "model.npz"
     status, out, err = run(
-        capsys, "train", "--epochs", "40", "--validation-split", "0.2", "--early-stopping", "1",
-        "--optimizer", "adam:learning_rate=0.05", "--save", str(model),
+        capsys,
+        "train",
+        "--epochs",
+        "40",
+        "--validation-split",
+        "0.2",
+        "--early-stopping",
+        "1",
+        "--optimizer",
+        "adam:learning_rate=0.05",
+        "--save",
+        str(model),
     )
     assert status == 0, err
     assert "split: 1077 train, 270 validation, 450 test samples" in out
@@ -210,7 +256,10 @@ def test_validation_and_early_stopping(tmp_path, capsys):
     epochs = len(history["loss"])
     assert epochs < 40
     best = int(np.argmin(history["val_loss"])) + 1
-    assert f"stopped early after epoch {epochs}: the validation loss had not improved for 1 epoch; the weights of epoch {best}" in out
+    assert (
+        f"stopped early after epoch {epochs}: the validation loss had not improved for 1 epoch; the weights of epoch {best}"
+        in out
+    )
     rows = table_rows(out)
     assert set(rows) == {"train", "validation", "test"} and rows["validation"][2] == "270"
     assert float(rows["validation"][0]) == pytest.approx(min(history["val_loss"]), abs=1e-4)  # the best weights
@@ -220,7 +269,9 @@ def test_plot_writes_a_png(tmp_path, capsys):
     """--plot: a PNG of two panels (loss and accuracy), train and validation curves."""
     pytest.importorskip("matplotlib")
     plot = tmp_path / "curves.png"
-    status, out, err = run(capsys, "train", "--epochs", "3", "--validation-split", "0.2", "--quiet", "--plot", str(plot))
+    status, out, err = run(
+        capsys, "train", "--epochs", "3", "--validation-split", "0.2", "--quiet", "--plot", str(plot)
+    )
     assert status == 0, err
     assert out.endswith(f"plotted the training curves to {plot}\n")
     data = plot.read_bytes()
@@ -251,8 +302,24 @@ def test_train_on_csv_with_a_named_label_column(tmp_path, capsys, blobs):
     lines = ["a,b,kind,c,d"] + [f"{r[0]},{r[1]},{k},{r[2]},{r[3]}" for r, k in zip(x, labels)]
     path.write_text("\n".join(lines) + "\n")
     model = tmp_path / "m.npz"
-    status, out, err = run(capsys, "train", "--data", str(path), "--label-column", "kind", "--hidden", "8",
-                           "--epochs", "40", "--batch-size", "8", "--optimizer", "adam:learning_rate=0.01", "--save", str(model))
+    status, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(path),
+        "--label-column",
+        "kind",
+        "--hidden",
+        "8",
+        "--epochs",
+        "40",
+        "--batch-size",
+        "8",
+        "--optimizer",
+        "adam:learning_rate=0.01",
+        "--save",
+        str(model),
+    )
     assert status == 0, err
     assert f"data: {path}, 90 samples of 4 inputs; classification into 3 classes (labels 0..2)" in out
     assert "network: 4 -> 8 -> 3;" in out
@@ -272,7 +339,11 @@ def test_train_on_csv_without_header_npz_and_npy_pairs(tmp_path, capsys, blobs):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", labels)
     outputs = []
-    for data in (["--data", str(csv)], ["--data", str(npz)], ["--data", str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy")]):
+    for data in (
+        ["--data", str(csv)],
+        ["--data", str(npz)],
+        ["--data", str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy")],
+    ):
         status, out, err = run(capsys, "train", *data, "--epochs", "3", "--quiet")
         assert status == 0, err
         outputs.append(out)
@@ -287,8 +358,20 @@ def test_regression_from_float_targets(tmp_path, capsys):
     path = tmp_path / "reg.csv"
     np.savetxt(path, np.column_stack([x, y]), delimiter=",", header="x1,x2,x3,target", comments="")
     model = tmp_path / "reg.npz"
-    status, out, err = run(capsys, "train", "--data", str(path), "--epochs", "60", "--batch-size", "8",
-                           "--optimizer", "adam:learning_rate=0.01", "--save", str(model))
+    status, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(path),
+        "--epochs",
+        "60",
+        "--batch-size",
+        "8",
+        "--optimizer",
+        "adam:learning_rate=0.01",
+        "--save",
+        str(model),
+    )
     assert status == 0, err
     assert "regression of 1 target" in out
     assert "network: 3 -> 64 -> 1; relu, identity, mean_squared_error, adam" in out
@@ -317,8 +400,22 @@ def test_task_option(tmp_path, capsys):
 def test_train_on_mnist_files(mnist_dir, tmp_path, capsys):
     """--data-dir: MNIST's own t10k files are the test set; evaluate and predict read them too."""
     model = tmp_path / "mnist.npz"
-    status, out, err = run(capsys, "train", "--data-dir", str(mnist_dir), "--epochs", "8", "--hidden", "16",
-                           "--batch-size", "8", "--validation-split", "0.25", "--save", str(model))
+    status, out, err = run(
+        capsys,
+        "train",
+        "--data-dir",
+        str(mnist_dir),
+        "--epochs",
+        "8",
+        "--hidden",
+        "16",
+        "--batch-size",
+        "8",
+        "--validation-split",
+        "0.25",
+        "--save",
+        str(model),
+    )
     assert status == 0, err
     assert f"data: MNIST train files in {mnist_dir}, 40 samples of 784 inputs; classification into 4 classes" in out
     assert "split: 30 train, 10 validation, 12 test samples" in out
@@ -408,9 +505,17 @@ def test_info_describes_the_model(digits_model, capsys):
     assert re.search(r"^  1 +64 -> 16 +relu +1040$", out, flags=re.MULTILINE)
     assert re.search(r"^  2 +16 -> 10 +softmax +170$", out, flags=re.MULTILINE)
     assert re.search(r"^  hidden activation +relu +npnet-relu-softmax 0\.1\.0$", out, flags=re.MULTILINE)
-    assert re.search(r"^  optimizer +adam +npnet-adam 0\.1\.0\n    parameters: learning_rate=0\.001, beta_1=0\.9", out, flags=re.MULTILINE)
+    assert re.search(
+        r"^  optimizer +adam +npnet-adam 0\.1\.0\n    parameters: learning_rate=0\.001, beta_1=0\.9",
+        out,
+        flags=re.MULTILINE,
+    )
     assert "training: 3 epochs in " in out
-    assert re.search(r"^  last epoch: loss: [0-9.]+ - accuracy: [0-9.]+ - val_loss: [0-9.]+ - val_accuracy: [0-9.]+$", out, flags=re.MULTILINE)
+    assert re.search(
+        r"^  last epoch: loss: [0-9.]+ - accuracy: [0-9.]+ - val_loss: [0-9.]+ - val_accuracy: [0-9.]+$",
+        out,
+        flags=re.MULTILINE,
+    )
     assert re.search(r"^  lowest val_loss at epoch [123]: ", out, flags=re.MULTILINE)
 
 
@@ -419,8 +524,18 @@ def test_info_json(digits_model, capsys):
     status, out, _ = run(capsys, "info", str(digits_model), "--json")
     info = json.loads(out)
     assert status == 0
-    assert {"path", "format_version", "npnet_core_version", "layers", "dtype", "initializer", "n_params",
-            "components", "history_summary", "history"} <= set(info)
+    assert {
+        "path",
+        "format_version",
+        "npnet_core_version",
+        "layers",
+        "dtype",
+        "initializer",
+        "n_params",
+        "components",
+        "history_summary",
+        "history",
+    } <= set(info)
     assert info["layers"] == [64, 16, 10] and info["n_params"] == 1210 and info["dtype"] == "float64"
     adam = info["components"]["optimizer"]
     assert adam["name"] == "adam" and adam["distribution"] == "npnet-adam" and adam["version"] == "0.1.0"
@@ -433,7 +548,9 @@ def test_info_works_without_the_plugins_the_model_needs(digits_model, monkeypatc
     monkeypatch.setattr("npnet_core.registry._default", empty_registry)
     status, out, err = run(capsys, "info", str(digits_model))
     assert status == 0, err
-    assert re.search(r"^  optimizer +adam +npnet-adam 0\.1\.0 +NOT INSTALLED: pip install npnet-adam$", out, flags=re.MULTILINE)
+    assert re.search(
+        r"^  optimizer +adam +npnet-adam 0\.1\.0 +NOT INSTALLED: pip install npnet-adam$", out, flags=re.MULTILINE
+    )
     status, _, err = run(capsys, "evaluate", str(digits_model))  # loading needs the components
     assert status == 1 and "Traceback" not in err
     assert "pip install npnet-relu-softmax" in err or "pip install npnet-adam" in err
@@ -491,7 +608,13 @@ def test_plugins_json(capsys):
     assert [c["name"] for c in relu_softmax["components"]["activation"]] == ["relu", "identity", "softmax"]
     assert {"name": "mean_squared_error", "aliases": ["mse"], "parameters": {}} in relu_softmax["components"]["loss"]
     adam = plugins["npnet-adam"]["components"]["optimizer"][0]
-    assert adam["parameters"] == {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-08, "amsgrad": False}
+    assert adam["parameters"] == {
+        "learning_rate": 0.001,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-08,
+        "amsgrad": False,
+    }
     assert listing["failures"] == [] and listing["conflicts"] == []
 
 
@@ -511,16 +634,27 @@ def test_plugins_reports_conflicts_and_failures(monkeypatch, official_registry, 
     status, out, _ = run(capsys, "plugins")
     assert status == 0
     assert "other-adam: npnet-other-adam 2.0\n  optimizers: adam\n" in out
-    assert ("CONFLICT the optimizer name 'adam' is provided 2 times: npnet-adam:adam, npnet-other-adam:adam; "
-            "pin one as DISTRIBUTION:NAME") in out
+    assert (
+        "CONFLICT the optimizer name 'adam' is provided 2 times: npnet-adam:adam, npnet-other-adam:adam; "
+        "pin one as DISTRIBUTION:NAME"
+    ) in out
     assert "FAILED plugin 'broken' from npnet-broken 1.0 failed to load: ImportError: no module named 'gone'" in out
     status, out, _ = run(capsys, "plugins", "--json")
     listing = json.loads(out)
-    assert listing["conflicts"] == [{"kind": "optimizer", "name": "adam", "providers": ["npnet-adam:adam", "npnet-other-adam:adam"]}]
-    assert listing["failures"] == [
-        {"plugin": "broken", "distribution": "npnet-broken", "version": "1.0", "error": "ImportError: no module named 'gone'"}
+    assert listing["conflicts"] == [
+        {"kind": "optimizer", "name": "adam", "providers": ["npnet-adam:adam", "npnet-other-adam:adam"]}
     ]
-    status, _, err = run(capsys, "train", "--epochs", "1", "--optimizer", "adam")  # ambiguous: the registry says how to pin
+    assert listing["failures"] == [
+        {
+            "plugin": "broken",
+            "distribution": "npnet-broken",
+            "version": "1.0",
+            "error": "ImportError: no module named 'gone'",
+        }
+    ]
+    status, _, err = run(
+        capsys, "train", "--epochs", "1", "--optimizer", "adam"
+    )  # ambiguous: the registry says how to pin
     assert status == 1 and "pin it as 'npnet-adam:adam'" in err and "Traceback" not in err
     status, _, err = run(capsys, "train", "--epochs", "1", "--quiet", "--optimizer", "npnet-other-adam:adam")
     assert status == 0, err
@@ -532,23 +666,41 @@ def test_plugins_reports_conflicts_and_failures(monkeypatch, official_registry, 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--optimizer", "adam:learnin_rate=0.1"], "has no parameter 'learnin_rate'; did you mean 'learning_rate'?"),
+        (
+            ["train", "--optimizer", "adam:learnin_rate=0.1"],
+            "has no parameter 'learnin_rate'; did you mean 'learning_rate'?",
+        ),
         (["train", "--optimizer", "adam:learning_rate=-1"], "adam: learning_rate must be a finite number > 0"),
         (["train", "--data", "{tmp}/missing.csv"], "no data file at {tmp}/missing.csv: the file does not exist"),
-        (["train", "--data", "{tmp}/x.npy", "--labels", "{tmp}/gone.npy"], "no labels file at {tmp}/gone.npy: the file does not exist"),
+        (
+            ["train", "--data", "{tmp}/x.npy", "--labels", "{tmp}/gone.npy"],
+            "no labels file at {tmp}/gone.npy: the file does not exist",
+        ),
         (["train", "--data", "{tmp}"], "{tmp} is a folder, not a data file"),
         (["train", "--data-dir", "{tmp}/nowhere"], "no MNIST folder at {tmp}/nowhere: it does not exist"),
         (["train", "--data", "{tmp}/bad.csv"], "bad.csv line 3 has 2 columns where the header has 3"),
-        (["train", "--data", "{tmp}/good.csv", "--label-column", "kind"], "has no column named 'kind'; its columns are 'a', 'b', 'c'"),
+        (
+            ["train", "--data", "{tmp}/good.csv", "--label-column", "kind"],
+            "has no column named 'kind'; its columns are 'a', 'b', 'c'",
+        ),
         (["train", "--data", "{tmp}/x.npy"], "x.npy holds no labels: give a label column"),
         (["train", "--labels", "{tmp}/x.npy"], "--labels describes a data file: give --data FILE too"),
         (["train", "--data", "{tmp}/x.npy", "--dataset", "digits"], "give either --data FILE or --dataset, not both"),
         (["train", "--dataset", "digits", "--data-dir", "{tmp}"], "--data-dir is the folder of MNIST's files"),
         (["train", "--early-stopping", "3"], "--early-stopping watches the validation loss: add --validation-split"),
-        (["train", "--hidden", "4", "4", "--activation", "relu", "relu", "relu"], "--activation gives 3 activations for 2 hidden layers"),
-        (["train", "--save", "{tmp}/nowhere/m.npz"], "--save {tmp}/nowhere/m.npz: the folder {tmp}/nowhere does not exist"),
+        (
+            ["train", "--hidden", "4", "4", "--activation", "relu", "relu", "relu"],
+            "--activation gives 3 activations for 2 hidden layers",
+        ),
+        (
+            ["train", "--save", "{tmp}/nowhere/m.npz"],
+            "--save {tmp}/nowhere/m.npz: the folder {tmp}/nowhere does not exist",
+        ),
         (["predict", "{model}", "--output", "{tmp}/p.txt"], "--output {tmp}/p.txt: the name must end in .csv or .npy"),
-        (["evaluate", "{model}", "--dataset", "digits", "--subset", "test"], "--subset chooses MNIST's training or test files"),
+        (
+            ["evaluate", "{model}", "--dataset", "digits", "--subset", "test"],
+            "--subset chooses MNIST's training or test files",
+        ),
         (["evaluate", "{model}", "--data", "{tmp}/x.npy"], "x.npy has 3 inputs, but the model takes 64"),
         (["info", "{tmp}/bad.csv"], "bad.csv is not an npnet model file: it is not a NumPy .npz archive"),
     ],
@@ -583,9 +735,15 @@ def test_a_parameter_written_as_a_pin_gets_a_hint(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--epochs", "0"], "npnet train: error: argument --epochs: expected a positive integer, got 0 (see npnet train --help)"),
+        (
+            ["train", "--epochs", "0"],
+            "npnet train: error: argument --epochs: expected a positive integer, got 0 (see npnet train --help)",
+        ),
         (["train", "--validation-split", "1"], "argument --validation-split: expected a fraction in [0, 1)"),
-        (["train", "--optimizer", "adam:x="], "argument --optimizer: bad component spec 'adam:x=': the parameter 'x' has no value"),
+        (
+            ["train", "--optimizer", "adam:x="],
+            "argument --optimizer: bad component spec 'adam:x=': the parameter 'x' has no value",
+        ),
         (["train", "--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
         (["train", "--bogus"], "npnet train: error: unrecognized arguments: --bogus (see npnet train --help)"),
         (["evaluate"], "npnet evaluate: error: the following arguments are required: MODEL"),
@@ -604,9 +762,26 @@ def test_usage_errors_are_one_line_with_status_2(argv, message, capsys):
     ("command", "words"),
     [
         ([], ["train", "evaluate", "predict", "info", "plugins", "check", "new-plugin"]),
-        (["train"], ["--data FILE", "--label-column NAME|INDEX", "--dataset {digits,mnist}", "--data-dir DIR",
-                     "--hidden", "--optimizer SPEC", "adam:learning_rate=0.003", "--validation-split", "--early-stopping PATIENCE",
-                     "--test-size", "--save MODEL", "--plot FILE.png", "npnet-core[plot]", "--quiet", "examples:"]),
+        (
+            ["train"],
+            [
+                "--data FILE",
+                "--label-column NAME|INDEX",
+                "--dataset {digits,mnist}",
+                "--data-dir DIR",
+                "--hidden",
+                "--optimizer SPEC",
+                "adam:learning_rate=0.003",
+                "--validation-split",
+                "--early-stopping PATIENCE",
+                "--test-size",
+                "--save MODEL",
+                "--plot FILE.png",
+                "npnet-core[plot]",
+                "--quiet",
+                "examples:",
+            ],
+        ),
         (["evaluate"], ["MODEL", "--data FILE", "--json", "examples:"]),
         (["predict"], ["MODEL", "--output FILE", "--outputs", ".npy", "examples:"]),
         (["info"], ["MODEL", "--json", "provider"]),
@@ -629,7 +804,9 @@ def test_unknown_image_format_fails_before_training(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     status, out, err = run(capsys, "train", "--plot", str(tmp_path / "curves.xyz"))
     assert_one_line_error(status, err)
-    assert f"cannot tell the image format of {tmp_path / 'curves.xyz'} ('.xyz'); end the name in .png" in err and out == ""
+    assert (
+        f"cannot tell the image format of {tmp_path / 'curves.xyz'} ('.xyz'); end the name in .png" in err and out == ""
+    )
 
 
 def test_missing_matplotlib_fails_before_training(monkeypatch, tmp_path, capsys):
@@ -643,15 +820,14 @@ def test_missing_matplotlib_fails_before_training(monkeypatch, tmp_path, capsys)
 
 def test_module_entry_runs_as_a_subprocess():
     """python -m npnet_core --help works from a fresh interpreter."""
-    result = subprocess.run(
-        [sys.executable, "-m", "npnet_core", "--help"], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([sys.executable, "-m", "npnet_core", "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "train" in result.stdout and "plugins" in result.stdout
 
 
 def test_output_cut_short_by_the_reader_is_not_an_error(digits_model, monkeypatch, capsys):
     """npnet predict | head: when the reader goes away (BrokenPipeError), npnet stops quietly with status 1."""
+
     def broken_pipe(*args, **kwargs):
         raise BrokenPipeError(32, "Broken pipe")
 

@@ -390,15 +390,19 @@ GALLERY: Dict[str, Case] = {
     ),
     "noisy_tanh_at_rounding_level": Case(
         lambda: NoisyTanh(1e-15),
-{check_deterministic: r"^noisy_tanh fails check_deterministic: the second call of forward on the same inputs "
-         r"differs at \(\d+, \d+\): expected .*, got .* \(tolerance rtol=0, atol=0; \d+ of 12 entries outside it\); "
-         r"compared with the first call$"},
+        {
+            check_deterministic: r"^noisy_tanh fails check_deterministic: the second call of forward on the same inputs "
+            r"differs at \(\d+, \d+\): expected .*, got .* \(tolerance rtol=0, atol=0; \d+ of 12 entries outside it\); "
+            r"compared with the first call$"
+        },
     ),
     "noisy_tanh": Case(
         lambda: NoisyTanh(1e-3),
-{check_deterministic: r"^noisy_tanh fails check_deterministic: the second call of forward on the same inputs "
-         r"differs at \(\d+, \d+\): expected .*, got .* \(tolerance rtol=0, atol=0; \d+ of 12 entries outside it\); "
-         r"compared with the first call$"},
+        {
+            check_deterministic: r"^noisy_tanh fails check_deterministic: the second call of forward on the same inputs "
+            r"differs at \(\d+, \d+\): expected .*, got .* \(tolerance rtol=0, atol=0; \d+ of 12 entries outside it\); "
+            r"compared with the first call$"
+        },
         also_fails={
             check_rows_independent: "noise of 1e-3 is far above its tolerance of 1e-12",
             check_backward_matches_finite_differences: "noise of 1e-3 swamps a difference quotient with eps=1e-6",
@@ -614,8 +618,15 @@ def test_reference_and_gallery_bases_pass_every_check(empty_registry):
         ),
         "gallery",
     )
-    for component in [Tanh(), softmax, SoftmaxCrossEntropy(), GoodTanh(), GoodSoftmax(), GoodCrossEntropy(),
-                      GoodMomentum()]:
+    for component in [
+        Tanh(),
+        softmax,
+        SoftmaxCrossEntropy(),
+        GoodTanh(),
+        GoodSoftmax(),
+        GoodCrossEntropy(),
+        GoodMomentum(),
+    ]:
         assert failures(component, registry=empty_registry) == [], component.name
 
 
@@ -839,14 +850,16 @@ def test_parametrize_with_checks_ids_and_marks():
     assert len(params) == 9 + 8
     xfails = {p.id: p.marks[0] for p in params if p.marks}
     assert set(xfails) == {"adam-check_registered_name_resolves", "wrong_sign_tanh-check_registered_name_resolves"}
-    assert all(m.name == "xfail" and m.kwargs == {"strict": True, "reason": "registered nowhere"} for m in xfails.values())
+    assert all(
+        m.name == "xfail" and m.kwargs == {"strict": True, "reason": "registered nowhere"} for m in xfails.values()
+    )
     component, check = params[3].values
     assert isinstance(component, Adam) and check is check_converges_on_quadratic
 
 
 INNER_ARGS = ("-p", "no:cacheprovider", "--import-mode=importlib", "-W", "error", "-v", "-rxX")
 
-INNER_HEADER = '''
+INNER_HEADER = """
 import numpy as np
 from npnet_adam import Adam
 from npnet_core.testing import check_backward_matches_finite_differences, parametrize_with_checks
@@ -861,14 +874,14 @@ class WrongSignTanh:
 
     def backward(self, z, a, grad_a):
         return -grad_a * (1 - a * a)
-'''
+"""
 
 
 def test_parametrize_with_checks_under_pytest(pytester):
     """Under pytest: readable ids, passes, and declared failures (argument or attribute) xfail."""
     pytester.makepyfile(
         test_inner=INNER_HEADER
-        + '''
+        + """
 
 class DeclaringWrongSignTanh(WrongSignTanh):
     name = "declaring_wrong_sign_tanh"
@@ -897,7 +910,7 @@ def test_declared_by_argument(component, check):
 @parametrize_with_checks([DeclaringWrongSignTanh()])
 def test_declared_by_attribute(component, check):
     check(component)
-'''
+"""
     )
     result = pytester.runpytest(*INNER_ARGS)
     result.assert_outcomes(passed=9 + 6 + 6, xfailed=4)
@@ -917,7 +930,7 @@ def test_expected_failure_that_passes_fails_the_run(pytester):
     """An expected failure that passes is a strict XPASS: the test fails, so does the run."""
     pytester.makepyfile(
         test_inner=INNER_HEADER
-        + '''
+        + """
 
 class OverDeclaringTanh(Tanh):
     npnet_expected_failures = {
@@ -940,7 +953,7 @@ def test_by_argument(component, check):
 @parametrize_with_checks([OverDeclaringTanh()])
 def test_by_attribute(component, check):
     check(component)
-'''
+"""
     )
     result = pytester.runpytest(*INNER_ARGS)
     result.assert_outcomes(passed=6 + 6, xfailed=2, failed=2)
@@ -1063,8 +1076,10 @@ def test_npnet_check_unknown_name_is_a_one_line_error(capsys):
 def test_npnet_check_reports_a_broken_component_and_exits_1(monkeypatch, empty_registry, capsys):
     """A failing check: its row counts it, a FAILED paragraph gives the message, exit status 1."""
     empty_registry.register_plugin(
-        _Plugin(activation={"good_tanh": GoodTanh, "wrong_sign_tanh": WrongSignTanh}), "gallery",
-        distribution="npnet-gallery", version="9.9",
+        _Plugin(activation={"good_tanh": GoodTanh, "wrong_sign_tanh": WrongSignTanh}),
+        "gallery",
+        distribution="npnet-gallery",
+        version="9.9",
     )
     # stand in for the installed plugins: the default registry
     monkeypatch.setattr("npnet_core.registry._default", empty_registry)
@@ -1092,7 +1107,12 @@ def test_npnet_check_fails_when_a_plugin_failed_to_load(monkeypatch, empty_regis
     assert main(["check", "--json"]) == 1
     printed = json.loads(capsys.readouterr().out)
     assert printed["plugin_failures"] == [
-        {"plugin": "broken", "distribution": "npnet-broken", "version": "1.0", "error": "ImportError: no module named 'gone'"}
+        {
+            "plugin": "broken",
+            "distribution": "npnet-broken",
+            "version": "1.0",
+            "error": "ImportError: no module named 'gone'",
+        }
     ]
 
 

@@ -29,8 +29,14 @@ from npnet_core.datasets import (
     train_test_split,
 )
 
-IDX_CODES = {np.dtype("uint8"): 0x08, np.dtype("int8"): 0x09, np.dtype("int16"): 0x0B,
-             np.dtype("int32"): 0x0C, np.dtype("float32"): 0x0D, np.dtype("float64"): 0x0E}
+IDX_CODES = {
+    np.dtype("uint8"): 0x08,
+    np.dtype("int8"): 0x09,
+    np.dtype("int16"): 0x0B,
+    np.dtype("int32"): 0x0C,
+    np.dtype("float32"): 0x0D,
+    np.dtype("float64"): 0x0E,
+}
 
 
 def write_idx(path, array, compress=False):
@@ -196,7 +202,9 @@ def test_npz_errors(tmp_path):
     """A missing x, an npnet model given as data, objects, truncation and length mismatches."""
     other = tmp_path / "other.npz"
     np.savez(other, features=np.ones((2, 2)), target=np.ones(2))
-    with pytest.raises(DataFileError, match=r"has no array 'x' \(it holds 'features', 'target'\); write it with np.savez"):
+    with pytest.raises(
+        DataFileError, match=r"has no array 'x' \(it holds 'features', 'target'\); write it with np.savez"
+    ):
         load_npz(other)
     model = tmp_path / "model.npz"
     NeuralNetwork([2, 2], "relu", "softmax", "categorical_crossentropy", "sgd", seed=0).save(model)
@@ -375,7 +383,9 @@ def test_load_mnist_errors(tmp_path):
     with pytest.raises(DataFileError, match="a-file is a file, not a folder") as error:
         load_mnist(tmp_path / "a-file")
     assert not isinstance(error.value, FileNotFoundError)
-    with pytest.raises(DataFileNotFoundError, match=r"has no MNIST file train-images-idx3-ubyte \(or train-images-idx3-ubyte.gz\)"):
+    with pytest.raises(
+        DataFileNotFoundError, match=r"has no MNIST file train-images-idx3-ubyte \(or train-images-idx3-ubyte.gz\)"
+    ):
         load_mnist(tmp_path)
     with pytest.raises(ValidationError, match="subset must be 'train' or 'test'"):
         load_mnist(tmp_path, subset="validation")
@@ -457,7 +467,9 @@ def test_a_missing_labels_file_is_named_as_the_labels_file(tmp_path, data):
 @pytest.mark.parametrize("reader", READERS.values(), ids=READERS.keys())
 def test_a_folder_given_as_a_data_file_is_a_data_file_error(tmp_path, reader):
     """A folder where a file is expected: a DataFileError saying so (not an IsADirectoryError, not 'not found')."""
-    with pytest.raises(DataFileError, match=r"is a folder, not a (data|CSV|IDX) file: give the path of a file") as error:
+    with pytest.raises(
+        DataFileError, match=r"is a folder, not a (data|CSV|IDX) file: give the path of a file"
+    ) as error:
         reader(tmp_path)
     assert str(tmp_path) in str(error.value) and not isinstance(error.value, OSError)
 
@@ -465,7 +477,10 @@ def test_a_folder_given_as_a_data_file_is_a_data_file_error(tmp_path, reader):
 @pytest.mark.parametrize(
     ("exception", "message"),
     [
-        (PermissionError(errno.EACCES, "Permission denied"), "permission denied; make it readable or give another file"),
+        (
+            PermissionError(errno.EACCES, "Permission denied"),
+            "permission denied; make it readable or give another file",
+        ),
         (OSError(errno.EIO, "Input/output error"), "Input/output error"),
     ],
 )

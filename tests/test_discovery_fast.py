@@ -323,7 +323,9 @@ def test_a_malformed_value_falls_back(site, monkeypatch, value):
 @pytest.mark.parametrize("dirname", ["Upper-1.0.DIST-INFO", "-1.0.dist-info"])
 def test_a_folder_named_unusually_falls_back(site, monkeypatch, dirname):
     """A suffix in another case, or no name before '-': importlib.metadata takes the name from METADATA."""
-    dist(site[0], dirname, "[npnet]\nodd = odd.plugin\n", metadata="Name: Odd\nVersion: 1.0\n", metadata_file="METADATA")
+    dist(
+        site[0], dirname, "[npnet]\nodd = odd.plugin\n", metadata="Name: Odd\nVersion: 1.0\n", metadata_file="METADATA"
+    )
     assert fallback(monkeypatch) == [("odd", "odd.plugin", "Odd", "1.0")]
 
 

@@ -11,9 +11,7 @@ import pytest
 from npnet_core import NeuralNetwork, Registry, hookimpl
 from npnet_core.testing import central_difference
 
-OUTPUT_PAIRS = list(
-    itertools.product(["softmax", "identity"], ["categorical_crossentropy", "mean_squared_error"])
-)
+OUTPUT_PAIRS = list(itertools.product(["softmax", "identity"], ["categorical_crossentropy", "mean_squared_error"]))
 DEPTHS = [[4, 3], [4, 5, 3], [4, 6, 5, 3]]
 BATCH_SIZES = [1, 2, 7]
 
@@ -113,7 +111,9 @@ def test_article_tuples_give_the_same_gradient_as_named_components(official_regi
         return np.expand_dims(-y_true / y_pred, 1)
 
     rng = np.random.default_rng(3)
-    net = NeuralNetwork([4, 5, 3], (relu, d_relu), (softmax, d_softmax), (cce, d_cce), "sgd", registry=official_registry)
+    net = NeuralNetwork(
+        [4, 5, 3], (relu, d_relu), (softmax, d_softmax), (cce, d_cce), "sgd", registry=official_registry
+    )
     net.params[...] = rng.normal(scale=0.5, size=net.n_params)
     x, y = rng.normal(size=(6, 4)), np.eye(3)[rng.integers(0, 3, size=6)]
     expected = central_difference(lambda p: _network_loss(net, x, y), net.params)
@@ -125,9 +125,7 @@ def test_article_tuples_give_the_same_gradient_as_named_components(official_regi
 def test_per_layer_hidden_activations_are_differentiated_layer_by_layer(official_registry):
     """A list of hidden activations applies each to its own layer, and the gradient stays exact."""
     rng = np.random.default_rng(4)
-    net = NeuralNetwork(
-        [3, 4, 4, 2], ["relu", "identity"], "identity", "mse", "sgd", registry=official_registry
-    )
+    net = NeuralNetwork([3, 4, 4, 2], ["relu", "identity"], "identity", "mse", "sgd", registry=official_registry)
     net.params[...] = rng.normal(size=net.n_params)
     x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
     expected = central_difference(lambda p: _network_loss(net, x, y), net.params)

@@ -47,5 +47,8 @@ def test_a_save_killed_midway_leaves_the_previous_or_the_new_file_intact(tmp_pat
     assert child.returncode == -signal.SIGKILL
     loaded = NeuralNetwork.load(path)  # complete and consistent, whichever it is
     assert loaded.layers == [2000, 2000, 10]
-    seed_0, seed_1 = (NeuralNetwork([2000, 2000, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=s).params for s in (0, 1))
+    seed_0, seed_1 = (
+        NeuralNetwork([2000, 2000, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=s).params
+        for s in (0, 1)
+    )
     assert np.array_equal(loaded.params, seed_0) or np.array_equal(loaded.params, seed_1)

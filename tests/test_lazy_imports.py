@@ -88,10 +88,7 @@ def test_a_registry_of_plugins_registered_by_hand_never_reads_entry_points():
 
 def test_the_command_line_help_imports_neither_numpy_nor_the_registry():
     """`npnet --help` builds the parser only: no NumPy, no plugins."""
-    modules = _modules_after(
-        "from npnet_core.cli._parser import _parser\n"
-        "_parser().format_help()\n"
-    )
+    modules = _modules_after("from npnet_core.cli._parser import _parser\n_parser().format_help()\n")
     assert not modules & {"numpy", "pluggy", "npnet_core.registry", "npnet_core.network"}
 
 

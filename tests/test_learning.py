@@ -21,9 +21,7 @@ SEEDS = range(10)
 def _digits_accuracy(optimizer, epochs: int, seed: int, **options) -> float:
     x, y = load_digits()
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=seed)
-    net = NeuralNetwork(
-        [64, 64, 10], "relu", "softmax", "categorical_crossentropy", optimizer, seed=seed, **options
-    )
+    net = NeuralNetwork([64, 64, 10], "relu", "softmax", "categorical_crossentropy", optimizer, seed=seed, **options)
     net.fit(x_train, y_train, 32, epochs, categorical=True, verbose=0)
     return net.score(x_test, y_test, accuracy=True)
 

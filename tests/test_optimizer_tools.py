@@ -17,7 +17,10 @@ from npnet_core.optimizer_tools import (
 
 @pytest.mark.parametrize("value", [0, -1.0, float("nan"), float("inf"), "0.1", True, None])
 def test_check_positive_refuses_what_is_not_a_finite_positive_number(value):
-    with pytest.raises(InvalidParameterError, match=r"^lion: learning_rate must be a finite number > 0 \(got .*\); the usual value is 0.0001$"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^lion: learning_rate must be a finite number > 0 \(got .*\); the usual value is 0.0001$",
+    ):
         check_positive("lion", "learning_rate", value, usual=1e-4)
 
 
@@ -31,7 +34,9 @@ def test_checks_return_plain_python_values():
 
 @pytest.mark.parametrize("value", [1, 1.0, -0.1, float("nan"), "0.9", False])
 def test_check_fraction_refuses_values_outside_0_1(value):
-    with pytest.raises(InvalidParameterError, match=r"^o: beta must be in \[0, 1\) \(got .*\); the usual value is 0.9$"):
+    with pytest.raises(
+        InvalidParameterError, match=r"^o: beta must be in \[0, 1\) \(got .*\); the usual value is 0.9$"
+    ):
         check_fraction("o", "beta", value, advice="the usual value is 0.9")
 
 
@@ -63,7 +68,10 @@ def test_check_update_arrays_refuses_read_only_params():
 
 def test_check_state_matches_names_both_shapes_and_the_way_out():
     check_state_matches("o", "velocity", np.zeros(3), np.zeros(3), "O()")
-    with pytest.raises(ValidationError, match=r"velocity was built for params of shape \(3,\) and dtype float64, but update\(\) got shape \(4,\) and dtype float64.*e\.g\. O\(\)"):
+    with pytest.raises(
+        ValidationError,
+        match=r"velocity was built for params of shape \(3,\) and dtype float64, but update\(\) got shape \(4,\) and dtype float64.*e\.g\. O\(\)",
+    ):
         check_state_matches("o", "velocity", np.zeros(3), np.zeros(4), "O()")
     with pytest.raises(ValidationError, match="moments were built .* dtype float32"):
         check_state_matches("o", "moments", np.zeros(3), np.zeros(3, dtype=np.float32), "O()")

@@ -41,9 +41,19 @@ COPY_IGNORE = shutil.ignore_patterns(
 )
 #: Variables that would make the subprocesses see something other than the fresh environment.
 UNSET = [
-    "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PIP_USER", "PIP_TARGET", "PIP_PREFIX",
-    "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
-    "NPNET_STRICT_PLUGINS", "NPNET_DISABLE_PLUGIN_AUTOLOAD", "NPNET_BLOCK_PLUGINS",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "VIRTUAL_ENV",
+    "PIP_USER",
+    "PIP_TARGET",
+    "PIP_PREFIX",
+    "PYTEST_ADDOPTS",
+    "PYTEST_PLUGINS",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+    "NPNET_STRICT_PLUGINS",
+    "NPNET_DISABLE_PLUGIN_AUTOLOAD",
+    "NPNET_BLOCK_PLUGINS",
 ]
 
 
@@ -65,8 +75,13 @@ class Venv:
         environment.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONIOENCODING="utf-8")
         environment.update(env or {})
         result = subprocess.run(
-            [str(a) for a in args], cwd=self.workdir, env=environment, capture_output=True, text=True,
-            timeout=timeout, check=False,
+            [str(a) for a in args],
+            cwd=self.workdir,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -254,7 +269,11 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
 
         listing = venv.npnet("plugins")
         assert f"FAILED {BROKEN_LINE}" in listing.stdout.splitlines()
-        for line in ["adam: npnet-adam 0.1.0", "relu-softmax: npnet-relu-softmax 0.1.0", "sgd-momentum: npnet-sgd-momentum 0.1.0"]:
+        for line in [
+            "adam: npnet-adam 0.1.0",
+            "relu-softmax: npnet-relu-softmax 0.1.0",
+            "sgd-momentum: npnet-sgd-momentum 0.1.0",
+        ]:
             assert line in listing.stdout.splitlines()
         assert "PluginLoadWarning" in listing.stderr
 

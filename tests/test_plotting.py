@@ -74,7 +74,10 @@ def test_an_empty_history_is_refused(tmp_path):
 def test_missing_matplotlib_names_the_extra(monkeypatch, tmp_path):
     """Without matplotlib: one line naming pip install npnet-core[plot], an ImportError too."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
-    with pytest.raises(MissingDependencyError, match=r"^plotting needs matplotlib, which is not installed: pip install npnet-core\[plot\]$"):
+    with pytest.raises(
+        MissingDependencyError,
+        match=r"^plotting needs matplotlib, which is not installed: pip install npnet-core\[plot\]$",
+    ):
         require_matplotlib()
     with pytest.raises(ImportError):
         plot_history(HISTORY, tmp_path / "curves.png")

@@ -129,7 +129,7 @@ def parse(page: str) -> List[Block]:
         body = []
         number += 1
         while number < len(lines) and not _CLOSE.match(lines[number]):
-            body.append(lines[number][len(indent):] if lines[number].startswith(indent) else lines[number])
+            body.append(lines[number][len(indent) :] if lines[number].startswith(indent) else lines[number])
             number += 1
         assert number < len(lines), f"{page}, line {start + 1}: the code block is not closed"
         number += 1
@@ -338,13 +338,20 @@ class Session:
     def cwd(self, block: Block) -> Path:
         if block.folder is None:
             return self.tmp
-        assert block.folder in self.dists, f"{block.where}: the page says to run from {block.folder!r}, which it did not write"
+        assert block.folder in self.dists, (
+            f"{block.where}: the page says to run from {block.folder!r}, which it did not write"
+        )
         return self.dists[block.folder]
 
     def run(self, argv: List[str], *, cwd: Path, installed: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, *argv], cwd=cwd, env=self.env(installed=installed),
-            capture_output=True, text=True, timeout=TIMEOUT, check=False,
+            [sys.executable, *argv],
+            cwd=cwd,
+            env=self.env(installed=installed),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
         )
 
     def install(self, folder: str) -> None:
@@ -370,7 +377,8 @@ class Session:
         source.write_text(block.body, encoding="utf-8")
         result = self.run(
             ["-W", "error", "-c", _RUNNER, str(ROOT / block.page), str(block.line + 1), str(source)],
-            cwd=self.cwd(block), installed=installed,
+            cwd=self.cwd(block),
+            installed=installed,
         )
         state = "installed" if installed else "not installed"
         assert result.returncode == 0, (
@@ -417,9 +425,13 @@ class Session:
 
     def new_plugin(self, argv: List[str], block: Block) -> None:
         result = self.run(["-m", "npnet_core", *argv[1:]], cwd=self.tmp)
-        assert result.returncode == 0, f"{block.where}: {shlex.join(argv)} exited with {result.returncode}\n{show(result)}"
+        assert result.returncode == 0, (
+            f"{block.where}: {shlex.join(argv)} exited with {result.returncode}\n{show(result)}"
+        )
         folder = argv[2]
-        assert (self.tmp / folder / "pyproject.toml").is_file(), f"{block.where}: no distribution in ./{folder}\n{show(result)}"
+        assert (self.tmp / folder / "pyproject.toml").is_file(), (
+            f"{block.where}: no distribution in ./{folder}\n{show(result)}"
+        )
         self.dists[folder] = self.tmp / folder
         self.install(folder)  # what the page's later `pip install -e .` does
 
@@ -460,7 +472,9 @@ class Session:
                 stack.append((depth, name))
                 continue
             path = self.tmp.joinpath(*[n.rstrip("/") for _, n in stack], name)
-            assert path.is_file(), f"{block.where}: the layout shows {path.relative_to(self.tmp)}, which the page does not give"
+            assert path.is_file(), (
+                f"{block.where}: the layout shows {path.relative_to(self.tmp)}, which the page does not give"
+            )
 
     # -- after the walk
 
@@ -471,7 +485,9 @@ class Session:
         result = self.run(["-m", "pytest", *args], cwd=self.dists[folder])
         summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
         assert result.returncode == 0, f"{where}: the tests of {folder} failed\n{show(result)}"
-        assert re.fullmatch(r"=+ \d+ passed in .*=+", summary), f"{where}: not every test passed: {summary}\n{show(result)}"
+        assert re.fullmatch(r"=+ \d+ passed in .*=+", summary), (
+            f"{where}: not every test passed: {summary}\n{show(result)}"
+        )
         self.tested[folder] = result.stdout
 
     def components(self) -> Dict[str, List[str]]:
@@ -486,7 +502,10 @@ class Session:
             assert mine, f"the stand-in installation of {name} is not found through its entry point:\n{result.stdout}"
             assert all(p["version"] == version for p in mine), result.stdout
             found[folder] = [
-                f"{name}:{entry['name']}" for plugin in mine for entries in plugin["components"].values() for entry in entries
+                f"{name}:{entry['name']}"
+                for plugin in mine
+                for entries in plugin["components"].values()
+                for entry in entries
             ]
             assert found[folder], f"{name} registers no component"
         return found
@@ -591,7 +610,9 @@ def test_every_block_is_accounted_for():
             previous = block
         folders = {block.path.split("/")[0] for block in blocks if block.path}
         for folder in folders:
-            assert any(block.path == f"{folder}/pyproject.toml" for block in blocks), f"{page}: {folder} has no pyproject.toml"
+            assert any(block.path == f"{folder}/pyproject.toml" for block in blocks), (
+                f"{page}: {folder} has no pyproject.toml"
+            )
     assert rules_used == set(FRAGMENTS), f"FRAGMENTS rules that match no block: {set(FRAGMENTS) - rules_used}"
     assert {page for page, _ in EXPLAINED_TEXT} <= set(PAGES)
 
@@ -623,7 +644,9 @@ def test_protocol_blocks_match_npnet_core():
                         found[key] = ("method", parameters, typing.get_type_hints(value, globalns=globalns))
                 return found
 
-            assert members(ours, namespace) == members(real), f"{block.where}: the block does not show {said.group('object')}"
+            assert members(ours, namespace) == members(real), (
+                f"{block.where}: the block does not show {said.group('object')}"
+            )
             shown += 1
     assert shown == 3  # Activation, Loss, Optimizer
 

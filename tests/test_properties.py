@@ -37,7 +37,9 @@ def problems(draw: st.DrawFn) -> dict:
 
 
 def _build(p: dict, optimizer="adam") -> NeuralNetwork:
-    return NeuralNetwork(p["layers"], "relu", "softmax", "categorical_crossentropy", optimizer, seed=p["seed"], dtype=p["dtype"])
+    return NeuralNetwork(
+        p["layers"], "relu", "softmax", "categorical_crossentropy", optimizer, seed=p["seed"], dtype=p["dtype"]
+    )
 
 
 def _data(p: dict):

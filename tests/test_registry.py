@@ -215,7 +215,7 @@ def test_get_registry_returns_one_process_wide_entry_point_registry(clean_env):
 
 
 def test_pinned_name_resolves_to_that_distribution(installed_registry):
-    """"npnet-adam:adam" resolves to the adam of the distribution npnet-adam."""
+    """ "npnet-adam:adam" resolves to the adam of the distribution npnet-adam."""
     entry = installed_registry.lookup("optimizer", "npnet-adam:adam")
     assert (entry.name, entry.distribution) == ("adam", "npnet-adam")
 
@@ -422,7 +422,9 @@ def test_unreadable_entry_points_are_a_recorded_failure_not_a_crash(unreadable_e
     with pytest.warns(PluginLoadWarning, match="entry points could not be read, so no plugin was loaded: TypeError"):
         assert registry.plugins == []
     assert [f.error for f in registry.failures] == [unreadable_entry_points]
-    with pytest.raises(ComponentNotFoundError, match="note: the installed distributions' entry points could not be read"):
+    with pytest.raises(
+        ComponentNotFoundError, match="note: the installed distributions' entry points could not be read"
+    ):
         registry.lookup("optimizer", "adam")
     registry.register_plugin(make_plugin(optimizers=[("good_opt", FakeOptimizer)]), "by-hand")
     assert registry.lookup("optimizer", "good_opt").name == "good_opt"
@@ -767,7 +769,9 @@ def test_create_rejects_a_component_lacking_the_protocol(fake_registry):
 def test_create_returns_a_spec_with_canonical_name_params_distribution_version(installed_registry):
     """The ComponentSpec of create() records the canonical name (not the alias), params, distribution and version."""
     loss, spec = installed_registry.create("loss", "mse")
-    assert spec == ComponentSpec("loss", "mean_squared_error", {}, "npnet-relu-softmax", dist_version("npnet-relu-softmax"))
+    assert spec == ComponentSpec(
+        "loss", "mean_squared_error", {}, "npnet-relu-softmax", dist_version("npnet-relu-softmax")
+    )
     assert loss.name == "mean_squared_error"
     optimizer, spec = installed_registry.create("optimizer", "npnet-adam:adam", {"learning_rate": 0.01})
     assert spec == ComponentSpec("optimizer", "adam", {"learning_rate": 0.01}, "npnet-adam", dist_version("npnet-adam"))

@@ -298,5 +298,8 @@ class Unloadable(Bomb):
 
 
 def test_an_optimizer_that_refuses_its_own_state_is_reported_with_its_words():
-    with pytest.raises(UpdateOverflowError, match=r"could not be rolled back, as restoring the optimizer's state failed \(ValueError\('this optimizer cannot load a state'\)\)"):
+    with pytest.raises(
+        UpdateOverflowError,
+        match=r"could not be rolled back, as restoring the optimizer's state failed \(ValueError\('this optimizer cannot load a state'\)\)",
+    ):
         _net(Unloadable(bombs={3})).fit(X, Y, 8, 1, verbose=0)

@@ -286,9 +286,7 @@ def test_load_params_into_fresh_network_gives_identical_predictions(tmp_path, of
         ((64, 32, 10), (10, 241)),
     ],
 )
-def test_load_params_refuses_other_sizes_and_leaves_network_untouched(
-    tmp_path, official_registry, saved_layers, shape
-):
+def test_load_params_refuses_other_sizes_and_leaves_network_untouched(tmp_path, official_registry, saved_layers, shape):
     """A file from other layer sizes (or not 1-D) gives ModelFileError naming both sizes; the network is unchanged."""
     source = make_net(official_registry, layers=saved_layers, seed=5)
     vector = source.params if shape is None else source.params.reshape(shape)
@@ -439,8 +437,13 @@ def test_per_layer_hidden_activations_round_trip(tmp_path, official_registry):
     """Hidden activations given as a list, one per hidden layer, are saved as a list and come back in order."""
     x = np.random.default_rng(0).normal(size=(20, 6))
     net = NeuralNetwork(
-        [6, 5, 4, 3], ["relu", "identity"], "softmax", "categorical_crossentropy", "adam",
-        seed=0, registry=official_registry,
+        [6, 5, 4, 3],
+        ["relu", "identity"],
+        "softmax",
+        "categorical_crossentropy",
+        "adam",
+        seed=0,
+        registry=official_registry,
     )
     path = net.save(tmp_path / "model.npz")
     hidden = read_config(path)["components"]["hidden_activation"]
@@ -784,9 +787,18 @@ def _set(path: tuple, value: Any) -> Callable[[Dict[str, Any]], Dict[str, Any]]:
         _set(("optimizer_arrays",), ["m", "v", "extra"]),
     ],
     ids=[
-        "no-layers", "no-dtype", "no-components", "no-rng", "no-optimizer", "loss-not-object",
-        "params-not-object", "layers-not-list", "bad-rng-state", "unknown-bit-generator",
-        "history-not-object", "missing-optimizer-array",
+        "no-layers",
+        "no-dtype",
+        "no-components",
+        "no-rng",
+        "no-optimizer",
+        "loss-not-object",
+        "params-not-object",
+        "layers-not-list",
+        "bad-rng-state",
+        "unknown-bit-generator",
+        "history-not-object",
+        "missing-optimizer-array",
     ],
 )
 def test_incomplete_npnet_config_gives_model_file_error(tmp_path, official_registry, saved_model, edit):
@@ -800,7 +812,9 @@ def test_incomplete_npnet_config_gives_model_file_error(tmp_path, official_regis
 def test_params_inconsistent_with_config_give_model_file_error(tmp_path, official_registry, saved_model):
     """'params' of the wrong size or dtype for the saved layers gives ModelFileError."""
     wrong_size = rewrite(saved_model, tmp_path / "size.npz", params=np.zeros(10))
-    wrong_dtype = rewrite(saved_model, tmp_path / "dtype.npz", params=read_archive(saved_model)["params"].astype(np.float32))
+    wrong_dtype = rewrite(
+        saved_model, tmp_path / "dtype.npz", params=read_archive(saved_model)["params"].astype(np.float32)
+    )
     for path in (wrong_size, wrong_dtype):
         with pytest.raises(ModelFileError) as excinfo:
             NeuralNetwork.load(path, registry=official_registry)
@@ -853,7 +867,9 @@ def _failing_writer(error: BaseException) -> Callable[..., None]:
     return write
 
 
-@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["oserror", "interrupt"])
+@pytest.mark.parametrize(
+    "error", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["oserror", "interrupt"]
+)
 def test_failed_model_write_keeps_previous_file(tmp_path, official_registry, monkeypatch, error):
     """If writing a model fails midway, the previous file is byte-identical and no temporary file is left."""
     path = make_net(official_registry, seed=1).save(tmp_path / "model.npz")
@@ -866,7 +882,9 @@ def test_failed_model_write_keeps_previous_file(tmp_path, official_registry, mon
     assert folder_listing(tmp_path) == ["model.npz"]
 
 
-@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["oserror", "interrupt"])
+@pytest.mark.parametrize(
+    "error", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["oserror", "interrupt"]
+)
 def test_failed_params_write_keeps_previous_file(tmp_path, official_registry, monkeypatch, error):
     """If writing a parameter file fails midway, the previous file is byte-identical and no temporary file is left."""
     path = make_net(official_registry, seed=1).save_params(tmp_path / "w.npy")
@@ -928,9 +946,13 @@ def test_unnamed_components_cannot_be_saved_whole(tmp_path, official_registry, c
 def test_numpy_scalar_hyperparameters_are_saved_as_plain_numbers(tmp_path, official_registry):
     """A learning rate given as a NumPy scalar is written as a JSON number and read back equal."""
     net = NeuralNetwork(
-        [3, 2], "relu", "softmax", "categorical_crossentropy",
+        [3, 2],
+        "relu",
+        "softmax",
+        "categorical_crossentropy",
         ("adam", {"learning_rate": np.float64(0.01), "amsgrad": np.bool_(True)}),
-        seed=0, registry=official_registry,
+        seed=0,
+        registry=official_registry,
     )
     loaded = NeuralNetwork.load(net.save(tmp_path / "m.npz"), registry=official_registry)
     saved = loaded.component_specs["optimizer"].params

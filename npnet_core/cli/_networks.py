@@ -14,9 +14,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 _ROLES = ("hidden_activation", "output_activation", "loss", "optimizer")
-_ROLE_KIND = {"hidden_activation": "activation", "output_activation": "activation", "loss": "loss", "optimizer": "optimizer"}
+_ROLE_KIND = {
+    "hidden_activation": "activation",
+    "output_activation": "activation",
+    "loss": "loss",
+    "optimizer": "optimizer",
+}
 _ROLE_OPTION = {
-    "hidden_activation": "--activation", "output_activation": "--output-activation", "loss": "--loss", "optimizer": "--optimizer",
+    "hidden_activation": "--activation",
+    "output_activation": "--output-activation",
+    "loss": "--loss",
+    "optimizer": "--optimizer",
 }
 
 
@@ -29,31 +37,50 @@ def _add_component_arguments(parser: argparse.ArgumentParser) -> None:
         "installed components and their parameters.",
     )
     group.add_argument(
-        "--hidden", type=_positive_int, nargs="*", default=[64], metavar="SIZE",
+        "--hidden",
+        type=_positive_int,
+        nargs="*",
+        default=[64],
+        metavar="SIZE",
         help="hidden layer sizes (default: one layer of 64; --hidden with no size: none)",
     )
     group.add_argument(
-        "--activation", type=_component, nargs="+", default=[("relu", {})], metavar="SPEC",
+        "--activation",
+        type=_component,
+        nargs="+",
+        default=[("relu", {})],
+        metavar="SPEC",
         help="hidden activation, one for all hidden layers or one per layer (default relu)",
     )
     group.add_argument(
-        "--output-activation", type=_component, metavar="SPEC",
+        "--output-activation",
+        type=_component,
+        metavar="SPEC",
         help="output activation (default: softmax for classification, identity for regression)",
     )
     group.add_argument(
-        "--loss", type=_component, metavar="SPEC",
+        "--loss",
+        type=_component,
+        metavar="SPEC",
         help="loss (default: categorical_crossentropy for classification, mean_squared_error for regression)",
     )
     group.add_argument(
-        "--optimizer", type=_component, default=("adam", {}), metavar="SPEC",
+        "--optimizer",
+        type=_component,
+        default=("adam", {}),
+        metavar="SPEC",
         help="optimizer (default adam), e.g. adam:learning_rate=0.003 or sgd:learning_rate=0.1,momentum=0.9",
     )
     group.add_argument(
-        "--task", choices=["auto", "classification", "regression"], default="auto",
+        "--task",
+        choices=["auto", "classification", "regression"],
+        default="auto",
         help="auto (the default): classification when the labels are whole numbers 0, 1, 2, ... (or "
         "one-hot rows), regression otherwise",
     )
-    group.add_argument("--seed", type=_non_negative_int, default=0, help="seed for the split, initialisation and shuffling (default 0)")
+    group.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="seed for the split, initialisation and shuffling (default 0)"
+    )
 
 
 def _spec_text(spec: Tuple[str, Dict[str, Any]]) -> str:
@@ -84,8 +111,13 @@ def _build_network(layers: List[int], specs: Dict[str, Any], seed: int, dtype: s
 
     try:
         return NeuralNetwork(
-            layers, specs["hidden_activation"], specs["output_activation"], specs["loss"], specs["optimizer"],
-            seed=seed, dtype=dtype,
+            layers,
+            specs["hidden_activation"],
+            specs["output_activation"],
+            specs["loss"],
+            specs["optimizer"],
+            seed=seed,
+            dtype=dtype,
         )
     except ComponentNotFoundError as exc:
         hints = _pinned_hints(specs)
@@ -95,7 +127,10 @@ def _build_network(layers: List[int], specs: Dict[str, Any], seed: int, dtype: s
     except NpnetError:
         raise
     except (TypeError, ValueError, ArithmeticError) as exc:  # a plugin's factory refusing its parameters
-        shown = ", ".join(f"{_ROLE_OPTION[r]} {_spec_text(s) if isinstance(s, tuple) else ' '.join(map(_spec_text, s))}" for r, s in specs.items())
+        shown = ", ".join(
+            f"{_ROLE_OPTION[r]} {_spec_text(s) if isinstance(s, tuple) else ' '.join(map(_spec_text, s))}"
+            for r, s in specs.items()
+        )
         raise CommandError(f"cannot build the network ({shown}): {type(exc).__name__}: {exc}") from None
 
 

@@ -73,9 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(subparsers=commands.choices)
 
     train = commands.add_parser(
-        "train", help="train a network on the digits, MNIST, or a data file; print a table of metrics",
+        "train",
+        help="train a network on the digits, MNIST, or a data file; print a table of metrics",
         description="Train a network and print the loss and accuracy on the train, validation and test samples.",
-        epilog=_TRAIN_EXAMPLES, formatter_class=_Formatter,
+        epilog=_TRAIN_EXAMPLES,
+        formatter_class=_Formatter,
     )
     _add_data_arguments(train, command="train")
     _add_component_arguments(train)
@@ -83,23 +85,31 @@ def _parser() -> argparse.ArgumentParser:
     fitting.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training data (default 30)")
     fitting.add_argument("--batch-size", type=_positive_int, default=32, help="samples per batch (default 32)")
     fitting.add_argument(
-        "--test-size", type=_fraction, metavar="FRACTION",
+        "--test-size",
+        type=_fraction,
+        metavar="FRACTION",
         help="the fraction of the samples held out, shuffled, as the test set (default 0.25; 0 for none); "
         "MNIST uses its own t10k test set",
     )
     fitting.add_argument(
-        "--validation-split", type=_fraction, default=0.0, metavar="FRACTION",
+        "--validation-split",
+        type=_fraction,
+        default=0.0,
+        metavar="FRACTION",
         help="the fraction of the training samples (taken from their end) held out to validate each epoch (default 0: none)",
     )
     fitting.add_argument(
-        "--early-stopping", type=_positive_int, metavar="PATIENCE",
+        "--early-stopping",
+        type=_positive_int,
+        metavar="PATIENCE",
         help="stop when the validation loss has not improved for PATIENCE epochs and keep the best "
         "epoch's weights (needs --validation-split)",
     )
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="MODEL", help="save the trained model to this file (an .npz archive)")
     output.add_argument(
-        "--plot", metavar="FILE.png",
+        "--plot",
+        metavar="FILE.png",
         help="draw the loss and accuracy per epoch, train and validation, to this image (needs matplotlib: "
         "pip install npnet-core[plot])",
     )
@@ -107,9 +117,11 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser(
-        "evaluate", help="the loss and accuracy of a saved model on data",
+        "evaluate",
+        help="the loss and accuracy of a saved model on data",
         description="Print the loss (and for a classifier the accuracy) of a saved model on data.",
-        epilog=_EVALUATE_EXAMPLES, formatter_class=_Formatter,
+        epilog=_EVALUATE_EXAMPLES,
+        formatter_class=_Formatter,
     )
     evaluate.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
     _add_data_arguments(evaluate, command="evaluate")
@@ -117,41 +129,51 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser(
-        "predict", help="a saved model's predictions for data, as CSV or .npy",
+        "predict",
+        help="a saved model's predictions for data, as CSV or .npy",
         description="Write a saved model's predictions, one per sample: labels for a classifier, outputs for a regressor.",
-        epilog=_PREDICT_EXAMPLES, formatter_class=_Formatter,
+        epilog=_PREDICT_EXAMPLES,
+        formatter_class=_Formatter,
     )
     predict.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
     _add_data_arguments(predict, command="predict")
     predict.add_argument(
-        "--output", "-o", metavar="FILE",
+        "--output",
+        "-o",
+        metavar="FILE",
         help="write to FILE: .csv (with a header row) or .npy; default: CSV on standard output",
     )
     predict.add_argument("--outputs", action="store_true", help="the network's raw outputs instead of class labels")
     predict.set_defaults(run=_predict)
 
     info = commands.add_parser(
-        "info", help="describe a model file: layers, components, training history",
+        "info",
+        help="describe a model file: layers, components, training history",
         description="Describe a model file: its layers, each component with its provider, version and "
         "parameters, its dtype and number of parameters, and a summary of its training history.",
-        epilog=_INFO_EXAMPLES, formatter_class=_Formatter,
+        epilog=_INFO_EXAMPLES,
+        formatter_class=_Formatter,
     )
     info.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
     info.add_argument("--json", action="store_true", help="print everything as JSON, with the full history")
     info.set_defaults(run=_info)
 
     plugins = commands.add_parser(
-        "plugins", help="list installed plugins and their components",
+        "plugins",
+        help="list installed plugins and their components",
         description="List the installed plugin distributions with their versions and the components each "
         "provides, by kind; names provided by more than one plugin (CONFLICT); plugins that failed to load (FAILED).",
         formatter_class=_Formatter,
     )
-    plugins.add_argument("--params", "-p", action="store_true", help="also list each component's parameters and defaults")
+    plugins.add_argument(
+        "--params", "-p", action="store_true", help="also list each component's parameters and defaults"
+    )
     plugins.add_argument("--json", action="store_true", help="print everything as JSON, with the parameters")
     plugins.set_defaults(run=_plugins)
 
     check = commands.add_parser(
-        "check", help="run the contract suite over installed components (all by default)",
+        "check",
+        help="run the contract suite over installed components (all by default)",
         description="Run the contract suite over installed components (all by default); exit 1 if any fails.",
         formatter_class=_Formatter,
     )
@@ -160,20 +182,24 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     new = commands.add_parser(
-        "new-plugin", help="write a plugin distribution with a working example component, its tests and README",
+        "new-plugin",
+        help="write a plugin distribution with a working example component, its tests and README",
         description="Write a plugin distribution with a working example component, its tests and README.",
         formatter_class=_Formatter,
     )
     new.add_argument("name", metavar="NAME", help="the distribution name, e.g. npnet-rmsprop")
     new.add_argument(
-        "--kind", required=True, choices=["optimizer", "activation", "loss"],
+        "--kind",
+        required=True,
+        choices=["optimizer", "activation", "loss"],
         help="the kind of component: optimizer (RMSprop), activation (tanh) or loss (log-cosh)",
     )
     new.add_argument(
         "--directory", default=".", metavar="DIR", help="write the plugin to DIR/NAME (default: the current directory)"
     )
     new.add_argument(
-        "--component-name", metavar="COMPONENT",
+        "--component-name",
+        metavar="COMPONENT",
         help="the name the component is registered as (default: NAME without 'npnet-', '-' turned into '_')",
     )
     new.set_defaults(run=_new_plugin)

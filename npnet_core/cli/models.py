@@ -36,9 +36,7 @@ def _model_data(args: argparse.Namespace, net: "NeuralNetwork") -> _Data:
         extra = " besides the label column" if data.y is not None and args.labels is None and kind == "file" else ""
         hint = "; choose its data with --data FILE or --dataset" if kind == "digits" and args.dataset is None else ""
         source = "digits (the default data)" if hint else data.source
-        raise CommandError(
-            f"{source} has {data.x.shape[1]} inputs{extra}, but the model takes {net.layers[0]}{hint}"
-        )
+        raise CommandError(f"{source} has {data.x.shape[1]} inputs{extra}, but the model takes {net.layers[0]}{hint}")
     return data
 
 
@@ -55,12 +53,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     if classifier:
         labels = _class_labels(y)
         if labels is None:
-            raise CommandError(f"{data.source}: the model is a classifier, but the labels are not class indices 0, 1, 2, ...")
+            raise CommandError(
+                f"{data.source}: the model is a classifier, but the labels are not class indices 0, 1, 2, ..."
+            )
         y = labels
     loss = net.score(data.x, y)
     accuracy = net.score(data.x, y, accuracy=True) if classifier else None
     if args.json:
-        print(json.dumps({"model": args.model, "data": data.source, "samples": len(data.x), "loss": loss, "accuracy": accuracy}, indent=2))
+        print(
+            json.dumps(
+                {"model": args.model, "data": data.source, "samples": len(data.x), "loss": loss, "accuracy": accuracy},
+                indent=2,
+            )
+        )
         return 0
     print(f"model: {args.model} ({_describe_network(net)})")
     print(f"data: {data.source}, {len(data.x)} samples")
@@ -95,7 +100,9 @@ def _predict(args: argparse.Namespace) -> int:
     if args.output is not None:
         suffix = Path(args.output).suffix.lower()
         if suffix not in (".csv", ".npy"):
-            raise CommandError(f"--output {args.output}: the name must end in .csv or .npy (got {suffix or 'no extension'})")
+            raise CommandError(
+                f"--output {args.output}: the name must end in .csv or .npy (got {suffix or 'no extension'})"
+            )
         _check_output_path(args.output, "--output")
     net = _load_model(args.model)
     data = _model_data(args, net)
@@ -146,7 +153,10 @@ def _history_summary(history: Dict[str, List[float]]) -> Dict[str, Any]:
     val_loss = np.array(history.get("val_loss", []), dtype=float)  # null (NaN) where an epoch had none
     if np.isfinite(val_loss).any():
         best = int(np.nanargmin(val_loss))
-        summary["best"] = {"epoch": best + 1, **{k: v[best] for k, v in history.items() if k != "epoch_time" and len(v) > best}}
+        summary["best"] = {
+            "epoch": best + 1,
+            **{k: v[best] for k, v in history.items() if k != "epoch_time" and len(v) > best},
+        }
     return summary
 
 
@@ -168,17 +178,31 @@ def _info(args: argparse.Namespace) -> int:
     summary = _history_summary(history)
     layers = config["layers"]
     if args.json:
-        print(json.dumps({
-            "path": str(path), "format_version": config["format_version"],
-            "npnet_core_version": config.get("npnet_core_version"), "layers": layers, "dtype": config["dtype"],
-            "initializer": config.get("initializer"), "n_params": config.get("n_params"),
-            "components": {role: _strip_status(c) for role, c in components.items()},
-            "history_summary": summary, "history": history,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "path": str(path),
+                    "format_version": config["format_version"],
+                    "npnet_core_version": config.get("npnet_core_version"),
+                    "layers": layers,
+                    "dtype": config["dtype"],
+                    "initializer": config.get("initializer"),
+                    "n_params": config.get("n_params"),
+                    "components": {role: _strip_status(c) for role, c in components.items()},
+                    "history_summary": summary,
+                    "history": history,
+                },
+                indent=2,
+            )
+        )
         return 0
-    print(f"model: {path} (npnet model format {config['format_version']}, written by npnet-core {config.get('npnet_core_version', '?')})")
+    print(
+        f"model: {path} (npnet model format {config['format_version']}, written by npnet-core {config.get('npnet_core_version', '?')})"
+    )
     n_params = config.get("n_params")
-    print(f"layers: {' -> '.join(map(str, layers))} ({n_params} parameters, {config['dtype']}, initializer {config.get('initializer', '?')})")
+    print(
+        f"layers: {' -> '.join(map(str, layers))} ({n_params} parameters, {config['dtype']}, initializer {config.get('initializer', '?')})"
+    )
     hidden = components["hidden_activation"]
     hidden_list = hidden if isinstance(hidden, list) else [hidden] * (len(layers) - 2)
     rows = [["layer", "shape", "activation", "parameters"]]
@@ -190,7 +214,11 @@ def _info(args: argparse.Namespace) -> int:
     rows, params = [], []
     for role in _ROLES:
         for item in components[role] if isinstance(components[role], list) else [components[role]]:
-            provider = f"{item['distribution']} {item.get('version') or ''}".strip() if item.get("distribution") else "(no distribution)"
+            provider = (
+                f"{item['distribution']} {item.get('version') or ''}".strip()
+                if item.get("distribution")
+                else "(no distribution)"
+            )
             status = item["status"]
             if role == "hidden_activation" and len(layers) == 2:
                 status = "(unused: no hidden layers)"

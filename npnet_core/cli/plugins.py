@@ -39,25 +39,34 @@ def _plugins(args: argparse.Namespace) -> int:
                 providers.setdefault((entry.kind, key), []).append(f"{entry.distribution or entry.plugin}:{entry.name}")
     conflicts = [(kind, name, pins) for (kind, name), pins in sorted(providers.items()) if len(pins) > 1]
     if args.json:
-        print(json.dumps({
-            "plugins": [
+        print(
+            json.dumps(
                 {
-                    "name": plugin.name, "distribution": plugin.distribution, "version": plugin.version,
-                    "components": {
-                        kind: [
-                            {"name": e.name, "aliases": list(e.aliases), "parameters": _parameters(e.factory)}
-                            for e in plugin.components if e.kind == kind
-                        ]
-                        for kind in KINDS
-                    },
-                }
-                for plugin in plugins
-            ],
-            "failures": [
-                {"plugin": f.name, "distribution": f.distribution, "version": f.version, "error": f.message} for f in failures
-            ],
-            "conflicts": [{"kind": kind, "name": name, "providers": pins} for kind, name, pins in conflicts],
-        }, indent=2))
+                    "plugins": [
+                        {
+                            "name": plugin.name,
+                            "distribution": plugin.distribution,
+                            "version": plugin.version,
+                            "components": {
+                                kind: [
+                                    {"name": e.name, "aliases": list(e.aliases), "parameters": _parameters(e.factory)}
+                                    for e in plugin.components
+                                    if e.kind == kind
+                                ]
+                                for kind in KINDS
+                            },
+                        }
+                        for plugin in plugins
+                    ],
+                    "failures": [
+                        {"plugin": f.name, "distribution": f.distribution, "version": f.version, "error": f.message}
+                        for f in failures
+                    ],
+                    "conflicts": [{"kind": kind, "name": name, "providers": pins} for kind, name, pins in conflicts],
+                },
+                indent=2,
+            )
+        )
         return 0
     for plugin in plugins:
         provider = f"{plugin.distribution} {plugin.version}" if plugin.distribution else "(no distribution)"
@@ -70,12 +79,16 @@ def _plugins(args: argparse.Namespace) -> int:
             if args.params:
                 for e in entries:
                     params = _parameters(e.factory)
-                    shown = "(unknown)" if params is None else ", ".join(f"{k}={v!r}" for k, v in params.items()) or "none"
+                    shown = (
+                        "(unknown)" if params is None else ", ".join(f"{k}={v!r}" for k, v in params.items()) or "none"
+                    )
                     print(f"    {e.name}: {shown}")
     if not plugins:
         print("no plugins installed: pip install npnet-core[all] brings the official ones")
     for kind, name, pins in conflicts:
-        print(f"CONFLICT the {kind} name {name!r} is provided {len(pins)} times: {', '.join(pins)}; pin one as DISTRIBUTION:NAME")
+        print(
+            f"CONFLICT the {kind} name {name!r} is provided {len(pins)} times: {', '.join(pins)}; pin one as DISTRIBUTION:NAME"
+        )
     for failure in failures:
         print(f"FAILED {failure.describe()}")
     return 0
@@ -93,16 +106,33 @@ def _check(args: argparse.Namespace) -> int:
     # a plugin that failed to load is a failure of the installation being checked
     broken = registry.failures if not args.names else []
     if args.json:
-        print(json.dumps({
-            "components": [report.to_json() for report in reports],
-            "plugin_failures": [{"plugin": f.name, "distribution": f.distribution, "version": f.version,
-                                 "error": f.message} for f in broken],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "components": [report.to_json() for report in reports],
+                    "plugin_failures": [
+                        {"plugin": f.name, "distribution": f.distribution, "version": f.version, "error": f.message}
+                        for f in broken
+                    ],
+                },
+                indent=2,
+            )
+        )
     else:
         rows = [["component", "kind", "provider", "version", "passed", "failed", "xfailed"]]
         for r in reports:
             failed = r.count("failed") + r.count("xpassed")
-            rows.append([r.name, r.kind, r.provider or "", r.version or "", str(r.count("passed")), str(failed), str(r.count("xfailed"))])
+            rows.append(
+                [
+                    r.name,
+                    r.kind,
+                    r.provider or "",
+                    r.version or "",
+                    str(r.count("passed")),
+                    str(failed),
+                    str(r.count("xfailed")),
+                ]
+            )
         print(_table(rows))
         for r in reports:
             for outcome in r.outcomes:

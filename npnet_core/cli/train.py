@@ -19,7 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
 _MAX_AUTO_CLASSES = 1000
 
 
-def _split_labels_and_task(args: argparse.Namespace, ys: List["np.ndarray"]) -> Tuple[str, List["np.ndarray"], int, str]:
+def _split_labels_and_task(
+    args: argparse.Namespace, ys: List["np.ndarray"]
+) -> Tuple[str, List["np.ndarray"], int, str]:
     """Decide classification or regression; return the task, the prepared targets, outputs and a note."""
     import numpy as np
 
@@ -36,7 +38,12 @@ def _split_labels_and_task(args: argparse.Namespace, ys: List["np.ndarray"]) -> 
         if args.task == "classification" or n_classes <= _MAX_AUTO_CLASSES:
             if n_classes < 2:
                 raise CommandError("the labels hold a single class (0); a classifier needs at least two classes")
-            return "classification", labels, n_classes, f"classification into {n_classes} classes (labels 0..{n_classes - 1})"  # type: ignore[return-value]
+            return (
+                "classification",
+                labels,
+                n_classes,
+                f"classification into {n_classes} classes (labels 0..{n_classes - 1})",
+            )  # type: ignore[return-value]
     targets = [y.reshape(len(y), -1).astype(np.float64) for y in ys]
     n_out = targets[0].shape[1]
     note = f"regression of {n_out} target{'s' if n_out > 1 else ''}"
@@ -86,7 +93,9 @@ def _train(args: argparse.Namespace) -> int:
     x_train, x_test, y_train, y_test = _split(args, data, test)
     n_val = math.ceil(args.validation_split * len(x_train))  # the end of the training part, as fit does
     if n_val >= len(x_train):
-        raise CommandError(f"--validation-split {args.validation_split} leaves no training samples out of {len(x_train)}")
+        raise CommandError(
+            f"--validation-split {args.validation_split} leaves no training samples out of {len(x_train)}"
+        )
     validation = None
     if n_val:
         validation = (x_train[-n_val:], y_train[-n_val:])
@@ -109,7 +118,11 @@ def _train(args: argparse.Namespace) -> int:
     net = _build_network(layers, specs, args.seed, dtype)
     if not args.quiet:
         print(f"data: {data.source}, {len(data.x)} samples of {data.x.shape[1]} inputs; {note}")
-        parts = [f"{len(x_train)} train", f"{n_val} validation" if n_val else None, f"{len(x_test)} test" if x_test is not None else "no test"]
+        parts = [
+            f"{len(x_train)} train",
+            f"{n_val} validation" if n_val else None,
+            f"{len(x_test)} test" if x_test is not None else "no test",
+        ]
         print("split: " + ", ".join(p for p in parts if p) + " samples")
         print(f"network: {_describe_network(net)}")
     options: Dict[str, Any] = {"verbose": 0 if args.quiet else 1}

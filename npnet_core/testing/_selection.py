@@ -109,9 +109,7 @@ def checks_for(component: Any, kind: Optional[str] = None) -> List[Check]:
     return list(_CHECKS[kind])
 
 
-def expected_failures_of(
-    component: Any, declared: Optional[Mapping[Union[str, Check], str]] = None
-) -> Dict[str, str]:
+def expected_failures_of(component: Any, declared: Optional[Mapping[Union[str, Check], str]] = None) -> Dict[str, str]:
     """The component's own declared expected failures, updated by ``declared``, keyed by check name.
 
     Raises ``ValueError`` for a key that names no check of the component's kind.

@@ -139,7 +139,9 @@ def check_inputs_not_mutated(component: Any) -> None:
         if not np.array_equal(before, after):
             changed = int(np.sum(before != after))
             raise violation(
-                component, "check_inputs_not_mutated", f"the argument {name} was modified in place ({changed} entries changed)"
+                component,
+                "check_inputs_not_mutated",
+                f"the argument {name} was modified in place ({changed} entries changed)",
             )
 
 

@@ -137,9 +137,7 @@ def check_converges_on_quadratic(optimizer: Any) -> None:
 
 def check_converges_on_ill_conditioned_quadratic(optimizer: Any) -> None:
     """On an ill-conditioned convex quadratic (condition 1000), f falls below 2e-2 of its start."""
-    _check_converges(
-        optimizer, "check_converges_on_ill_conditioned_quadratic", 1000.0, ILL_CONDITIONED_REDUCTION
-    )
+    _check_converges(optimizer, "check_converges_on_ill_conditioned_quadratic", 1000.0, ILL_CONDITIONED_REDUCTION)
 
 
 def check_loss_decreases_on_small_network(optimizer: Any) -> None:
@@ -150,8 +148,13 @@ def check_loss_decreases_on_small_network(optimizer: Any) -> None:
 
     x, y = small_classification()
     net = NeuralNetwork(
-        [4, 8, 3], Tanh(), SoftmaxCrossEntropy.activation(), SoftmaxCrossEntropy(), _fresh(optimizer),
-        seed=0, registry=Registry(autoload=False, blocked=(), strict=False),
+        [4, 8, 3],
+        Tanh(),
+        SoftmaxCrossEntropy.activation(),
+        SoftmaxCrossEntropy(),
+        _fresh(optimizer),
+        seed=0,
+        registry=Registry(autoload=False, blocked=(), strict=False),
     )
     before = net.score(x, y)
     try:

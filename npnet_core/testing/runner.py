@@ -86,7 +86,9 @@ def _entry_report(entry: ComponentEntry, registry: Registry) -> ComponentReport:
         component = entry.factory()
     except Exception as exc:
         report.outcomes.append(
-            CheckOutcome("build", "failed", f"{entry.name}() with default parameters raised {type(exc).__name__}: {exc}")
+            CheckOutcome(
+                "build", "failed", f"{entry.name}() with default parameters raised {type(exc).__name__}: {exc}"
+            )
         )
         return report
     return check_component(component, entry.kind, report, registry)

@@ -245,8 +245,7 @@ class Adam:
             elif "v_max" in unknown:
                 hint = "this Adam has amsgrad=False; was the state saved from one with amsgrad=True?"
             raise ValidationError(
-                f"adam: state keys for step={step} should be {sorted(expected)!r}: "
-                f"{' and '.join(problems)}; {hint}"
+                f"adam: state keys for step={step} should be {sorted(expected)!r}: {' and '.join(problems)}; {hint}"
             )
 
         arrays = [state[key] for key in array_keys] if step > 0 else []

@@ -41,9 +41,7 @@ def test_softmax_forward_matches_hand_values() -> None:
     """softmax([0, ln 2]) = [1, 2]/3 and softmax([0, ln 2, ln 3]) = [1, 2, 3]/6."""
     # exp: [1, 2] / (1 + 2) and [1, 2, 3] / (1 + 2 + 3)
     np.testing.assert_allclose(Softmax().forward(np.array([[0.0, LN2]])), [[1 / 3, 2 / 3]], rtol=1e-15)
-    np.testing.assert_allclose(
-        Softmax().forward(np.array([[0.0, LN2, LN3]])), [[1 / 6, 2 / 6, 3 / 6]], rtol=1e-15
-    )
+    np.testing.assert_allclose(Softmax().forward(np.array([[0.0, LN2, LN3]])), [[1 / 6, 2 / 6, 3 / 6]], rtol=1e-15)
 
 
 def test_softmax_forward_is_invariant_to_row_shifts() -> None:

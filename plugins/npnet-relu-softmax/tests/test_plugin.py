@@ -74,5 +74,10 @@ def test_package_exports_classes_and_version() -> None:
     """The package exports the five classes and __version__ matching the metadata."""
     assert npnet_relu_softmax.__version__ == "0.1.0" == metadata.version("npnet-relu-softmax")
     assert set(npnet_relu_softmax.__all__) == {
-        "ReLU", "Identity", "Softmax", "MeanSquaredError", "CategoricalCrossentropy", "__version__",
+        "ReLU",
+        "Identity",
+        "Softmax",
+        "MeanSquaredError",
+        "CategoricalCrossentropy",
+        "__version__",
     }

@@ -140,9 +140,7 @@ def test_nesterov_matches_keras_formula():
 # --- convergence on 0.5 x^T A x ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "config", [{"momentum": 0.0}, {"momentum": 0.5}, {"momentum": 0.5, "nesterov": True}]
-)
+@pytest.mark.parametrize("config", [{"momentum": 0.0}, {"momentum": 0.5}, {"momentum": 0.5, "nesterov": True}])
 def test_converges_on_well_conditioned_quadratic(config):
     """With lr = 1/L on a quadratic of condition number 4, every variant reaches 1e-10 in 300 steps."""
     a = rotated_quadratic(np.array([1.0, 1.5, 2.0, 2.5, 3.0, 4.0]))
@@ -314,8 +312,9 @@ def test_plain_sgd_accepts_any_size():
     """With momentum 0 there is no state, so vectors of different sizes may follow each other."""
     opt = SGD(learning_rate=0.5)
     np.testing.assert_array_equal(opt.update(np.ones(3), np.ones(3)), np.full(3, 0.5))
-    np.testing.assert_array_equal(opt.update(np.ones(5, dtype=np.float32), np.ones(5, dtype=np.float32)),
-                                  np.full(5, 0.5, dtype=np.float32))
+    np.testing.assert_array_equal(
+        opt.update(np.ones(5, dtype=np.float32), np.ones(5, dtype=np.float32)), np.full(5, 0.5, dtype=np.float32)
+    )
 
 
 @pytest.mark.parametrize(
