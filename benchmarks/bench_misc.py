@@ -106,7 +106,7 @@ import numpy
 t1 = time.perf_counter()
 import npnet_core
 t2 = time.perf_counter()
-from npnet_core.registry import KINDS
+from npnet_core.kinds import KINDS
 registry = npnet_core.get_registry()
 names = [(kind, name) for kind in KINDS for name in registry.names(kind)]
 for kind, name in names:

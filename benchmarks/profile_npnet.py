@@ -69,8 +69,8 @@ def with_pyinstrument(args, net, x, y):
 
 def phases(args, net, x, y):
     """Time each part of the training step, spelt out as NeuralNetwork._train_step runs it."""
+    from npnet_core._training import iter_batches
     from npnet_core.network import _all_finite
-    from npnet_core.training import iter_batches
 
     targets = net._targets_of(np.asarray(y), categorical=True)
     spent = defaultdict(float)

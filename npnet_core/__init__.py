@@ -26,11 +26,11 @@ from .errors import (
 )
 
 if _typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
+    from ._labels import to_categorical
+    from .components import Registry, get_registry, make_registry
     from .hookspecs import hookimpl
-    from .labels import to_categorical
     from .network import NeuralNetwork
     from .protocols import Activation, Loss, Optimizer
-    from .registry import Registry, get_registry, make_registry
 
 __all__ = [
     "Activation",
@@ -68,11 +68,11 @@ _LAZY = {
     "Loss": "protocols",
     "NeuralNetwork": "network",
     "Optimizer": "protocols",
-    "Registry": "registry",
-    "get_registry": "registry",
+    "Registry": "components",
+    "get_registry": "components",
     "hookimpl": "hookspecs",
-    "make_registry": "registry",
-    "to_categorical": "labels",
+    "make_registry": "components",
+    "to_categorical": "_labels",
 }
 
 if not _typing.TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any attribute
@@ -81,9 +81,9 @@ if not _typing.TYPE_CHECKING:  # hidden from type checkers, which would otherwis
         module = _LAZY.get(name)
         if module is not None:
             value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
-        elif name.startswith("__"):
+        elif name.startswith("_"):  # private modules are imported explicitly, never as attributes
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        else:  # a submodule, as `npnet_core.registry` after `import npnet_core`
+        else:  # a public submodule, as `npnet_core.datasets` after `import npnet_core`
             try:
                 value = _importlib.import_module(f"{__name__}.{name}")
             except ModuleNotFoundError as exc:

@@ -22,20 +22,21 @@ from typing import Any, Callable, Optional
 
 import pluggy
 
+from .kinds import KINDS, Kind
 from .protocols import Activation, Loss
 
-__all__ = [
-    "PROJECT_NAME",
-    "hookimpl",
-    "hookspec",
-    "npnet_on_epoch_end",
-    "npnet_on_train_begin",
-    "npnet_on_train_end",
-    "npnet_output_gradient",
-    "npnet_register_activations",
-    "npnet_register_losses",
-    "npnet_register_optimizers",
-]
+__all__ = sorted(
+    [
+        "PROJECT_NAME",
+        "hookimpl",
+        "hookspec",
+        "npnet_on_epoch_end",
+        "npnet_on_train_begin",
+        "npnet_on_train_end",
+        "npnet_output_gradient",
+        *(kind.hook for kind in KINDS.values()),
+    ]
+)
 
 PROJECT_NAME = "npnet"
 
@@ -49,19 +50,18 @@ Register = Callable[..., None]
 OutputGradient = Callable[[Any, Any], Any]
 
 
-@hookspec
-def npnet_register_activations(register: Register) -> None:
-    """Register activation factories: ``register("relu", ReLU)``."""
+def _register_hook(kind: Kind) -> Callable[[Register], None]:
+    def hook(register: Register) -> None: ...
+
+    hook.__name__ = hook.__qualname__ = kind.hook
+    hook.__doc__ = f"Register {kind.name} factories: ``register({kind.example!r}, Factory)``."
+    return hookspec(hook)
 
 
-@hookspec
-def npnet_register_losses(register: Register) -> None:
-    """Register loss factories: ``register("mean_squared_error", MSE, aliases=("mse",))``."""
-
-
-@hookspec
-def npnet_register_optimizers(register: Register) -> None:
-    """Register optimizer factories: ``register("adam", Adam)``."""
+# One register hook per kind of the kinds table: npnet_register_activations(register), ...
+for _kind in KINDS.values():
+    globals()[_kind.hook] = _register_hook(_kind)
+del _kind
 
 
 @hookspec(firstresult=True)

@@ -9,7 +9,6 @@ flattening or copying per batch.
 
 from __future__ import annotations
 
-import copy
 import math
 import weakref
 from pathlib import Path
@@ -17,15 +16,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import training
-from .adapters import ArticleOptimizer
+from . import _training
+from ._initializers import get_initializer
+from ._labels import check_labels, to_categorical
+from ._rng import Seed, make_rng
+from ._validation import as_float_matrix, check_dtype, check_layers
+from .components import ComponentSpec, Registry, get_registry, resolve
 from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
-from .initializers import get_initializer
-from .labels import check_labels, to_categorical
-from .registry import ComponentSpec, Registry, get_registry
-from .resolution import resolve
-from .rng import Seed, make_rng
-from .validation import as_float_matrix, check_dtype, check_layers
 
 __all__ = ["NeuralNetwork"]
 
@@ -73,12 +70,13 @@ class NeuralNetwork:
         An optimizer object belongs to this network only.
     seed : int, Generator or SeedSequence, optional
         Drives initialisation and shuffling: same seed, same training. None
-        takes a seed from NumPy's global state (see :mod:`npnet_core.rng`).
+        takes a seed from NumPy's global random state, so ``np.random.seed(0)``,
+        the article's idiom, also makes runs repeatable.
     dtype : {"float64", "float32"}, default "float64"
         Dtype of the parameters and of all computation.
     initializer : str, default "glorot_uniform"
-        One of :data:`npnet_core.initializers.INITIALIZERS`; ``"article"``
-        reproduces the article's scheme.
+        ``"glorot_uniform"``, ``"glorot_normal"``, ``"he_uniform"``,
+        ``"he_normal"``, or ``"article"`` (the article's scheme).
     registry : Registry, optional
         Where names are resolved; default :func:`get_registry`.
 
@@ -288,31 +286,6 @@ class NeuralNetwork:
                 raise UpdateOverflowError("the optimizer's update made the parameters non-finite (its step overflowed)")
         return batch_loss, activations[-1]
 
-    def _checkpoint(self) -> Optional[Tuple[np.ndarray, Any]]:
-        """A copy of the parameters and the optimizer's state, or None if the state cannot be copied.
-
-        The state is deep-copied here and again at each :meth:`_restore`, so an
-        optimizer whose ``state_dict`` returns its live arrays, or whose
-        ``load_state_dict`` keeps the arrays it is given, cannot change it.
-        """
-        try:
-            if isinstance(self.optimizer, ArticleOptimizer):  # its state is on the user's object
-                state = self.optimizer.snapshot()
-            else:
-                state = copy.deepcopy(self.optimizer.state_dict())
-        except Exception:  # the checkpoint is insurance: training goes on without it
-            return None
-        return None if state is None else (self._params.copy(), state)
-
-    def _restore(self, checkpoint: Tuple[np.ndarray, Any]) -> None:
-        """Put back the parameters and optimizer state of :meth:`_checkpoint`."""
-        params, state = checkpoint
-        self._params[...] = params
-        if isinstance(self.optimizer, ArticleOptimizer):
-            self.optimizer.restore(state)
-        else:
-            self.optimizer.load_state_dict(copy.deepcopy(state))
-
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
         """Mean loss and accuracy (argmax agreement; NaN for one output) of checked data."""
         output = self._forward(x)[1][-1]
@@ -323,89 +296,7 @@ class NeuralNetwork:
 
     # -- the article's API ----------------------------------------------------------
 
-    def fit(
-        self,
-        x: Any,
-        y: Any,
-        batch_size: int,
-        epochs: int,
-        categorical: bool = False,
-        *,
-        validation_data: Any = None,
-        validation_split: float = 0.0,
-        early_stopping: Optional[int] = None,
-        verbose: int = 1,
-        callbacks: Sequence[Any] = (),
-        clip_norm: Optional[float] = None,
-    ) -> np.ndarray:
-        """Train with mini-batches; return the loss of each epoch.
-
-        Parameters
-        ----------
-        x : array-like of shape (n_samples, n_inputs)
-        y : array-like of shape (n_samples, n_outputs), or (n_samples,) class labels
-            with ``categorical=True``.
-        batch_size, epochs : int
-        categorical : bool, default False
-            One-hot encode integer class labels ``y`` (the article's switch).
-        validation_data : (x_val, y_val), optional
-            Data to evaluate after each epoch; ``y_val`` may be labels or one-hot.
-        validation_split : float, default 0.0
-            Hold out this fraction of the samples, taken from the end of
-            ``x`` and ``y`` before any shuffling, as validation data.
-        early_stopping : int, optional
-            Patience: stop when the validation loss has not improved for this
-            many epochs, and restore the parameters of the best epoch.
-        verbose : {0, 1, 2}, default 1
-            0: silent; 1: a progress bar on a terminal (with tqdm installed),
-            otherwise one line per epoch; 2: one line per epoch.
-        callbacks : sequence of objects, optional
-            Objects with ``npnet_on_*`` hook implementations, registered for
-            this call only: they see every epoch's metrics and may stop training.
-        clip_norm : float, optional
-            Scale each batch's gradient down to this Euclidean norm when it is
-            larger (gradient clipping by norm).
-
-        Returns
-        -------
-        losses : ndarray of shape (epochs_run,)
-            Each epoch's mean per-sample training loss (measured before each
-            batch's update, weighted by batch size). The full metrics, also of
-            earlier calls, are in :attr:`history`.
-
-        Raises
-        ------
-        ValidationError
-            Bad data or options, before anything changes.
-        DivergenceError
-            A NaN or infinite batch loss or gradient: the message names the
-            epoch and batch, and the parameters are those from before that
-            batch. A non-finite validation loss: the message names the epoch,
-            and the parameters are those the epoch ended with.
-            :class:`~npnet_core.errors.UpdateOverflowError` when the
-            optimizer's step made the parameters non-finite: the parameters
-            and the optimizer state are rolled back, and the message says to
-            what (before that batch; the start of the epoch if running its
-            batches again gives other losses; not at all if the optimizer's
-            state cannot be copied).
-        KeyboardInterrupt
-            Ctrl-C, acted on at the next batch boundary; the history keeps the
-            complete epochs.
-        """
-        return training.fit(
-            self,
-            x,
-            y,
-            batch_size,
-            epochs,
-            categorical,
-            validation_data=validation_data,
-            validation_split=validation_split,
-            early_stopping=early_stopping,
-            verbose=verbose,
-            callbacks=callbacks,
-            clip_norm=clip_norm,
-        )
+    fit = _training.fit
 
     def predict(self, x: Any, labels: bool = False) -> np.ndarray:
         """Return the network's outputs, or with ``labels=True`` the argmax class of each row.
@@ -466,13 +357,13 @@ class NeuralNetwork:
 
     def save_params(self, filename: Union[str, Path]) -> Path:
         """Save the flat parameter vector as an article-style ``.npy`` file; return its path."""
-        from . import param_files  # the file modules load when used: `import npnet_core` stays fast
+        from .io import _param_files as param_files  # the file modules load when used: `import npnet_core` stays fast
 
         return param_files.save_params(self, filename)
 
     def load_params(self, filename: Union[str, Path]) -> None:
         """Load an article-style ``.npy`` parameter vector saved for the same layers."""
-        from . import param_files
+        from .io import _param_files as param_files
 
         param_files.load_params(self, filename)
 
@@ -480,21 +371,32 @@ class NeuralNetwork:
 
     def save(self, path: Union[str, Path]) -> Path:
         """Save the whole model (architecture, components, parameters, optimizer state, history)."""
-        from . import model_files  # zipfile and json: imported by saving and loading only
+        from .io import _model_files as model_files  # zipfile and json: imported by saving and loading only
 
         return model_files.save_model(self, path)
 
     @classmethod
     def load(cls, path: Union[str, Path], *, registry: Optional[Registry] = None) -> "NeuralNetwork":
         """Load a model written by :meth:`save`, resolving its components by name."""
-        from . import model_files
+        from .io import _model_files as model_files
 
         return model_files.load_model(cls, path, registry=registry)
 
     @property
     def component_specs(self) -> Dict[str, Any]:
-        """How each component was made (None for components given as unnamed objects)."""
+        """How each component was made, by role (None for components given as unnamed objects)."""
         return dict(self._specs)
+
+    @property
+    def components(self) -> Dict[str, Any]:
+        """The components by role, as :attr:`component_specs` (a list for per-layer hidden activations)."""
+        per_layer = isinstance(self._specs["hidden_activation"], list)
+        return {
+            "hidden_activation": list(self.hidden_activations) if per_layer else self.hidden_activation,
+            "output_activation": self.output_activation,
+            "loss": self.loss,
+            "optimizer": self.optimizer,
+        }
 
     def __repr__(self) -> str:
         def label(spec: Any, component: Any) -> str:
@@ -504,12 +406,6 @@ class NeuralNetwork:
                 return repr(spec.name) if not spec.params else repr((spec.name, spec.params))
             return repr(component)
 
-        hidden = self._specs.get("hidden_activation")
-        hidden_components = self.hidden_activations if isinstance(hidden, list) else self.hidden_activation
-        parts = [
-            label(hidden, hidden_components),
-            label(self._specs.get("output_activation"), self.output_activation),
-            label(self._specs.get("loss"), self.loss),
-            label(self._specs.get("optimizer"), self.optimizer),
-        ]
+        components = self.components
+        parts = [label(spec, components[role]) for role, spec in self._specs.items()]
         return f"NeuralNetwork({self.layers}, {', '.join(parts)}, dtype={self.dtype.name!r})"

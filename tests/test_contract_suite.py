@@ -25,8 +25,9 @@ from npnet_sgd_momentum import SGD
 
 from npnet_core import get_registry, hookimpl
 from npnet_core.cli import main
-from npnet_core.registry import PluginFailure
+from npnet_core.components import PluginFailure
 from npnet_core.testing import (
+    ComponentReport,
     ContractViolation,
     check_backward_matches_finite_differences,
     check_converges_on_ill_conditioned_quadratic,
@@ -38,6 +39,7 @@ from npnet_core.testing import (
     check_get_config_rebuilds_equivalent,
     check_gradient_not_mutated,
     check_inputs_not_mutated,
+    check_installed,
     check_loss_decreases_on_small_network,
     check_output_shapes,
     check_registered_name_resolves,
@@ -49,7 +51,7 @@ from npnet_core.testing import (
     expected_failures_of,
     kind_of,
     parametrize_with_checks,
-    runner,
+    run_checks,
 )
 from npnet_core.testing._reference import SoftmaxCrossEntropy, Tanh
 
@@ -712,14 +714,14 @@ class _LossWithOptionalWeight(GoodCrossEntropy):
     ids=lambda x: x if isinstance(x, str) else type(x).__name__,
 )
 def test_kind_of(component, kind):
-    """update means optimizer; otherwise backward's required arity: 3 activation, 2 loss."""
+    """The kind whose protocol's methods it has, with the protocol's arguments: backward(z, a, grad_a) or (y_pred, y_true)."""
     assert kind_of(component) == kind
 
 
 @pytest.mark.parametrize("thing", [object(), _NoKind(), np.tanh], ids=["object", "backward-of-one", "function"])
 def test_kind_of_an_object_of_no_kind_raises_type_error(thing):
-    """Neither update nor a backward of 2 or 3 arguments: a TypeError that says what each kind has."""
-    with pytest.raises(TypeError, match=r"cannot tell what kind of component .* is: an optimizer has update"):
+    """No kind's methods with its protocol's arguments: a TypeError that says what each kind has."""
+    with pytest.raises(TypeError, match=r"cannot tell what kind of component .* is: an activation has forward\(z\), "):
         kind_of(thing)
 
 
@@ -972,10 +974,8 @@ def test_by_attribute(component, check):
 # the runner and npnet check
 
 
-def report_of(component: Any) -> runner.ComponentReport:
-    return runner.check_component(
-        component, kind_of(component), runner.ComponentReport(component.name, kind_of(component), None, None)
-    )
+def report_of(component: Any) -> ComponentReport:
+    return run_checks(component, kind_of(component), ComponentReport(component.name, kind_of(component), None, None))
 
 
 def test_runner_reports_passed_failed_xfailed_and_xpassed():
@@ -1082,7 +1082,7 @@ def test_npnet_check_reports_a_broken_component_and_exits_1(monkeypatch, empty_r
         version="9.9",
     )
     # stand in for the installed plugins: the default registry
-    monkeypatch.setattr("npnet_core.registry._default", empty_registry)
+    monkeypatch.setattr("npnet_core.components._registry._default", empty_registry)
     assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert re.search(r"^good_tanh +activation +npnet-gallery +9\.9 +8 +0 +0$", out, re.MULTILINE)
@@ -1099,7 +1099,7 @@ def test_npnet_check_fails_when_a_plugin_failed_to_load(monkeypatch, empty_regis
     empty_registry.register_plugin(_Plugin(activation={"good_tanh": GoodTanh}), "gallery")
     failure = PluginFailure("broken", "npnet-broken", "1.0", ImportError("no module named 'gone'"))
     monkeypatch.setitem(empty_registry._failures, "broken", failure)
-    monkeypatch.setattr("npnet_core.registry._default", empty_registry)
+    monkeypatch.setattr("npnet_core.components._registry._default", empty_registry)
     assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert "FAILED plugin 'broken' from npnet-broken 1.0 failed to load: ImportError: no module named 'gone'" in out
@@ -1119,7 +1119,7 @@ def test_npnet_check_fails_when_a_plugin_failed_to_load(monkeypatch, empty_regis
 def test_check_installed_looks_names_up_in_the_registry_it_is_given(empty_registry):
     """Components of the registry given to check_installed resolve their names in that registry."""
     empty_registry.register_plugin(_Plugin(activation={"good_tanh": GoodTanh}), "gallery")
-    (report,) = runner.check_installed(registry=empty_registry)
+    (report,) = check_installed(registry=empty_registry)
     assert report.ok, [o.message for o in report.outcomes if o.status == "failed"]
 
 

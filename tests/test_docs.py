@@ -118,7 +118,7 @@ def test_site_builds_without_warnings(tmp_path):
         "npnet_core.hookspecs.npnet_on_epoch_end",
         "npnet_core.datasets.load_digits",
         "npnet_core.testing.parametrize_with_checks",
-        "npnet_core.testing.runner.check_installed",
+        "npnet_core.testing.check_installed",
         "npnet_core.errors.NpnetError",
         "npnet_core.sklearn.NPNetClassifier",
     ):

@@ -2,11 +2,9 @@
 
 The public names other than the errors are imported on first use (PEP 562
 ``__getattr__`` in ``npnet_core/__init__.py``), the model files when a model is
-saved or loaded; the entry points are read from the metadata folders on
-``sys.path`` without ``importlib.metadata`` (and its ``email``, ``zipfile`` and
-``csv``) unless that could miss something. Each test runs a fresh interpreter
-and checks which modules it holds; no test is timed (bench_misc.py --only
-import measures the time).
+saved or loaded, ``importlib.metadata`` when the entry points are first read.
+Each test runs a fresh interpreter and checks which modules it holds; no test
+is timed (bench_misc.py --only import measures the time).
 """
 
 from __future__ import annotations
@@ -40,36 +38,26 @@ def test_import_npnet_core_imports_only_the_errors():
 
 
 def test_resolving_every_component_leaves_the_heavy_modules_alone():
-    """Resolving every installed name (the import benchmark's code) loads no network, training or file code.
-
-    Nor importlib.metadata: ``_discovery.discover`` reads the entry points itself
-    in this environment (editable installs, no zip on sys.path).
-    """
+    """Resolving every installed name (the import benchmark's code) loads no network, training or file code."""
     modules = _modules_after(
         "import npnet_core\n"
-        "from npnet_core.registry import KINDS\n"
+        "from npnet_core.kinds import KINDS\n"
         "registry = npnet_core.get_registry()\n"
         "for kind in KINDS:\n"
         "    for name in registry.names(kind):\n"
         "        registry.create(kind, name)\n"
     )
-    assert {"npnet_core.registry", "npnet_relu_softmax.plugin", "npnet_adam.plugin"} <= modules  # it did resolve
+    assert {"npnet_core.components", "npnet_relu_softmax.plugin", "npnet_adam.plugin"} <= modules  # it did resolve
     assert not modules & {
         "npnet_core.network",
-        "npnet_core.training",
-        "npnet_core.model_files",
-        "npnet_core.param_files",
+        "npnet_core._training",
+        "npnet_core.io",
         "npnet_core.datasets",
         "npnet_core.plotting",
         "npnet_core.sklearn",
         "numpy.random",  # the network's initialisation needs it, resolving names does not
         "json",  # the model files
         "difflib",  # suggestions in error messages only
-        "importlib.metadata",  # 25-40 ms with the next three; entry points are read without it
-        "email",
-        "zipfile",
-        "csv",
-        "configparser",
     }
 
 
@@ -82,14 +70,14 @@ def test_a_registry_of_plugins_registered_by_hand_never_reads_entry_points():
         "registry.register_plugin(plugin, 'relu-softmax')\n"
         "registry.create('activation', 'relu')\n"
     )
-    assert "npnet_core.registry" in modules
+    assert "npnet_core.components" in modules
     assert "importlib.metadata" not in modules
 
 
 def test_the_command_line_help_imports_neither_numpy_nor_the_registry():
     """`npnet --help` builds the parser only: no NumPy, no plugins."""
     modules = _modules_after("from npnet_core.cli._parser import _parser\n_parser().format_help()\n")
-    assert not modules & {"numpy", "pluggy", "npnet_core.registry", "npnet_core.network"}
+    assert not modules & {"numpy", "pluggy", "npnet_core.components", "npnet_core.network"}
 
 
 def test_every_public_name_imports_in_a_fresh_interpreter():

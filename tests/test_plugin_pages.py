@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -644,7 +645,9 @@ def test_protocol_blocks_match_npnet_core():
                         found[key] = ("method", parameters, typing.get_type_hints(value, globalns=globalns))
                 return found
 
-            assert members(ours, namespace) == members(real), (
+            # the real module imports NumPy for its annotations only (TYPE_CHECKING): resolve them with it
+            real_namespace = {**vars(importlib.import_module(module_name)), "np": np}
+            assert members(ours, namespace) == members(real, real_namespace), (
                 f"{block.where}: the block does not show {said.group('object')}"
             )
             shown += 1

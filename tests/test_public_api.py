@@ -32,14 +32,14 @@ def test_errors_share_one_base_and_builtin_parents():
 
 
 def test_submodules_are_attributes_after_a_plain_import():
-    """`import npnet_core; npnet_core.registry...` works, as when the package imported every module."""
+    """`import npnet_core; npnet_core.components...` works, as when the package imported every module."""
     import subprocess
     import sys
 
     code = (
         "import npnet_core, sys\n"
         "assert 'npnet_core.datasets' not in sys.modules\n"
-        "assert callable(npnet_core.registry.get_registry) and callable(npnet_core.datasets.load_digits)\n"
+        "assert callable(npnet_core.components.get_registry) and callable(npnet_core.datasets.load_digits)\n"
         "assert not hasattr(npnet_core, 'no_such_module')\n"
         "print('ok')\n"
     )

@@ -15,7 +15,7 @@ import pluggy
 import pytest
 
 import npnet_core
-import npnet_core.registry as registry_module
+import npnet_core.components._registry as registry_module
 from npnet_core import (
     AmbiguousComponentError,
     ComponentNotFoundError,
@@ -25,10 +25,9 @@ from npnet_core import (
     PluginLoadError,
     PluginLoadWarning,
     Registry,
-    _discovery,
     hookimpl,
 )
-from npnet_core.registry import ComponentSpec
+from npnet_core.components import ComponentSpec, _discovery
 
 ENV_VARS = (_discovery.ENV_DISABLE_AUTOLOAD, _discovery.ENV_BLOCK, _discovery.ENV_STRICT)
 OFFICIAL = {

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from npnet_core import Registry, ValidationError, scaffold
+from npnet_core import Registry, ValidationError
 from npnet_core.cli import main
-from npnet_core.scaffold import new_plugin, plugin_names, render_plugin
+from npnet_core.scaffold import _scaffold, new_plugin, plugin_names, render_plugin
 from npnet_core.testing import check_registered_name_resolves, checks_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,8 +144,8 @@ def test_standard_library_names_are_refused():
 
 
 def test_unknown_kind_is_refused():
-    """Only the three kinds of component exist."""
-    with pytest.raises(ValidationError, match="optimizer, activation, loss"):
+    """An unknown kind is refused with the list of kinds."""
+    with pytest.raises(ValidationError, match="activation, loss, optimizer"):
         plugin_names("npnet-accuracy", "metric")
 
 
@@ -367,7 +367,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, existed):
             raise OSError(28, "No space left on device")
         return open(path, *args, **kwargs)
 
-    monkeypatch.setattr(scaffold, "open", failing_open, raising=False)
+    monkeypatch.setattr(_scaffold, "open", failing_open, raising=False)
     with pytest.raises(OSError, match="No space left"):
         new_plugin("npnet-rmsprop", "optimizer", tmp_path)
     assert root.is_dir() == existed
@@ -378,13 +378,14 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, existed):
 
 
 def test_templates_and_subpackages_are_packaged():
-    """Every template file matches a package-data glob and every subpackage is found by packages.find."""
+    """Every template and data file matches a package-data glob and every subpackage is found by packages.find."""
     config = load_toml(ROOT / "pyproject.toml")
     setuptools = config["tool"]["setuptools"]
     globs = setuptools["package-data"]["npnet_core"]
     templates = [
         p.relative_to(ROOT / "npnet_core").as_posix()
-        for p in (ROOT / "npnet_core" / "templates").rglob("*")
+        for folder in ("scaffold/templates", "datasets/data")
+        for p in (ROOT / "npnet_core" / folder).rglob("*")
         if p.is_file()
     ]
     assert templates

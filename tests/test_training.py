@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from npnet_core import NeuralNetwork, ValidationError, hookimpl, to_categorical
-from npnet_core import progress as progress_module
+from npnet_core import _progress as progress_module
 
 
 def _data(n=60, seed=0):

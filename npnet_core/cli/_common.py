@@ -19,14 +19,14 @@ class CommandError(NpnetError):
 # -- argument parsing ------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line, pointing at ``--help``."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-class _Formatter(argparse.HelpFormatter):
+class Formatter(argparse.HelpFormatter):
     """Wraps one-paragraph descriptions; keeps text with line breaks (the examples) as written."""
 
     def __init__(self, prog: str) -> None:
@@ -48,15 +48,15 @@ def _integer(text: str, minimum: int, what: str) -> int:
     return value
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     return _integer(text, 1, "a positive integer")
 
 
-def _non_negative_int(text: str) -> int:
+def non_negative_int(text: str) -> int:
     return _integer(text, 0, "a non-negative integer")
 
 
-def _fraction(text: str) -> float:
+def fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -66,8 +66,8 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _component(text: str) -> Tuple[str, Dict[str, Any]]:
-    from ..component_specs import parse_component
+def component_spec(text: str) -> Tuple[str, Dict[str, Any]]:
+    from ..components import parse_component
 
     try:
         return parse_component(text)
@@ -78,11 +78,11 @@ def _component(text: str) -> Tuple[str, Dict[str, Any]]:
 # -- messages --------------------------------------------------------------------------
 
 
-def _error(message: str) -> None:
+def print_error(message: str) -> None:
     print(f"npnet: error: {message}", file=sys.stderr)
 
 
-def _os_error(exc: OSError) -> str:
+def os_error_message(exc: OSError) -> str:
     if exc.filename is None or not exc.strerror:
         return str(exc)
     if isinstance(exc, FileNotFoundError):
@@ -92,20 +92,20 @@ def _os_error(exc: OSError) -> str:
     return f"{exc.filename}: {exc.strerror}"
 
 
-def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+def show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
     print(f"npnet: warning: {category.__name__}: {message}", file=sys.stderr if file is None else file)
 
 
-def _table(rows: List[List[str]]) -> str:
+def table(rows: List[List[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def _number(value: Optional[float]) -> str:
+def number(value: Optional[float]) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
 
 
-def _check_output_path(path: Optional[str], option: str) -> None:
+def check_output_path(path: Optional[str], option: str) -> None:
     """Refuse before any work an output path whose folder does not exist."""
     if path is None:
         return

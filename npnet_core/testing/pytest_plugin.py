@@ -25,6 +25,6 @@ def npnet_registry() -> Any:
 @pytest.fixture(scope="session")
 def npnet_installed_components(npnet_registry: Any) -> List[Tuple[Any, Any]]:
     """Every installed component: ``(ComponentEntry, instance with default parameters)``."""
-    from npnet_core.registry import KINDS
+    from npnet_core.kinds import KINDS
 
     return [(entry, entry.factory()) for kind in KINDS for entry in npnet_registry.entries(kind)]

@@ -11,7 +11,7 @@ The archive holds
 
 Loading never unpickles and resolves components by name through the registry,
 so a missing plugin is reported with the distribution to install. Writes are
-atomic (see :mod:`npnet_core.files`).
+atomic (see :func:`npnet_core.io.atomic_write`).
 """
 
 from __future__ import annotations
@@ -20,25 +20,25 @@ import json
 import math
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Optional, Type
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Tuple, Type
 
 import numpy as np
 
-from ._version import __version__
-from .errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
-from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
-from .registry import ComponentSpec, Registry
+from .._version import __version__
+from ..components import ComponentSpec, Registry
+from ..errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
+from ..kinds import ROLES
+from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .network import NeuralNetwork
+    from ..network import NeuralNetwork
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "save_model"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "read_model_config", "save_model"]
 
 FORMAT = "npnet-model"
 FORMAT_VERSION = 1
 _OPTIMIZER_PREFIX = "optimizer."
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
-_ROLES = ("hidden_activation", "output_activation", "loss", "optimizer")
 
 
 def _spec_json(role: str, spec: Any, component: Any, registry: Registry) -> Any:
@@ -73,16 +73,6 @@ def _made_by_class(spec: ComponentSpec, component: Any, registry: Registry) -> b
     return isinstance(entry.factory, type) and type(component) is entry.factory
 
 
-def _components(net: "NeuralNetwork") -> Dict[str, Any]:
-    hidden = net.component_specs["hidden_activation"]
-    return {
-        "hidden_activation": net.hidden_activations if isinstance(hidden, list) else net.hidden_activation,
-        "output_activation": net.output_activation,
-        "loss": net.loss,
-        "optimizer": net.optimizer,
-    }
-
-
 def _plain(value: Any) -> Any:
     """``value`` as plain JSON types: arrays become lists, NumPy scalars Python numbers."""
     if isinstance(value, dict):
@@ -95,7 +85,7 @@ def _plain(value: Any) -> Any:
 
 
 def _model_config(net: "NeuralNetwork", state: Dict[str, Any]) -> Dict[str, Any]:
-    components = _components(net)
+    components = net.components
     saved = {
         role: _plain(_spec_json(role, spec, components[role], net.registry))
         for role, spec in net.component_specs.items()
@@ -158,6 +148,12 @@ def _read_archive(path: Path) -> Dict[str, np.ndarray]:
         raise ModelFileError(f"{path} is not a readable npnet model file (truncated or corrupt?): {exc}") from exc
 
 
+def read_model_config(path: PathLike) -> Dict[str, Any]:
+    """Return the checked configuration of the model file at ``path``, without building the network."""
+    path = Path(path)
+    return _read_config(path, _read_archive(path))
+
+
 def _read_npz(path: Path, handle: Any) -> Dict[str, np.ndarray]:
     """Read every array of the open .npz ``handle``, refusing anything that is not one."""
     head = read_head(handle)
@@ -211,44 +207,80 @@ def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
     return config
 
 
-def _is_component(saved: Any) -> bool:
-    return (
-        isinstance(saved, dict)
-        and isinstance(saved.get("name"), str)
-        and isinstance(saved.get("params", {}), dict)
-        and isinstance(saved.get("distribution"), (str, type(None)))
-    )
+class _Field(NamedTuple):
+    """One entry of a JSON object: the types its value may have, and of what it holds."""
+
+    types: Tuple[type, ...]
+    meaning: str
+    required: bool = True
+    #: the type of each item of a list, or of each value of an object
+    items: Optional[type] = None
 
 
-def _config_problems(config: Dict[str, Any]) -> "list[str]":
-    """What is missing or of the wrong type in a configuration of the right format."""
+_NONE = type(None)
+
+#: What a saved component is: ``{"name": ..., "params": {...}, "distribution": ..., "version": ...}``.
+_COMPONENT_SCHEMA = {
+    "name": _Field((str,), "its registered name"),
+    "params": _Field((dict,), "its parameters", required=False),
+    "distribution": _Field((str, _NONE), "the distribution that provided it", required=False),
+    "version": _Field((str, _NONE), "that distribution's version", required=False),
+}
+
+#: The configuration of a model file, beyond ``format`` and ``format_version`` (checked first).
+_CONFIG_SCHEMA = {
+    "npnet_core_version": _Field((str,), "the npnet-core version that wrote it", required=False),
+    "layers": _Field((list,), "the layer sizes", items=int),
+    "dtype": _Field((str,), "a dtype name"),
+    "initializer": _Field((str,), "the initializer's name", required=False),
+    "n_params": _Field((int,), "the number of parameters", required=False),
+    "components": _Field((dict,), "each role's component"),
+    "optimizer_state": _Field((dict,), "the optimizer's scalar state", required=False),
+    "optimizer_arrays": _Field((list,), "the names of the optimizer's state arrays", required=False, items=str),
+    "rng": _Field((dict,), "the random generator's state"),
+    "history": _Field((dict,), "the metrics per epoch", required=False, items=list),
+}
+
+
+def _json_name(types: Tuple[type, ...]) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", int: "an integer", _NONE: "null"}
+    return " or ".join(names[t] for t in types)
+
+
+def _schema_problems(value: Any, schema: Dict[str, _Field], where: str) -> List[str]:
+    """What ``value``, a JSON object found at ``where``, lacks or has of the wrong type."""
+    if not isinstance(value, dict):
+        return [f"{where} must be a JSON object (got {value!r})"]
     problems = []
-    layers = config.get("layers")
-    if not isinstance(layers, list) or not all(type(n) is int for n in layers):
-        problems.append(f"'layers' must be a list of layer sizes (got {layers!r})")
-    if not isinstance(config.get("dtype"), str):
-        problems.append(f"'dtype' must be a dtype name (got {config.get('dtype')!r})")
+    for key, field in schema.items():
+        name = f"{where}[{key!r}]" if where else repr(key)
+        if key not in value:
+            if field.required:
+                problems.append(f"{name} is missing ({field.meaning})")
+            continue
+        item = value[key]
+        if type(item) not in field.types:  # exact types: JSON true is not an integer here
+            problems.append(f"{name} must be {_json_name(field.types)}, {field.meaning} (got {item!r})")
+        elif field.items is not None:
+            items = item.values() if isinstance(item, dict) else item
+            if any(type(i) is not field.items for i in items):
+                problems.append(f"each item of {name} must be {_json_name((field.items,))} (got {item!r})")
+    return problems
+
+
+def _config_problems(config: Dict[str, Any]) -> List[str]:
+    """What is missing or of the wrong type in a configuration of the right format."""
+    problems = _schema_problems(config, _CONFIG_SCHEMA, "")
     components = config.get("components")
-    if not isinstance(components, dict):
-        problems.append("'components' must map each role to its name and params")
-    else:
-        for role in _ROLES:
-            saved = components.get(role)
-            items = saved if role == "hidden_activation" and isinstance(saved, list) else [saved]
-            if not all(_is_component(item) for item in items):
-                problems.append(f"components[{role!r}] must give a name and params (got {saved!r})")
-    if not isinstance(config.get("rng"), dict):
-        problems.append("'rng' must hold the random generator's state")
-    for key, kind in (("optimizer_state", dict), ("optimizer_arrays", list), ("history", dict)):
-        if not isinstance(config.get(key, kind()), kind):
-            problems.append(f"{key!r} must be a JSON {'object' if kind is dict else 'array'}")
-    if not all(isinstance(k, str) for k in config.get("optimizer_arrays", [])):
-        problems.append("'optimizer_arrays' must list names")
-    history = config.get("history", {})
-    if isinstance(history, dict) and not all(isinstance(v, list) for v in history.values()):
-        problems.append("each entry of 'history' must be a list")
-    if not isinstance(config.get("initializer", ""), str):
-        problems.append("'initializer' must be a name")
+    if isinstance(components, dict):
+        for role in ROLES.values():
+            saved = components.get(role.name)
+            where = f"components[{role.name!r}]"
+            if role.per_layer and isinstance(saved, list):
+                for index, item in enumerate(saved):
+                    problems += _schema_problems(item, _COMPONENT_SCHEMA, f"{where}[{index}]")
+            else:
+                problems += _schema_problems(saved, _COMPONENT_SCHEMA, where)
     return problems
 
 
@@ -257,7 +289,7 @@ def _component_arg(role: str, saved: Any, registry: Registry) -> Any:
     if isinstance(saved, list):
         return [_component_arg(role, s, registry) for s in saved]
     name, params, distribution = saved["name"], saved.get("params", {}), saved.get("distribution")
-    kind = "loss" if role == "loss" else "optimizer" if role == "optimizer" else "activation"
+    kind = ROLES[role].kind
     try:
         registry.lookup(kind, name)
     except ComponentNotFoundError as exc:
@@ -288,14 +320,14 @@ def _restore_rng(net: "NeuralNetwork", state: Dict[str, Any], path: Path) -> Non
 
 def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional[Registry] = None) -> "NeuralNetwork":
     """Read a model written by :func:`save_model`."""
-    from .registry import get_registry
+    from ..components import get_registry
 
     path = Path(path)
     registry = get_registry() if registry is None else registry
     arrays = _read_archive(path)
     config = _read_config(path, arrays)
     components = config["components"]
-    args = [_component_arg(role, components[role], registry) for role in _ROLES]
+    args = [_component_arg(role, components[role], registry) for role in ROLES]
     # seed=0: the generator is replaced by the saved one below; seed=None would draw from
     # (and so change) NumPy's global random state
     net = cls(config["layers"], *args, seed=0, dtype=config["dtype"], registry=registry)

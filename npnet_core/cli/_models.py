@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..errors import NpnetError
-from ._common import CommandError, _check_output_path, _number, _table
-from ._data import _class_labels, _Data, _dataset, _load
-from ._networks import _ROLE_KIND, _ROLES, _describe_network, _is_classifier
+from ..kinds import ROLES
+from ._common import CommandError, check_output_path, number, table
+from ._data import Data, class_labels, dataset_kind, load
+from ._networks import describe_network, is_classifier
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -28,10 +29,10 @@ def _load_model(path: str) -> "NeuralNetwork":
     return NeuralNetwork.load(path)
 
 
-def _model_data(args: argparse.Namespace, net: "NeuralNetwork") -> _Data:
-    kind = _dataset(args)
+def _model_data(args: argparse.Namespace, net: "NeuralNetwork") -> Data:
+    kind = dataset_kind(args)
     dtype = net.dtype.name
-    data = _load(args, kind, dtype, subset=args.subset or "test", n_features=net.layers[0])
+    data = load(args, kind, dtype, subset=args.subset or "test", n_features=net.layers[0])
     if data.x.shape[1] != net.layers[0]:
         extra = " besides the label column" if data.y is not None and args.labels is None and kind == "file" else ""
         hint = "; choose its data with --data FILE or --dataset" if kind == "digits" and args.dataset is None else ""
@@ -40,7 +41,7 @@ def _model_data(args: argparse.Namespace, net: "NeuralNetwork") -> _Data:
     return data
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def run_evaluate(args: argparse.Namespace) -> int:
     net = _load_model(args.model)
     data = _model_data(args, net)
     if data.y is None:
@@ -48,10 +49,10 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"{data.source} holds no labels (its {data.x.shape[1]} columns are the model's inputs): evaluating "
             "needs them, as a label column, an array y, or --labels FILE"
         )
-    classifier = _is_classifier(net)
+    classifier = is_classifier(net)
     y = data.y
     if classifier:
-        labels = _class_labels(y)
+        labels = class_labels(y)
         if labels is None:
             raise CommandError(
                 f"{data.source}: the model is a classifier, but the labels are not class indices 0, 1, 2, ..."
@@ -67,19 +68,19 @@ def _evaluate(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"model: {args.model} ({_describe_network(net)})")
+    print(f"model: {args.model} ({describe_network(net)})")
     print(f"data: {data.source}, {len(data.x)} samples")
-    rows = [["loss", _number(loss)]] + ([["accuracy", _number(accuracy)]] if classifier else [])
-    print(_table(rows))
+    rows = [["loss", number(loss)]] + ([["accuracy", number(accuracy)]] if classifier else [])
+    print(table(rows))
     return 0
 
 
-def _write_predictions(values: "np.ndarray", header: List[str], output: Optional[str]) -> None:
+def write_predictions(values: "np.ndarray", header: List[str], output: Optional[str]) -> None:
     import io
 
     import numpy as np
 
-    from ..files import atomic_write
+    from ..io import atomic_write
 
     suffix = Path(output).suffix.lower() if output else ".csv"
     if suffix == ".npy":
@@ -96,17 +97,17 @@ def _write_predictions(values: "np.ndarray", header: List[str], output: Optional
         atomic_write(Path(output), lambda handle: handle.write(text.getvalue().encode()))
 
 
-def _predict(args: argparse.Namespace) -> int:
+def run_predict(args: argparse.Namespace) -> int:
     if args.output is not None:
         suffix = Path(args.output).suffix.lower()
         if suffix not in (".csv", ".npy"):
             raise CommandError(
                 f"--output {args.output}: the name must end in .csv or .npy (got {suffix or 'no extension'})"
             )
-        _check_output_path(args.output, "--output")
+        check_output_path(args.output, "--output")
     net = _load_model(args.model)
     data = _model_data(args, net)
-    if _is_classifier(net) and not args.outputs:
+    if is_classifier(net) and not args.outputs:
         values = net.predict(data.x, labels=True)
         header = ["label"]
         what = "labels"
@@ -116,7 +117,7 @@ def _predict(args: argparse.Namespace) -> int:
         if values.shape[1] == 1:
             values = values[:, 0]
         what = "outputs"
-    _write_predictions(values, header, args.output)
+    write_predictions(values, header, args.output)
     if args.output is not None:
         print(f"wrote the {what} for {len(data.x)} samples of {data.source} to {args.output}")
     return 0
@@ -127,7 +128,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _installed(kind: str, saved: Dict[str, Any]) -> Tuple[bool, str]:
     """Whether the saved component resolves now, and a note when it does not, or in another version."""
-    from ..registry import get_registry
+    from ..components import get_registry
 
     registry = get_registry()
     name, distribution = saved["name"], saved.get("distribution")
@@ -160,18 +161,18 @@ def _history_summary(history: Dict[str, List[float]]) -> Dict[str, Any]:
     return summary
 
 
-def _info(args: argparse.Namespace) -> int:
-    from ..model_files import _read_archive, _read_config
+def run_info(args: argparse.Namespace) -> int:
+    from ..io import read_model_config
 
     path = Path(args.model)
-    config = _read_config(path, _read_archive(path))
+    config = read_model_config(path)
     components: Dict[str, Any] = {}
-    for role in _ROLES:
+    for role in ROLES:
         saved = config["components"][role]
         items = saved if isinstance(saved, list) else [saved]
         described = []
         for item in items:
-            installed, status = _installed(_ROLE_KIND[role], item)
+            installed, status = _installed(ROLES[role].kind, item)
             described.append({**item, "installed": installed, "status": status})
         components[role] = described if isinstance(saved, list) else described[0]
     history = config.get("history", {})
@@ -209,10 +210,10 @@ def _info(args: argparse.Namespace) -> int:
     for i, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
         act = components["output_activation"] if i == len(layers) - 2 else hidden_list[i]
         rows.append([str(i + 1), f"{fan_in} -> {fan_out}", act["name"], str(fan_in * fan_out + fan_out)])
-    print("  " + _table(rows).replace("\n", "\n  "))
+    print("  " + table(rows).replace("\n", "\n  "))
     print("components:")
     rows, params = [], []
-    for role in _ROLES:
+    for role in ROLES:
         for item in components[role] if isinstance(components[role], list) else [components[role]]:
             provider = (
                 f"{item['distribution']} {item.get('version') or ''}".strip()
@@ -224,7 +225,7 @@ def _info(args: argparse.Namespace) -> int:
                 status = "(unused: no hidden layers)"
             rows.append([role.replace("_", " "), item["name"], provider, status])
             params.append(item.get("params") or {})
-    for line, values in zip(_table(rows).splitlines(), params):
+    for line, values in zip(table(rows).splitlines(), params):
         print("  " + line)
         if values:
             print("    parameters: " + ", ".join(f"{k}={v!r}" for k, v in values.items()))

@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable, Union
 
-from .errors import DataFileError, DataFileNotFoundError, ModelFileNotFoundError
+from ..errors import DataFileError, DataFileNotFoundError, ModelFileNotFoundError
 
 __all__ = [
     "GZIP_MAGIC",

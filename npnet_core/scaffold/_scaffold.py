@@ -2,15 +2,9 @@
 
 :func:`new_plugin` writes, into ``DIRECTORY/NAME``, a distribution that
 provides one component of the chosen kind and passes the contract suite
-(:mod:`npnet_core.testing`) as written:
-
-=============  ==================================================
-kind           example component
-=============  ==================================================
-optimizer      RMSprop (``learning_rate``, ``rho``, ``epsilon``)
-activation     tanh
-loss           log-cosh, ``mean(log(cosh(y_pred - y_true)))``
-=============  ==================================================
+(:mod:`npnet_core.testing`) as written: for each kind of :data:`npnet_core.kinds.KINDS`,
+the example its ``scaffold`` names (RMSprop, tanh, log-cosh), written from the
+templates in ``templates/<kind>/``.
 
 The names come from ``NAME``, the distribution name (``npnet-rmsprop``):
 
@@ -23,7 +17,7 @@ The names come from ``NAME``, the distribution name (``npnet-rmsprop``):
 - the component's module and class follow the component name
   (``npnet_rmsprop/rmsprop.py``, class ``Rmsprop``).
 
-The templates are files under ``npnet_core/templates`` with ``{{placeholders}}``.
+The templates are files under ``npnet_core/scaffold/templates`` with ``{{placeholders}}``.
 """
 
 from __future__ import annotations
@@ -38,11 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
-from .errors import ValidationError
+from ..errors import ValidationError
+from ..kinds import KINDS
 
-__all__ = ["KINDS", "NewPlugin", "PluginNames", "new_plugin", "plugin_names", "render_plugin"]
-
-KINDS = ("optimizer", "activation", "loss")
+__all__ = ["CORE_REQUIREMENT", "NewPlugin", "PluginNames", "new_plugin", "plugin_names", "render_plugin"]
 
 #: The requirement on npnet-core written into every generated pyproject.toml.
 CORE_REQUIREMENT = "npnet-core>=0.1,<0.2"
@@ -55,7 +48,7 @@ _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 #: Import packages a plugin must not shadow, besides the standard library's.
 _TAKEN_PACKAGES = {"npnet_core", "numpy", "pluggy", "pytest", "setuptools", "pip"}
-_OFFICIAL_DISTRIBUTIONS = {"npnet-core", "npnet-relu-softmax", "npnet-sgd-momentum", "npnet-adam"}
+_OFFICIAL_DISTRIBUTIONS = {"npnet-core"} | {d for kind in KINDS.values() for d in kind.official.values()}
 #: Module names the generated package or its tests already use.
 _TAKEN_MODULES = {"plugin", "contract"}
 #: Names the generated modules import: the component's class must not be one of them.
@@ -69,15 +62,6 @@ _TAKEN_CLASSES = {
     "ValidationError",
     "Registry",
 }
-
-_HOOKS = {
-    "optimizer": "npnet_register_optimizers",
-    "activation": "npnet_register_activations",
-    "loss": "npnet_register_losses",
-}
-_EXAMPLES = {"optimizer": "RMSprop", "activation": "tanh", "loss": "log-cosh"}
-#: The configurations tests/test_contract.py runs the suite on (constructor arguments).
-_CONTRACT_CONFIGS = {"optimizer": ["", "learning_rate=0.01, rho=0.99"], "activation": [""], "loss": [""]}
 
 #: (template, output path); output paths are formatted with the names.
 _FILES: Tuple[Tuple[str, str], ...] = (
@@ -109,17 +93,17 @@ class PluginNames:
         return {
             "distribution": self.distribution,
             "kind": self.kind,
-            "kinds": "losses" if self.kind == "loss" else f"{self.kind}s",
+            "kinds": KINDS[self.kind].plural,
             "package": self.package,
             "entry_point": self.entry_point,
             "component": self.component,
             "module": self.module,
             "class_name": self.class_name,
-            "hook": _HOOKS[self.kind],
-            "example": _EXAMPLES[self.kind],
+            "hook": KINDS[self.kind].hook,
+            "example": KINDS[self.kind].scaffold,
             "core_requirement": CORE_REQUIREMENT,
             # what tests/test_contract.py checks: the defaults, and other hyperparameters where there are some
-            "instances": ", ".join(f"{self.class_name}({args})" for args in _CONTRACT_CONFIGS[self.kind]),
+            "instances": ", ".join(f"{self.class_name}({args})" for args in KINDS[self.kind].scaffold_configs),
         }
 
 
@@ -204,7 +188,7 @@ def plugin_names(name: str, kind: str, component_name: Optional[str] = None) -> 
 def _template(relative: str) -> str:
     from importlib.resources import files
 
-    resource = files("npnet_core").joinpath("templates", *relative.split("/"))
+    resource = files("npnet_core.scaffold").joinpath("templates", *relative.split("/"))
     return resource.read_text(encoding="utf-8")
 
 

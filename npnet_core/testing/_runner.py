@@ -6,11 +6,12 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
+from ..components import ComponentEntry, Registry, get_registry
 from ..errors import ComponentNotFoundError
-from ..registry import KINDS, ComponentEntry, Registry, get_registry
+from ..kinds import KINDS
 from ._selection import check_registered_name_resolves, checks_for, expected_failures_of
 
-__all__ = ["CheckOutcome", "ComponentReport", "check_component", "check_installed"]
+__all__ = ["CheckOutcome", "ComponentReport", "check_installed", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class ComponentReport:
         }
 
 
-def check_component(
+def run_checks(
     component: Any, kind: str, report: ComponentReport, registry: Optional[Registry] = None
 ) -> ComponentReport:
     """Run every check that applies to ``component`` and record the outcomes in ``report``.
@@ -91,7 +92,7 @@ def _entry_report(entry: ComponentEntry, registry: Registry) -> ComponentReport:
             )
         )
         return report
-    return check_component(component, entry.kind, report, registry)
+    return run_checks(component, entry.kind, report, registry)
 
 
 def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = None) -> List[ComponentReport]:

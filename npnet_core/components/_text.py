@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Tuple
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 
 __all__ = ["ComponentSpecError", "format_component", "parse_component", "parse_value"]
 
@@ -40,7 +40,7 @@ _GRAMMAR = (
 
 
 class ComponentSpecError(InvalidParameterError):
-    """A component spec that does not follow the grammar of :mod:`npnet_core.component_specs`."""
+    """A component spec that does not follow the grammar of :mod:`npnet_core.components`."""
 
 
 def parse_value(text: str) -> Any:

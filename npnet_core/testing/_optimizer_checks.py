@@ -143,7 +143,7 @@ def check_converges_on_ill_conditioned_quadratic(optimizer: Any) -> None:
 def check_loss_decreases_on_small_network(optimizer: Any) -> None:
     """Training a small fixed network with the optimizer lowers its loss by at least a quarter."""
     from ..network import NeuralNetwork
-    from ..registry import Registry
+    from ..components import Registry
     from ._reference import SoftmaxCrossEntropy, Tanh, small_classification
 
     x, y = small_classification()

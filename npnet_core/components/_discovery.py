@@ -15,11 +15,21 @@ Environment variables (read when a registry is made):
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, FrozenSet, List, Mapping, NamedTuple, Optional
 
-from . import _metadata_folders
-from ._metadata_folders import normalize_name
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ENV_BLOCK",
+    "ENV_DISABLE_AUTOLOAD",
+    "ENV_STRICT",
+    "PluginSource",
+    "discover",
+    "env_blocked",
+    "env_flag",
+    "normalize_name",
+]
 
 ENTRY_POINT_GROUP = "npnet"
 ENV_DISABLE_AUTOLOAD = "NPNET_DISABLE_PLUGIN_AUTOLOAD"
@@ -27,6 +37,11 @@ ENV_BLOCK = "NPNET_BLOCK_PLUGINS"
 ENV_STRICT = "NPNET_STRICT_PLUGINS"
 
 _TRUE = {"1", "true", "yes", "on"}
+
+
+def normalize_name(name: str) -> str:
+    """A distribution or entry-point name as PEP 503 compares them: ``npnet_Adam`` is ``npnet-adam``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def env_flag(name: str, environ: Optional[Mapping[str, str]] = None) -> bool:
@@ -41,7 +56,7 @@ def env_blocked(environ: Optional[Mapping[str, str]] = None) -> FrozenSet[str]:
     return frozenset(normalize_name(part.strip()) for part in value.split(",") if part.strip())
 
 
-class PluginSource(NamedTuple):  # not a dataclass, which costs more to create (see registry.py)
+class PluginSource(NamedTuple):  # not a dataclass, which costs more to create
     """One entry point of the group ``npnet`` and the distribution that declares it."""
 
     name: str
@@ -65,39 +80,22 @@ class PluginSource(NamedTuple):  # not a dataclass, which costs more to create (
 def discover() -> List[PluginSource]:
     """Return the entry points of the group ``npnet``, once each, sorted by name.
 
-    They are read from the ``*.dist-info`` and ``*.egg-info`` folders on
-    ``sys.path`` by :func:`npnet_core._metadata_folders.entry_points`, without
-    importing ``importlib.metadata`` (25-40 ms), when that is sure to see what
-    ``importlib.metadata`` sees; otherwise by :func:`_from_importlib_metadata`.
+    Read through ``importlib.metadata`` (the ``importlib-metadata`` backport on
+    Python 3.9), imported here, on the first look-up, not with ``npnet_core``.
     """
-    try:
-        found = [PluginSource(*found) for found in _metadata_folders.entry_points(ENTRY_POINT_GROUP)]
-    except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
-        found = _from_importlib_metadata()
+    if sys.version_info >= (3, 10):
+        from importlib import metadata
+    else:  # pragma: no cover - Python 3.9 only
+        import importlib_metadata as metadata
+
     seen = set()
     sources = []
-    for source in found:
-        key = (source.distribution and normalize_name(source.distribution), source.name, source.value)
-        if key in seen:  # the same distribution found twice on sys.path
-            continue
-        seen.add(key)
-        sources.append(source)
-    return sorted(sources, key=lambda s: (s.name, s.distribution or ""))
-
-
-def _from_importlib_metadata() -> List[PluginSource]:
-    """The entry points of the group ``npnet`` as ``importlib.metadata`` finds them (the fallback)."""
-    # Imported here, only when the fast path cannot be sure: importlib.metadata pulls
-    # in email, zipfile and csv (25-40 ms).
-    if sys.version_info >= (3, 10):
-        from importlib import metadata as importlib_metadata
-    else:  # pragma: no cover - exercised on Python 3.9 only
-        import importlib_metadata
-
-    sources = []
-    for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(ep, "dist", None)
-        dist_name = dist.metadata["Name"] if dist is not None else None
-        version = dist.version if dist is not None else None
-        sources.append(PluginSource(ep.name, ep.value, dist_name, version, ep))
-    return sources
+        name = dist.metadata["Name"] if dist is not None else None
+        source = PluginSource(ep.name, ep.value, name, dist.version if dist is not None else None, ep)
+        key = (name and normalize_name(name), source.name, source.value)
+        if key not in seen:  # the same distribution found twice on sys.path
+            seen.add(key)
+            sources.append(source)
+    return sorted(sources, key=lambda s: (s.name, s.distribution or ""))

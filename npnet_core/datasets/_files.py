@@ -3,7 +3,7 @@
 The format is told by content, not by name, after undoing gzip: a zip archive
 is an ``.npz`` with the arrays ``x`` and ``y``, a ``.npy`` array or an IDX
 file holds inputs only (the labels in a second file), a pickle is refused,
-and anything else is a CSV table (:mod:`npnet_core.csv_files`). Every problem
+and anything else is a CSV table (:func:`~npnet_core.datasets.read_csv`). Every problem
 with a file is a :class:`~npnet_core.errors.DataFileError` naming it; a
 missing file is a :class:`~npnet_core.errors.DataFileNotFoundError`. The
 public functions are re-exported by :mod:`npnet_core.datasets`.
@@ -19,11 +19,11 @@ from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 
-from .csv_files import column_name, parse_csv, split_label_column
-from .errors import DataFileError
-from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, read_data_bytes
-from .idx_files import is_idx, parse_idx
-from .validation import check_dtype
+from .._validation import check_dtype
+from ..errors import DataFileError
+from ..io import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, read_data_bytes
+from ._csv import column_name, parse_csv, split_label_column
+from ._idx import is_idx, parse_idx
 
 __all__ = ["load_array", "load_data", "load_npz"]
 

@@ -19,8 +19,8 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Name
 
 import pluggy
 
-from . import _discovery, hookspecs
-from .errors import (
+from .. import hookspecs
+from ..errors import (
     AmbiguousComponentError,
     ComponentNotFoundError,
     InvalidComponentError,
@@ -28,10 +28,10 @@ from .errors import (
     PluginLoadError,
     PluginLoadWarning,
 )
-from .protocols import protocol_problems
+from ..kinds import KINDS
+from . import _discovery
 
 __all__ = [
-    "KINDS",
     "ComponentEntry",
     "ComponentSpec",
     "PluginFailure",
@@ -40,28 +40,6 @@ __all__ = [
     "get_registry",
     "make_registry",
 ]
-
-KINDS = ("activation", "loss", "optimizer")
-
-_REGISTER_HOOKS = {
-    "activation": "npnet_register_activations",
-    "loss": "npnet_register_losses",
-    "optimizer": "npnet_register_optimizers",
-}
-
-#: Where the official components live, for "pip install ..." hints.
-OFFICIAL_DISTRIBUTIONS = {
-    ("activation", "relu"): "npnet-relu-softmax",
-    ("activation", "identity"): "npnet-relu-softmax",
-    ("activation", "softmax"): "npnet-relu-softmax",
-    ("loss", "mean_squared_error"): "npnet-relu-softmax",
-    ("loss", "mse"): "npnet-relu-softmax",
-    ("loss", "categorical_crossentropy"): "npnet-relu-softmax",
-    ("optimizer", "sgd"): "npnet-sgd-momentum",
-    ("optimizer", "adam"): "npnet-adam",
-}
-
-_PLURAL = {"activation": "activations", "loss": "losses", "optimizer": "optimizers"}
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
@@ -342,7 +320,7 @@ class Registry:
         self, plugin: object, name: str, distribution: Optional[str], version: Optional[str]
     ) -> Iterable[ComponentEntry]:
         entries: List[ComponentEntry] = []
-        for kind, hook_name in _REGISTER_HOOKS.items():
+        for kind in KINDS.values():
             seen: Dict[str, str] = {}
 
             def register(
@@ -350,7 +328,7 @@ class Registry:
                 factory: Callable[..., Any],
                 aliases: Iterable[str] = (),
                 *,
-                _kind: str = kind,
+                _kind: str = kind.name,
                 _seen: Dict[str, str] = seen,
             ) -> None:
                 _check_name(f"the {_kind} name", component_name)
@@ -374,7 +352,7 @@ class Registry:
                     _seen[key] = component_name
                 entries.append(ComponentEntry(_kind, component_name, factory, alias_tuple, name, distribution, version))
 
-            for impl in getattr(self.plugin_manager.hook, hook_name).get_hookimpls():
+            for impl in getattr(self.plugin_manager.hook, kind.hook).get_hookimpls():
                 if impl.plugin is plugin:  # pass only the arguments the implementation declares
                     impl.function(**{arg: register for arg in impl.argnames if arg == "register"})
         return entries
@@ -406,7 +384,7 @@ class Registry:
     def lookup(self, kind: str, name: str) -> ComponentEntry:
         """Return the entry that ``name`` (``"adam"`` or ``"npnet-adam:adam"``) resolves to."""
         if not isinstance(name, str):
-            example = {"activation": "relu", "loss": "mse", "optimizer": "adam"}.get(kind, "")
+            example = KINDS[kind].example if kind in KINDS else ""
             raise InvalidComponentError(f"a {kind} name must be a string such as {example!r} (got {name!r})")
         pinned, _, bare = name.rpartition(":")
         providers = self._table(kind).get(bare, [])
@@ -445,11 +423,11 @@ class Registry:
             lines[0] += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
         for failure in self._failures.values():
             lines.append(f"note: {failure.describe()}")
-        official = OFFICIAL_DISTRIBUTIONS.get((kind, name))
+        official = KINDS[kind].official.get(name)
         if official:
             lines.append(f"{name!r} is provided by the distribution {official}: pip install {official}")
         installed = ", ".join(f"{e.name} ({e.provider})" for e in self.entries(kind)) or "none"
-        lines.append(f"installed {_PLURAL[kind]}: {installed}")
+        lines.append(f"installed {KINDS[kind].plural}: {installed}")
         return "\n".join(lines)
 
     def create(self, kind: str, name: str, params: Optional[Mapping[str, Any]] = None) -> Tuple[Any, ComponentSpec]:
@@ -531,12 +509,12 @@ def _check_params(entry: ComponentEntry, params: Mapping[str, Any]) -> None:
 
 def check_component(component: object, kind: str, origin: str = "the object") -> None:
     """Raise :class:`InvalidComponentError` if ``component`` does not satisfy the ``kind`` protocol."""
-    problems = protocol_problems(component, kind)
+    problems = KINDS[kind].problems(component)
     if problems:
         raise InvalidComponentError(
             f"{origin} is not a valid {kind}: {type(component).__name__} lacks "
             + ", ".join(problems)
-            + f"; see npnet_core.protocols.{kind.capitalize()}"
+            + f"; see npnet_core.protocols.{KINDS[kind].protocol.__name__}"
         )
 
 

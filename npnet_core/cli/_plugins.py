@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import Any, Dict, List, Optional, Tuple
 
-from ._common import _table
+from ..kinds import KINDS
+from ._common import table
 
 # -- plugins ---------------------------------------------------------------------------
 
@@ -27,8 +28,8 @@ def _parameters(factory: Any) -> Optional[Dict[str, Any]]:
     return params
 
 
-def _plugins(args: argparse.Namespace) -> int:
-    from ..registry import KINDS, get_registry
+def run_plugins(args: argparse.Namespace) -> int:
+    from ..components import get_registry
 
     registry = get_registry()
     plugins, failures = registry.plugins, registry.failures
@@ -75,7 +76,7 @@ def _plugins(args: argparse.Namespace) -> int:
             entries = [e for e in plugin.components if e.kind == kind]
             names = [e.name + (f" (aliases: {', '.join(e.aliases)})" if e.aliases else "") for e in entries]
             if names:
-                print(f"  {'losses' if kind == 'loss' else kind + 's'}: {', '.join(names)}")
+                print(f"  {KINDS[kind].plural}: {', '.join(names)}")
             if args.params:
                 for e in entries:
                     params = _parameters(e.factory)
@@ -97,9 +98,9 @@ def _plugins(args: argparse.Namespace) -> int:
 # -- check and new-plugin ---------------------------------------------------------------
 
 
-def _check(args: argparse.Namespace) -> int:
-    from ..registry import get_registry
-    from ..testing.runner import check_installed
+def run_check(args: argparse.Namespace) -> int:
+    from ..components import get_registry
+    from ..testing import check_installed
 
     registry = get_registry()
     reports = check_installed(args.names, registry)
@@ -133,7 +134,7 @@ def _check(args: argparse.Namespace) -> int:
                     str(r.count("xfailed")),
                 ]
             )
-        print(_table(rows))
+        print(table(rows))
         for r in reports:
             for outcome in r.outcomes:
                 if outcome.status in ("failed", "xpassed"):
@@ -147,7 +148,7 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in reports) and not broken else 1
 
 
-def _new_plugin(args: argparse.Namespace) -> int:
+def run_new_plugin(args: argparse.Namespace) -> int:
     from ..scaffold import new_plugin
 
     plugin = new_plugin(args.name, args.kind, args.directory, component_name=args.component_name)

@@ -10,6 +10,7 @@ whose implementations may stop training.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import numbers
 import signal
@@ -20,14 +21,15 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 import numpy as np
 import pluggy
 
+from ._progress import make_progress
+from ._validation import as_float_matrix, check_positive_int
+from .components import ArticleOptimizer
 from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
-from .progress import make_progress
-from .validation import as_float_matrix, check_positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import NeuralNetwork
 
-__all__ = ["fit", "iter_batches"]
+__all__ = ["checkpoint", "fit", "iter_batches", "restore"]
 
 Data = Tuple[np.ndarray, np.ndarray]
 
@@ -188,7 +190,60 @@ def fit(
     callbacks: Sequence[Any] = (),
     clip_norm: Optional[float] = None,
 ) -> np.ndarray:
-    """Train ``net``; see :meth:`NeuralNetwork.fit`."""
+    """Train with mini-batches; return the loss of each epoch.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_samples, n_inputs)
+    y : array-like of shape (n_samples, n_outputs), or (n_samples,) class labels
+        with ``categorical=True``.
+    batch_size, epochs : int
+    categorical : bool, default False
+        One-hot encode integer class labels ``y`` (the article's switch).
+    validation_data : (x_val, y_val), optional
+        Data to evaluate after each epoch; ``y_val`` may be labels or one-hot.
+    validation_split : float, default 0.0
+        Hold out this fraction of the samples, taken from the end of
+        ``x`` and ``y`` before any shuffling, as validation data.
+    early_stopping : int, optional
+        Patience: stop when the validation loss has not improved for this
+        many epochs, and restore the parameters of the best epoch.
+    verbose : {0, 1, 2}, default 1
+        0: silent; 1: a progress bar on a terminal (with tqdm installed),
+        otherwise one line per epoch; 2: one line per epoch.
+    callbacks : sequence of objects, optional
+        Objects with ``npnet_on_*`` hook implementations, registered for
+        this call only: they see every epoch's metrics and may stop training.
+    clip_norm : float, optional
+        Scale each batch's gradient down to this Euclidean norm when it is
+        larger (gradient clipping by norm).
+
+    Returns
+    -------
+    losses : ndarray of shape (epochs_run,)
+        Each epoch's mean per-sample training loss (measured before each
+        batch's update, weighted by batch size). The full metrics, also of
+        earlier calls, are in :attr:`history`.
+
+    Raises
+    ------
+    ValidationError
+        Bad data or options, before anything changes.
+    DivergenceError
+        A NaN or infinite batch loss or gradient: the message names the
+        epoch and batch, and the parameters are those from before that
+        batch. A non-finite validation loss: the message names the epoch,
+        and the parameters are those the epoch ended with.
+        :class:`~npnet_core.errors.UpdateOverflowError` when the
+        optimizer's step made the parameters non-finite: the parameters
+        and the optimizer state are rolled back, and the message says to
+        what (before that batch; the start of the epoch if running its
+        batches again gives other losses; not at all if the optimizer's
+        state cannot be copied).
+    KeyboardInterrupt
+        Ctrl-C, acted on at the next batch boundary; the history keeps the
+        complete epochs.
+    """
     batch_size = check_positive_int("batch_size", batch_size)
     epochs = check_positive_int("epochs", epochs)
     if verbose not in (0, 1, 2):  # True and False count as 1 and 0
@@ -223,6 +278,33 @@ def fit(
     return np.array(loop.losses)
 
 
+def checkpoint(net: "NeuralNetwork") -> Optional[Tuple[np.ndarray, Any]]:
+    """A copy of the parameters and the optimizer's state, or None if the state cannot be copied.
+
+    The state is deep-copied here and again at each :func:`restore`, so an
+    optimizer whose ``state_dict`` returns its live arrays, or whose
+    ``load_state_dict`` keeps the arrays it is given, cannot change it.
+    """
+    try:
+        if isinstance(net.optimizer, ArticleOptimizer):  # its state is on the user's object
+            state = net.optimizer.snapshot()
+        else:
+            state = copy.deepcopy(net.optimizer.state_dict())
+    except Exception:  # the checkpoint is insurance: training goes on without it
+        return None
+    return None if state is None else (net.params.copy(), state)
+
+
+def restore(net: "NeuralNetwork", saved: Tuple[np.ndarray, Any]) -> None:
+    """Put back the parameters and optimizer state of :func:`checkpoint`."""
+    params, state = saved
+    net.params[...] = params
+    if isinstance(net.optimizer, ArticleOptimizer):
+        net.optimizer.restore(state)
+    else:
+        net.optimizer.load_state_dict(copy.deepcopy(state))
+
+
 class _Loop:
     """One call of ``fit``: the epochs, their metrics, and early stopping's best weights."""
 
@@ -246,7 +328,7 @@ class _Loop:
         x, y = self.train
         n = len(x)
         order = self.net.rng.permutation(n)
-        start = self.net._checkpoint()
+        start = checkpoint(self.net)
         batch_losses: List[float] = []  # to check a replay against, should one be needed
         total, correct = 0.0, 0
         seen = 0
@@ -309,7 +391,7 @@ class _Loop:
         if start is None:
             return "; the optimizer's state cannot be copied, so they could not be rolled back"
         try:
-            self.net._restore(start)
+            restore(self.net, start)
         except Exception as exc:  # the optimizer refuses its own state: say so, with its words
             return f"; they could not be rolled back, as restoring the optimizer's state failed ({exc!r})"
         try:
@@ -322,7 +404,7 @@ class _Loop:
                 return "; the parameters and the optimizer's state are those from before this batch"
         except Exception:  # the replay diverged or failed where the first run did not
             pass
-        self.net._restore(start)  # the batches ran differently the second time: keep the epoch's start
+        restore(self.net, start)  # the batches ran differently the second time: keep the epoch's start
         return (
             "; the parameters and the optimizer's state are those from the start of this epoch (its batches "
             "ran differently when run again)"

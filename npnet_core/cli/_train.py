@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ._common import CommandError, _check_output_path, _error, _number, _table
-from ._data import _class_labels, _Data, _dataset, _load
-from ._networks import _build_network, _describe_network
+from ._common import CommandError, check_output_path, number, print_error, table
+from ._data import Data, class_labels, dataset_kind, load
+from ._networks import build_network, describe_network
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -25,7 +25,7 @@ def _split_labels_and_task(
     """Decide classification or regression; return the task, the prepared targets, outputs and a note."""
     import numpy as np
 
-    labels = [_class_labels(y) for y in ys]
+    labels = [class_labels(y) for y in ys]
     whole = all(label is not None for label in labels)
     if args.task == "classification" and not whole:
         bad = next(y for y, label in zip(ys, labels) if label is None)
@@ -52,7 +52,7 @@ def _split_labels_and_task(
     return "regression", targets, n_out, note
 
 
-def _split(args: argparse.Namespace, data: _Data, test: Optional[_Data]) -> Tuple[Any, ...]:
+def _split(args: argparse.Namespace, data: Data, test: Optional[Data]) -> Tuple[Any, ...]:
     from ..datasets import train_test_split
 
     if test is not None:
@@ -63,7 +63,7 @@ def _split(args: argparse.Namespace, data: _Data, test: Optional[_Data]) -> Tupl
     return train_test_split(data.x, data.y, test_size=test_size, seed=args.seed)
 
 
-def _train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace) -> int:
     import numpy as np
 
     if args.plot is not None:
@@ -71,20 +71,20 @@ def _train(args: argparse.Namespace) -> int:
 
         require_matplotlib()
         image_format(Path(args.plot))
-    _check_output_path(args.save, "--save")
-    _check_output_path(args.plot, "--plot")
-    kind = _dataset(args)
+    check_output_path(args.save, "--save")
+    check_output_path(args.plot, "--plot")
+    kind = dataset_kind(args)
     if kind == "mnist" and args.test_size is not None:
         raise CommandError("--test-size does not apply to MNIST, whose test set is its own t10k files")
     if args.early_stopping is not None and not args.validation_split:
         raise CommandError("--early-stopping watches the validation loss: add --validation-split, e.g. 0.2")
     dtype = args.dtype
-    data = _load(args, kind, dtype, subset="train")
+    data = load(args, kind, dtype, subset="train")
     if data.y is None:
         raise CommandError(
             f"{data.source} holds no labels: give a label column (--label-column), an array y, or --labels FILE"
         )
-    test = _load(args, kind, dtype, subset="test") if kind == "mnist" else None
+    test = load(args, kind, dtype, subset="test") if kind == "mnist" else None
     ys = [data.y] + ([test.y] if test is not None and test.y is not None else [])
     task, targets, n_out, note = _split_labels_and_task(args, ys)
     data.y = targets[0]
@@ -115,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
         "optimizer": args.optimizer,
     }
     layers = [data.x.shape[1], *args.hidden, n_out]
-    net = _build_network(layers, specs, args.seed, dtype)
+    net = build_network(layers, specs, args.seed, dtype)
     if not args.quiet:
         print(f"data: {data.source}, {len(data.x)} samples of {data.x.shape[1]} inputs; {note}")
         parts = [
@@ -124,7 +124,7 @@ def _train(args: argparse.Namespace) -> int:
             f"{len(x_test)} test" if x_test is not None else "no test",
         ]
         print("split: " + ", ".join(p for p in parts if p) + " samples")
-        print(f"network: {_describe_network(net)}")
+        print(f"network: {describe_network(net)}")
     options: Dict[str, Any] = {"verbose": 0 if args.quiet else 1}
     if validation is not None:
         options["validation_data"] = validation
@@ -134,7 +134,7 @@ def _train(args: argparse.Namespace) -> int:
         net.fit(x_train, y_train, args.batch_size, args.epochs, categorical=classification, **options)
     except KeyboardInterrupt:
         done = len(net.history.get("loss", []))
-        _error(f"interrupted after {done} complete epoch{'s' if done != 1 else ''}; nothing was saved")
+        print_error(f"interrupted after {done} complete epoch{'s' if done != 1 else ''}; nothing was saved")
         return 130
 
     epochs_run = len(net.history.get("loss", []))
@@ -149,11 +149,11 @@ def _train(args: argparse.Namespace) -> int:
     for name, part in (("train", (x_train, y_train)), ("validation", validation), ("test", (x_test, y_test))):
         if part is None or part[0] is None:
             continue
-        row = [name, _number(net.score(*part))]
+        row = [name, number(net.score(*part))]
         if classification:
-            row.append(_number(net.score(*part, accuracy=True)))
+            row.append(number(net.score(*part, accuracy=True)))
         rows.append(row + [str(len(part[0]))])
-    print(_table(rows))
+    print(table(rows))
     if args.save:
         print(f"saved the model to {net.save(args.save)}")
     if args.plot:

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import ModelFileError
-from .files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
+from ..errors import ModelFileError
+from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .network import NeuralNetwork
+    from ..network import NeuralNetwork
 
 __all__ = ["load_params", "save_params"]
 

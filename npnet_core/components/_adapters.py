@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
-from .errors import InvalidComponentError, ValidationError
+from ..errors import InvalidComponentError, ValidationError
 
 __all__ = [
     "ArticleElementwiseActivation",
@@ -44,6 +44,11 @@ class _FunctionPair:
             raise InvalidComponentError(f"expected a (function, derivative) tuple of two callables, got {pair!r}")
         self.function, self.derivative = pair
         self.name = _label(self.function)
+
+    @staticmethod
+    def accepts(spec: object) -> bool:
+        """Whether ``spec`` is the article's ``(function, derivative)`` tuple."""
+        return is_function_pair(spec)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(({_label(self.function)}, {_label(self.derivative)}))"
@@ -114,6 +119,11 @@ class ArticleOptimizer:
             )
         self.optimizer = optimizer
         self.name = type(optimizer).__name__
+
+    @staticmethod
+    def accepts(spec: object) -> bool:
+        """Whether ``spec`` has the article's ``update(old_params, gradient)``."""
+        return callable(getattr(spec, "update", None))
 
     def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         return self.optimizer.update(params, gradient)

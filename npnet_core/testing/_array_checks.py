@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 
+from ..kinds import kind_of
 from ._numerical import central_difference
 from ._report import assert_allclose, violation
 
@@ -35,12 +36,6 @@ SHAPES: List[Tuple[int, int]] = [(1, 1), (1, 5), (4, 1), (6, 3)]
 EXTREMES = np.array([-1e4, -1e2, -1.0, 1e-3, 1.0, 1e2, 1e4])
 
 Inputs = Tuple[np.ndarray, np.ndarray]
-
-
-def _kind(component: Any) -> str:
-    from ._selection import kind_of
-
-    return kind_of(component)
 
 
 def _inputs(kind: str, shape: Tuple[int, int], dtype: Any, seed: int = 0) -> Inputs:
@@ -94,7 +89,7 @@ def _expected_shapes(kind: str, shape: Tuple[int, int]) -> Dict[str, Tuple[int, 
 
 def check_output_shapes(component: Any) -> None:
     """forward and backward return the shapes of the protocol for one row, one unit and a batch."""
-    kind = _kind(component)
+    kind = kind_of(component)
     for shape in SHAPES:
         results = _calls(component, kind, _inputs(kind, shape, np.float64))
         for call, expected in _expected_shapes(kind, shape).items():
@@ -108,7 +103,7 @@ def check_output_shapes(component: Any) -> None:
 
 def check_dtype_preserved(component: Any) -> None:
     """float32 inputs give float32 results and float64 give float64 (nothing upcast or downcast)."""
-    kind = _kind(component)
+    kind = kind_of(component)
     for dtype in (np.float32, np.float64):
         for call, result in _calls(component, kind, _inputs(kind, (4, 3), dtype)).items():
             if result.dtype != dtype:
@@ -121,7 +116,7 @@ def check_dtype_preserved(component: Any) -> None:
 
 def check_inputs_not_mutated(component: Any) -> None:
     """forward and backward leave every array they are given unchanged."""
-    kind = _kind(component)
+    kind = kind_of(component)
     inputs = _inputs(kind, (4, 3), np.float64)
     arguments = list(inputs)
     if kind == "activation":
@@ -147,7 +142,7 @@ def check_inputs_not_mutated(component: Any) -> None:
 
 def check_rows_independent(component: Any) -> None:
     """Each row's result is the same computed in a batch or alone: rows are samples."""
-    kind = _kind(component)
+    kind = kind_of(component)
     inputs = _inputs(kind, (5, 3), np.float64, seed=1)
     batch = _calls(component, kind, inputs)
     for row in range(5):
@@ -167,7 +162,7 @@ def check_rows_independent(component: Any) -> None:
 
 def check_backward_matches_finite_differences(component: Any) -> None:
     """backward equals central finite differences of forward (float64, random points, several shapes)."""
-    kind = _kind(component)
+    kind = kind_of(component)
     for seed, shape in enumerate(SHAPES):
         inputs = _inputs(kind, shape, np.float64, seed=seed)
         point = inputs[0].copy()
@@ -211,7 +206,7 @@ def _check_finite(component: Any, check: str, kind: str, inputs: Inputs, what: s
 
 def check_finite_at_extreme_inputs(component: Any) -> None:
     """Results stay finite for inputs of magnitude up to 1e4, in float32 and float64."""
-    kind = _kind(component)
+    kind = kind_of(component)
     for dtype in (np.float32, np.float64):
         inputs = _extreme_inputs(kind, dtype)
         _check_finite(
@@ -239,7 +234,7 @@ def check_finite_at_boundary_predictions(component: Any) -> None:
 
 def check_deterministic(component: Any) -> None:
     """Calling twice with the same inputs gives bit-identical results."""
-    kind = _kind(component)
+    kind = kind_of(component)
     inputs = _inputs(kind, (4, 3), np.float64, seed=2)
     first, second = _calls(component, kind, inputs), _calls(component, kind, inputs)
     for call in first:

@@ -1,0 +1,57 @@
+"""How a name becomes a component: plugin discovery, the registry and resolution.
+
+- :class:`Registry`: the plugins (entry points in the group ``npnet``, or
+  registered by hand) and the components they register, per kind, with the
+  distribution and version that provide each; :func:`get_registry` is the
+  process-wide one.
+- :func:`resolve`: what a user passes for a role (a name, ``(name, params)``,
+  an object, or the article's tuples) becomes a component.
+- :func:`parse_component` and :func:`format_component`: components written as
+  text, as on the command line (``adam:learning_rate=0.003``).
+"""
+
+from ._adapters import (
+    ArticleElementwiseActivation,
+    ArticleJacobianActivation,
+    ArticleLoss,
+    ArticleOptimizer,
+    is_function_pair,
+)
+from ._discovery import ENTRY_POINT_GROUP, ENV_BLOCK, ENV_DISABLE_AUTOLOAD, ENV_STRICT
+from ._registry import (
+    ComponentEntry,
+    ComponentSpec,
+    PluginFailure,
+    PluginInfo,
+    Registry,
+    check_component,
+    get_registry,
+    make_registry,
+)
+from ._resolution import resolve
+from ._text import ComponentSpecError, format_component, parse_component, parse_value
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ENV_BLOCK",
+    "ENV_DISABLE_AUTOLOAD",
+    "ENV_STRICT",
+    "ArticleElementwiseActivation",
+    "ArticleJacobianActivation",
+    "ArticleLoss",
+    "ArticleOptimizer",
+    "ComponentEntry",
+    "ComponentSpec",
+    "ComponentSpecError",
+    "PluginFailure",
+    "PluginInfo",
+    "Registry",
+    "check_component",
+    "format_component",
+    "get_registry",
+    "is_function_pair",
+    "make_registry",
+    "parse_component",
+    "parse_value",
+    "resolve",
+]

@@ -1,0 +1,34 @@
+"""Files npnet writes and reads back: whole models, the article's parameter vectors, atomic writes.
+
+- :func:`save_model` / :func:`load_model`: one ``.npz`` with the arrays and a
+  JSON configuration checked against one schema (:data:`FORMAT_VERSION`);
+  what ``NeuralNetwork.save`` and ``NeuralNetwork.load`` call.
+- :func:`read_model_config`: a model file's configuration, read without
+  building the network (``npnet info``).
+- :func:`save_params` / :func:`load_params`: the article's flat ``.npy`` vector.
+- :func:`atomic_write`: every file npnet writes goes through it;
+  :func:`read_data_bytes` reads a data file (gunzipped when it is gzip), and
+  the magic numbers tell formats apart by content.
+
+Loading never unpickles.
+"""
+
+from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, read_data_bytes
+from ._model_files import FORMAT, FORMAT_VERSION, load_model, read_model_config, save_model
+from ._param_files import load_params, save_params
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "NPY_MAGIC",
+    "ZIP_MAGIC",
+    "PathLike",
+    "atomic_write",
+    "is_pickle",
+    "load_model",
+    "load_params",
+    "read_data_bytes",
+    "read_model_config",
+    "save_model",
+    "save_params",
+]

@@ -1,0 +1,223 @@
+"""The component kinds: one row per kind, and the only place a kind is declared.
+
+Everything that treats kinds alike reads :data:`KINDS`: the register hooks
+(:mod:`npnet_core.hookspecs` makes one per row), the registry and its error
+messages, resolution and model files (through the roles), ``npnet plugins``,
+``npnet check`` and the contract suite (through ``checks``), and
+``npnet new-plugin`` (through ``scaffold`` and the templates in
+``npnet_core/scaffold/templates/<kind>/``). A new kind is a row here, a
+protocol in :mod:`npnet_core.protocols`, its checks in :mod:`npnet_core.testing`
+and its templates; ``docs/design.md`` lists the files.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+
+from .protocols import Activation, Loss, Optimizer
+
+__all__ = ["KINDS", "ROLES", "Kind", "Role", "kind_of"]
+
+
+class Role(NamedTuple):
+    """A place a component takes in a network: a ``NeuralNetwork`` argument and its CLI option."""
+
+    name: str
+    kind: str
+    option: str
+    #: what may be given, for error messages
+    accepts: str
+    #: the adapter (in :mod:`npnet_core.components`) that accepts the article's form of this role:
+    #: a ``(function, derivative)`` tuple, or any object with ``update`` for the optimizer
+    article_adapter: str
+    #: one component per hidden layer may be given, as a list
+    per_layer: bool = False
+
+
+class Kind(NamedTuple):
+    """Everything npnet needs to know about one kind of component."""
+
+    name: str
+    plural: str
+    #: the Protocol a component of this kind satisfies; its methods identify the kind
+    protocol: type
+    #: a typical name, for messages: "a loss name such as 'mse'"
+    example: str
+    #: the names, in :mod:`npnet_core.testing`, of the checks that apply, in the order they run
+    checks: Tuple[str, ...]
+    #: what ``npnet new-plugin --kind`` writes, for its help
+    scaffold: str
+    #: the constructor arguments the generated contract test checks the example with
+    scaffold_configs: Tuple[str, ...]
+    #: the official components (names and aliases) and their distributions, for install hints
+    official: Mapping[str, str]
+
+    @property
+    def hook(self) -> str:
+        """The register hook: ``npnet_register_<plural>``."""
+        return f"npnet_register_{self.plural}"
+
+    @property
+    def methods(self) -> Tuple[str, ...]:
+        """The protocol's methods, which a component must have."""
+        return tuple(n for n, v in vars(self.protocol).items() if callable(v) and not n.startswith("_"))
+
+    def problems(self, obj: object) -> List[str]:
+        """What ``obj`` lacks to be a component of this kind (empty if nothing)."""
+        problems = []
+        name = getattr(obj, "name", None)
+        if not isinstance(name, str) or not name:
+            problems.append("a non-empty string attribute 'name'")
+        problems.extend(f"a method '{m}'" for m in self.methods if not callable(getattr(obj, m, None)))
+        return problems
+
+
+_ARRAY_CHECKS = (
+    "check_output_shapes",
+    "check_dtype_preserved",
+    "check_inputs_not_mutated",
+    "check_rows_independent",
+    "check_backward_matches_finite_differences",
+    "check_finite_at_extreme_inputs",
+    "check_deterministic",
+)
+
+#: The kinds, by name.
+KINDS: Dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            name="activation",
+            plural="activations",
+            protocol=Activation,
+            example="relu",
+            checks=(*_ARRAY_CHECKS, "check_registered_name_resolves"),
+            scaffold="tanh",
+            scaffold_configs=("",),
+            official={"relu": "npnet-relu-softmax", "identity": "npnet-relu-softmax", "softmax": "npnet-relu-softmax"},
+        ),
+        Kind(
+            name="loss",
+            plural="losses",
+            protocol=Loss,
+            example="mse",
+            checks=(*_ARRAY_CHECKS, "check_finite_at_boundary_predictions", "check_registered_name_resolves"),
+            scaffold="log-cosh",
+            scaffold_configs=("",),
+            official={
+                "mean_squared_error": "npnet-relu-softmax",
+                "mse": "npnet-relu-softmax",
+                "categorical_crossentropy": "npnet-relu-softmax",
+            },
+        ),
+        Kind(
+            name="optimizer",
+            plural="optimizers",
+            protocol=Optimizer,
+            example="adam",
+            checks=(
+                "check_update_shape_and_dtype",
+                "check_gradient_not_mutated",
+                "check_zero_gradient_keeps_parameters",
+                "check_converges_on_quadratic",
+                "check_converges_on_ill_conditioned_quadratic",
+                "check_loss_decreases_on_small_network",
+                "check_state_dict_round_trip",
+                "check_get_config_rebuilds_equivalent",
+                "check_registered_name_resolves",
+            ),
+            scaffold="RMSprop",
+            scaffold_configs=("", "learning_rate=0.01, rho=0.99"),
+            official={"sgd": "npnet-sgd-momentum", "adam": "npnet-adam"},
+        ),
+    )
+}
+
+#: The roles of a network's components, in the order ``NeuralNetwork`` takes them.
+ROLES: Dict[str, Role] = {
+    role.name: role
+    for role in (
+        Role(
+            "hidden_activation",
+            "activation",
+            "--activation",
+            "'relu', ('relu', {}), an Activation object, or the article's (relu, d_relu)",
+            article_adapter="ArticleElementwiseActivation",
+            per_layer=True,
+        ),
+        Role(
+            "output_activation",
+            "activation",
+            "--output-activation",
+            "'softmax', ('softmax', {}), an Activation object, or the article's (softmax, d_softmax)",
+            article_adapter="ArticleJacobianActivation",
+        ),
+        Role(
+            "loss",
+            "loss",
+            "--loss",
+            "'categorical_crossentropy', a (name, params) pair, a Loss object, or the article's (loss, d_loss)",
+            article_adapter="ArticleLoss",
+        ),
+        Role(
+            "optimizer",
+            "optimizer",
+            "--optimizer",
+            "'adam', ('adam', {'learning_rate': 1e-3}), an Optimizer object, or any object with update(params, gradient)",
+            article_adapter="ArticleOptimizer",
+        ),
+    )
+}
+
+
+def _required_positional(function: Any, *, bound: bool) -> Optional[int]:
+    """How many positional arguments ``function`` requires (without ``self``); None if unknown or variadic."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if not bound and parameters:
+        parameters = parameters[1:]  # the protocol's function, read from the class: drop self
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in parameters)
+
+
+def _likeness(kind: Kind, component: Any) -> float:
+    """The share of the kind's methods that ``component`` has; 0 if one it has takes other arguments."""
+    present = 0
+    for method in kind.methods:
+        found = getattr(component, method, None)
+        if not callable(found):
+            continue
+        wanted = _required_positional(getattr(kind.protocol, method), bound=False)
+        if _required_positional(found, bound=True) not in (wanted, None):
+            return 0.0
+        present += 1
+    return present / len(kind.methods)
+
+
+def kind_of(component: Any) -> str:
+    """Return the kind whose protocol's methods ``component`` has most of, with the protocol's signatures.
+
+    An activation and a loss both have ``forward`` and ``backward``; the
+    arguments their protocols require tell them apart: ``backward(z, a, grad_a)``
+    and ``backward(y_pred, y_true)``.
+    """
+    likeness = {name: _likeness(kind, component) for name, kind in KINDS.items()}
+    best = max(likeness.values())
+    chosen = [name for name, value in likeness.items() if value == best]
+    if best > 0 and len(chosen) == 1:
+        return chosen[0]
+    described = "; ".join(
+        f"{'an' if name[0] in 'aeiou' else 'a'} {name} has "
+        + ", ".join(f"{m}{_arguments(getattr(kind.protocol, m))}" for m in kind.methods)
+        for name, kind in KINDS.items()
+    )
+    raise TypeError(f"cannot tell what kind of component {component!r} is: {described}")
+
+
+def _arguments(function: Any) -> str:
+    parameters = list(inspect.signature(function).parameters)[1:]
+    return f"({', '.join(parameters)})"

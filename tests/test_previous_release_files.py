@@ -1,0 +1,110 @@
+"""Files written by the previous release (npnet-core 0.1.0, commit 2e8b257) still load, predict and resume to the bit.
+
+The fixtures in tests/fixtures/previous_release were made by make_fixtures.py there, run against the
+old code; this test reads them with whatever code is current, through the public API only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from npnet_core import NeuralNetwork
+from npnet_core.datasets import load_digits
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "previous_release"
+
+# What make_fixtures.py made: facts of the fixture files, not of the current code.
+MODELS = {
+    "adam_float64": {
+        "layers": [64, 16, 10],
+        "dtype": np.float64,
+        "hidden_activation": "relu",
+        "output_activation": "softmax",
+        "loss": "categorical_crossentropy",
+        "optimizer": "adam",
+        "history": {"loss": 3, "accuracy": 3, "val_loss": 3, "val_accuracy": 3, "epoch_time": 3},
+        "categorical": True,
+    },
+    "sgd_float32_listhidden": {
+        "layers": [64, 12, 8, 10],
+        "dtype": np.float32,
+        "hidden_activation": ["relu", "identity"],
+        "output_activation": "softmax",
+        "loss": "categorical_crossentropy",
+        "optimizer": "sgd",
+        "history": {"loss": 2, "accuracy": 2, "epoch_time": 2},
+        "categorical": True,
+    },
+    "regression_mse": {
+        "layers": [64, 8, 1],
+        "dtype": np.float64,
+        "hidden_activation": "relu",
+        "output_activation": "identity",
+        "loss": "mean_squared_error",
+        "optimizer": "adam",
+        "history": {"loss": 2, "epoch_time": 2},
+        "categorical": False,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+def expected(name: str) -> dict:
+    with np.load(FIXTURES / f"expected_{name}.npz", allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def name_of(spec):
+    return [s.name for s in spec] if isinstance(spec, list) else spec.name
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_file_predicts_as_saved(name, digits):
+    """A model file of the previous release loads and predicts exactly the outputs it gave then."""
+    x, _ = digits
+    net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
+    outputs = net.predict(x[:50])
+    stored = expected(name)["outputs"]
+    assert outputs.dtype == stored.dtype
+    np.testing.assert_array_equal(outputs, stored)
+
+
+def test_params_file_predicts_as_saved(digits):
+    """A previous-release .npy parameter file read into a fresh network of the same layers predicts as its model did."""
+    x, _ = digits
+    net = NeuralNetwork([64, 16, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=0)
+    net.load_params(FIXTURES / "params_float64.npy")
+    np.testing.assert_array_equal(net.predict(x[:50]), expected("adam_float64")["outputs"])
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_resumed_training_is_bit_exact(name, digits):
+    """Training resumed from a previous-release model file gives the same parameters and losses to the bit."""
+    x, y = digits
+    categorical = MODELS[name]["categorical"]
+    resume_y = y[600:900] if categorical else (y[600:900] / 9.0).reshape(-1, 1)
+    net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
+    losses = net.fit(x[600:900], resume_y, batch_size=32, epochs=2, categorical=categorical, verbose=0)
+    stored = expected(name)
+    np.testing.assert_array_equal(losses, stored["losses"])
+    assert net.params.dtype == stored["params"].dtype
+    np.testing.assert_array_equal(net.params, stored["params"])
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_file_keeps_its_architecture(name):
+    """A previous-release model file loads with its layers, dtype, component names and history as saved."""
+    facts = MODELS[name]
+    net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
+    assert list(net.layers) == facts["layers"]
+    assert net.dtype == facts["dtype"]
+    for role in ("hidden_activation", "output_activation", "loss", "optimizer"):
+        assert name_of(net.component_specs[role]) == facts[role], role
+    assert {key: len(values) for key, values in net.history.items()} == facts["history"]
