@@ -142,8 +142,8 @@ def check_converges_on_ill_conditioned_quadratic(optimizer: Any) -> None:
 
 def check_loss_decreases_on_small_network(optimizer: Any) -> None:
     """Training a small fixed network with the optimizer lowers its loss by at least a quarter."""
-    from ..network import NeuralNetwork
     from ..components import Registry
+    from ..network import NeuralNetwork
     from ._reference import SoftmaxCrossEntropy, Tanh, small_classification
 
     x, y = small_classification()
