@@ -357,30 +357,30 @@ class NeuralNetwork:
 
     def save_params(self, filename: Union[str, Path]) -> Path:
         """Save the flat parameter vector as an article-style ``.npy`` file; return its path."""
-        from .io import _param_files as param_files  # the file modules load when used: `import npnet_core` stays fast
+        from . import io  # the file formats load when used: `import npnet_core` stays fast
 
-        return param_files.save_params(self, filename)
+        return io.save_params(self, filename)
 
     def load_params(self, filename: Union[str, Path]) -> None:
         """Load an article-style ``.npy`` parameter vector saved for the same layers."""
-        from .io import _param_files as param_files
+        from . import io
 
-        param_files.load_params(self, filename)
+        io.load_params(self, filename)
 
     # -- whole models -------------------------------------------------------------
 
     def save(self, path: Union[str, Path]) -> Path:
         """Save the whole model (architecture, components, parameters, optimizer state, history)."""
-        from .io import _model_files as model_files  # zipfile and json: imported by saving and loading only
+        from . import io  # zipfile and json: imported by saving and loading only
 
-        return model_files.save_model(self, path)
+        return io.save_model(self, path)
 
     @classmethod
     def load(cls, path: Union[str, Path], *, registry: Optional[Registry] = None) -> "NeuralNetwork":
         """Load a model written by :meth:`save`, resolving its components by name."""
-        from .io import _model_files as model_files
+        from . import io
 
-        return model_files.load_model(cls, path, registry=registry)
+        return io.load_model(cls, path, registry=registry)
 
     @property
     def component_specs(self) -> Dict[str, Any]:
