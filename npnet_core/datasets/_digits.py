@@ -29,7 +29,7 @@ def load_digits(*, scaled: bool = True, dtype: Any = "float64") -> Tuple[np.ndar
     y : ndarray of shape (1797,), int64 labels 0..9
     """
     dtype = check_dtype(dtype)
-    with resources.files("npnet_core.datasets").joinpath("data", "digits.npz").open("rb") as handle:
+    with resources.files("npnet_core.datasets").joinpath("data/digits.npz").open("rb") as handle:
         with np.load(handle, allow_pickle=False) as archive:
             images, target = archive["images"], archive["target"]
     x = images.astype(dtype)
