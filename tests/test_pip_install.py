@@ -9,8 +9,7 @@ and pytest. Then:
   after ``pip uninstall``;
 - a plugin whose module raises ImportError is reported, and the official
   components keep working, unless ``NPNET_STRICT_PLUGINS=1`` asks for an error;
-- the entry points are found as ``importlib.metadata`` finds them, without
-  importing it (``_discovery``'s fast path, on installed wheels).
+- the entry points give each official plugin with its distribution and version.
 
 Everything runs in subprocesses with the environment's own interpreter, from
 a temporary working directory, so nothing is imported from this checkout.
@@ -304,28 +303,25 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
         venv.pip("uninstall", "-y", "npnet-broken")
 
 
-#: discover() in the fresh environment: its records, whether it fell back, what it imported, and importlib.metadata's.
-DISCOVER = """
-    import json, sys
-    from npnet_core import _discovery
+#: the plugins the fresh environment's default registry loaded from entry points
+PLUGINS = """
+    import json
+    import npnet_core
 
-    fallbacks = []
-    reference = _discovery._from_importlib_metadata
-    _discovery._from_importlib_metadata = lambda: fallbacks.append(1) or reference()
-    found = [list(source[:4]) for source in _discovery.discover()]
-    imported = [name for name in ("importlib.metadata", "email", "zipfile") if name in sys.modules]
-    expected = sorted(list(source[:4]) for source in reference())
-    print(json.dumps({"found": found, "fallbacks": len(fallbacks), "imported": imported, "expected": expected}))
+    registry = npnet_core.get_registry()
+    print(json.dumps({
+        "found": [[p.name, p.distribution, p.version] for p in registry.plugins],
+        "failures": [f.describe() for f in registry.failures],
+    }))
 """
 
 
-def test_entry_points_are_read_without_importlib_metadata(venv):
-    """Installed from wheels, the plugins are found as importlib.metadata finds them, without importing it."""
-    result = json.loads(venv.python_code(DISCOVER).stdout)
-    assert result["fallbacks"] == 0 and result["imported"] == [], result
-    assert sorted(result["found"]) == result["expected"]
+def test_entry_points_give_each_plugin_its_distribution_and_version(venv):
+    """Installed from wheels, each official plugin is found through its entry point, with its distribution."""
+    result = json.loads(venv.python_code(PLUGINS).stdout)
+    assert result["failures"] == []
     assert result["found"] == [
-        ["adam", "npnet_adam.plugin", "npnet-adam", "0.1.0"],
-        ["relu-softmax", "npnet_relu_softmax.plugin", "npnet-relu-softmax", "0.1.0"],
-        ["sgd-momentum", "npnet_sgd_momentum.plugin", "npnet-sgd-momentum", "0.1.0"],
+        ["adam", "npnet-adam", "0.1.0"],
+        ["relu-softmax", "npnet-relu-softmax", "0.1.0"],
+        ["sgd-momentum", "npnet-sgd-momentum", "0.1.0"],
     ]
