@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ..errors import NpnetError
 from ..kinds import KINDS
@@ -60,6 +60,17 @@ when a plugin the model needs is not installed (and says which to install).
 """
 
 
+def _command(
+    commands: Any, name: str, run: Callable[[argparse.Namespace], int], **texts: str
+) -> argparse.ArgumentParser:
+    """Add the command ``name``, run by ``run``; a command about a model file takes its path first."""
+    command = commands.add_parser(name, formatter_class=Formatter, **texts)
+    command.set_defaults(run=run)
+    if run in (run_evaluate, run_predict, run_info):
+        command.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
+    return command
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="npnet",
@@ -73,12 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     parser.set_defaults(subparsers=commands.choices)
 
-    train = commands.add_parser(
+    train = _command(
+        commands,
         "train",
+        run_train,
         help="train a network on the digits, MNIST, or a data file; print a table of metrics",
         description="Train a network and print the loss and accuracy on the train, validation and test samples.",
         epilog=_TRAIN_EXAMPLES,
-        formatter_class=Formatter,
     )
     add_data_arguments(train, command="train")
     add_component_arguments(train)
@@ -115,28 +127,26 @@ def _parser() -> argparse.ArgumentParser:
         "pip install npnet-core[plot])",
     )
     output.add_argument("--quiet", "-q", action="store_true", help="no progress output: print only the final table")
-    train.set_defaults(run=run_train)
 
-    evaluate = commands.add_parser(
+    evaluate = _command(
+        commands,
         "evaluate",
+        run_evaluate,
         help="the loss and accuracy of a saved model on data",
         description="Print the loss (and for a classifier the accuracy) of a saved model on data.",
         epilog=_EVALUATE_EXAMPLES,
-        formatter_class=Formatter,
     )
-    evaluate.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
     add_data_arguments(evaluate, command="evaluate")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
-    evaluate.set_defaults(run=run_evaluate)
 
-    predict = commands.add_parser(
+    predict = _command(
+        commands,
         "predict",
+        run_predict,
         help="a saved model's predictions for data, as CSV or .npy",
         description="Write a saved model's predictions, one per sample: labels for a classifier, outputs for a regressor.",
         epilog=_PREDICT_EXAMPLES,
-        formatter_class=Formatter,
     )
-    predict.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
     add_data_arguments(predict, command="predict")
     predict.add_argument(
         "--output",
@@ -145,48 +155,47 @@ def _parser() -> argparse.ArgumentParser:
         help="write to FILE: .csv (with a header row) or .npy; default: CSV on standard output",
     )
     predict.add_argument("--outputs", action="store_true", help="the network's raw outputs instead of class labels")
-    predict.set_defaults(run=run_predict)
 
-    info = commands.add_parser(
+    info = _command(
+        commands,
         "info",
+        run_info,
         help="describe a model file: layers, components, training history",
         description="Describe a model file: its layers, each component with its provider, version and "
         "parameters, its dtype and number of parameters, and a summary of its training history.",
         epilog=_INFO_EXAMPLES,
-        formatter_class=Formatter,
     )
-    info.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
     info.add_argument("--json", action="store_true", help="print everything as JSON, with the full history")
-    info.set_defaults(run=run_info)
 
-    plugins = commands.add_parser(
+    plugins = _command(
+        commands,
         "plugins",
+        run_plugins,
         help="list installed plugins and their components",
         description="List the installed plugin distributions with their versions and the components each "
         "provides, by kind; names provided by more than one plugin (CONFLICT); plugins that failed to load (FAILED).",
-        formatter_class=Formatter,
     )
     plugins.add_argument(
         "--params", "-p", action="store_true", help="also list each component's parameters and defaults"
     )
     plugins.add_argument("--json", action="store_true", help="print everything as JSON, with the parameters")
-    plugins.set_defaults(run=run_plugins)
 
-    check = commands.add_parser(
+    check = _command(
+        commands,
         "check",
+        run_check,
         help="run the contract suite over installed components (all by default)",
         description="Run the contract suite over installed components (all by default); exit 1 if any fails.",
-        formatter_class=Formatter,
     )
     check.add_argument("names", nargs="*", metavar="NAME", help="component names, e.g. adam or npnet-adam:adam")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
-    check.set_defaults(run=run_check)
 
-    new = commands.add_parser(
+    new = _command(
+        commands,
         "new-plugin",
+        run_new_plugin,
         help="write a plugin distribution with a working example component, its tests and README",
         description="Write a plugin distribution with a working example component, its tests and README.",
-        formatter_class=Formatter,
     )
     new.add_argument("name", metavar="NAME", help="the distribution name, e.g. npnet-rmsprop")
     new.add_argument(
@@ -203,7 +212,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COMPONENT",
         help="the name the component is registered as (default: NAME without 'npnet-', '-' turned into '_')",
     )
-    new.set_defaults(run=run_new_plugin)
     return parser
 
 
