@@ -12,8 +12,6 @@ public functions are re-exported by :mod:`npnet_core.datasets`.
 from __future__ import annotations
 
 import io
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any, Optional, Tuple, Union
 
@@ -21,7 +19,7 @@ import numpy as np
 
 from .._validation import check_dtype
 from ..errors import DataFileError
-from ..io import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, read_data_bytes
+from ..io import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, numpy_load_errors, read_data_bytes
 from ._csv import column_name, parse_csv, split_label_column
 from ._idx import is_idx, parse_idx
 
@@ -36,44 +34,29 @@ def _check_numeric(path: Path, what: str, array: np.ndarray) -> None:
 
 
 def _load_numpy(path: Path, data: bytes) -> Any:
-    try:
+    with numpy_load_errors(path, DataFileError, "NumPy file"):
         return np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise DataFileError(f"{path} holds Python objects (pickled); npnet reads only numeric arrays") from None
-        raise DataFileError(f"{path} is not a readable NumPy file: {exc}") from None
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise DataFileError(f"{path} is not a readable NumPy file (truncated or corrupt?): {exc}") from None
 
 
 def _npz_arrays(path: Path, data: bytes) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     archive = _load_numpy(path, data)
     if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - told apart by magic
         raise DataFileError(f"{path} is not an .npz archive")
-    try:
-        with archive:
-            names = list(archive.files)
-            x_name = next((n for n in ("x", "X") if n in names), None)
-            y_name = next((n for n in ("y", "Y") if n in names), None)
-            if x_name is None and "config" in names and "params" in names:
-                raise DataFileError(
-                    f"{path} is an npnet model file, not data: give it as the MODEL of npnet evaluate or "
-                    "npnet predict, and the data with --data"
-                )
-            if x_name is None:
-                raise DataFileError(
-                    f"{path} has no array 'x' (it holds {', '.join(map(repr, names)) or 'nothing'}); "
-                    "write it with np.savez(path, x=inputs, y=labels)"
-                )
-            return archive[x_name], (archive[y_name] if y_name else None)
-    except DataFileError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise DataFileError(f"{path} holds Python objects (pickled); npnet reads only numeric arrays") from None
-        raise DataFileError(f"{path} is not a readable .npz archive: {exc}") from None
-    except (OSError, EOFError, KeyError, zlib.error, zipfile.BadZipFile) as exc:
-        raise DataFileError(f"{path} is not a readable .npz archive (truncated or corrupt?): {exc}") from None
+    with numpy_load_errors(path, DataFileError, ".npz archive"), archive:
+        names = list(archive.files)
+        x_name = next((n for n in ("x", "X") if n in names), None)
+        y_name = next((n for n in ("y", "Y") if n in names), None)
+        if x_name is None and "config" in names and "params" in names:
+            raise DataFileError(
+                f"{path} is an npnet model file, not data: give it as the MODEL of npnet evaluate or "
+                "npnet predict, and the data with --data"
+            )
+        if x_name is None:
+            raise DataFileError(
+                f"{path} has no array 'x' (it holds {', '.join(map(repr, names)) or 'nothing'}); "
+                "write it with np.savez(path, x=inputs, y=labels)"
+            )
+        return archive[x_name], (archive[y_name] if y_name else None)
 
 
 def load_npz(path: PathLike, *, dtype: Any = "float64") -> Tuple[np.ndarray, Optional[np.ndarray]]:

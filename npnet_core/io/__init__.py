@@ -13,7 +13,7 @@
 Loading never unpickles.
 """
 
-from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, read_data_bytes
+from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, numpy_load_errors, read_data_bytes
 from ._model_files import FORMAT, FORMAT_VERSION, load_model, read_model_config, save_model
 from ._param_files import load_params, save_params
 
@@ -27,6 +27,7 @@ __all__ = [
     "is_pickle",
     "load_model",
     "load_params",
+    "numpy_load_errors",
     "read_data_bytes",
     "read_model_config",
     "save_model",

@@ -10,13 +10,15 @@ files). Formats are told by their first bytes, not by the file's name.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Callable, Iterator, Type, Union
 
-from ..errors import DataFileError, DataFileNotFoundError, ModelFileNotFoundError
+from ..errors import DataFileError, DataFileNotFoundError, ModelFileNotFoundError, NpnetError
 
 __all__ = [
     "GZIP_MAGIC",
@@ -25,6 +27,7 @@ __all__ = [
     "PathLike",
     "atomic_write",
     "is_pickle",
+    "numpy_load_errors",
     "open_existing",
     "read_data_bytes",
     "read_head",
@@ -90,6 +93,25 @@ def open_existing(path: Path, what: str) -> Any:
         return open(path, "rb")
     except FileNotFoundError:
         raise ModelFileNotFoundError(f"no {what} at {path}: the file does not exist") from None
+
+
+@contextlib.contextmanager
+def numpy_load_errors(path: Path, error: Type[NpnetError], what: str) -> Iterator[None]:
+    """Turn what NumPy raises for a damaged ``.npy`` or ``.npz`` into ``error`` naming ``path`` as ``what``.
+
+    A missing file and npnet's own errors pass through; pickled objects (which
+    npnet never loads) are said so.
+    """
+    try:
+        yield
+    except (FileNotFoundError, NpnetError):
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise error(f"{path} holds Python objects (pickled); npnet never unpickles files") from exc
+        raise error(f"{path} is not a readable {what}: {exc}") from exc
+    except (OSError, EOFError, KeyError, zlib.error, zipfile.BadZipFile) as exc:
+        raise error(f"{path} is not a readable {what} (truncated or corrupt?): {exc}") from exc
 
 
 def read_data_bytes(path: Path, what: str = "data file") -> bytes:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Tuple, Type
 
@@ -28,7 +27,7 @@ from .._version import __version__
 from ..components import ComponentSpec, Registry
 from ..errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
 from ..kinds import ROLES
-from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
+from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, numpy_load_errors, open_existing, read_head
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
@@ -132,20 +131,9 @@ def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
 
 
 def _read_archive(path: Path) -> Dict[str, np.ndarray]:
-    try:
-        # np.load is given an open file: given a name, it leaks the file when the zip is unreadable
-        with open_existing(path, "model file") as handle:
-            return _read_npz(path, handle)
-    except FileNotFoundError:
-        raise
-    except ModelFileError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ModelFileError(f"{path} contains pickled Python objects; npnet never unpickles model files") from exc
-        raise ModelFileError(f"{path} is not a readable npnet model file: {exc}") from exc
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ModelFileError(f"{path} is not a readable npnet model file (truncated or corrupt?): {exc}") from exc
+    # np.load is given an open file: given a name, it leaks the file when the zip is unreadable
+    with numpy_load_errors(path, ModelFileError, "npnet model file"), open_existing(path, "model file") as handle:
+        return _read_npz(path, handle)
 
 
 def read_model_config(path: PathLike) -> Dict[str, Any]:

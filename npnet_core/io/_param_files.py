@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ModelFileError
-from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
+from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, numpy_load_errors, open_existing, read_head
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
@@ -39,27 +39,22 @@ def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
     path = Path(filename)
     if not path.exists() and path.with_name(path.name + ".npy").exists():
         path = path.with_name(path.name + ".npy")  # np.save appended the suffix
-    try:
-        # np.load is given an open file, which is closed here whatever happens
-        with open_existing(path, "parameter file") as handle:
-            head = read_head(handle)
-            if head.startswith(ZIP_MAGIC):
-                raise ModelFileError(
-                    f"{path} is an .npz archive, not an .npy parameter file; a whole model saved with "
-                    "net.save() is read with NeuralNetwork.load()"
-                )
-            if not head.startswith(NPY_MAGIC):
-                what = "lacks the .npy header"
-                if not head:
-                    what = "is empty"
-                elif is_pickle(head):
-                    what = "is a Python pickle"
-                raise ModelFileError(f"{path} is not an .npy parameter file: it {what}")
-            params = np.load(handle, allow_pickle=False)
-    except (FileNotFoundError, ModelFileError):
-        raise
-    except (ValueError, OSError, EOFError) as exc:
-        raise ModelFileError(f"{path} is not a readable .npy parameter file: {exc}") from exc
+    # np.load is given an open file, which is closed here whatever happens
+    with numpy_load_errors(path, ModelFileError, ".npy parameter file"), open_existing(path, "parameter file") as f:
+        head = read_head(f)
+        if head.startswith(ZIP_MAGIC):
+            raise ModelFileError(
+                f"{path} is an .npz archive, not an .npy parameter file; a whole model saved with "
+                "net.save() is read with NeuralNetwork.load()"
+            )
+        if not head.startswith(NPY_MAGIC):
+            what = "lacks the .npy header"
+            if not head:
+                what = "is empty"
+            elif is_pickle(head):
+                what = "is a Python pickle"
+            raise ModelFileError(f"{path} is not an .npy parameter file: it {what}")
+        params = np.load(f, allow_pickle=False)
     if not isinstance(params, np.ndarray) or params.ndim != 1 or params.size != net.n_params:
         shape = getattr(params, "shape", None)
         raise ModelFileError(
