@@ -5,6 +5,10 @@ generator and gathers each batch into a reused contiguous buffer; the data set
 itself is never copied or reshuffled. After each epoch the metrics go to the
 network's history, the progress display, and the ``npnet_on_epoch_end`` hook,
 whose implementations may stop training.
+
+:func:`fit` is :meth:`NeuralNetwork.fit <npnet_core.NeuralNetwork.fit>` itself (the
+class assigns it), so its signature and docstring are written once, here; it
+drives the network's private batch step, as a method does.
 """
 
 from __future__ import annotations
