@@ -25,18 +25,18 @@ import pluggy
 from .kinds import KINDS, Kind
 from .protocols import Activation, Loss
 
-__all__ = sorted(
-    [
-        "PROJECT_NAME",
-        "hookimpl",
-        "hookspec",
-        "npnet_on_epoch_end",
-        "npnet_on_train_begin",
-        "npnet_on_train_end",
-        "npnet_output_gradient",
-        *(kind.hook for kind in KINDS.values()),
-    ]
-)
+__all__ = [
+    "PROJECT_NAME",
+    "OutputGradient",
+    "Register",
+    "hookimpl",
+    "hookspec",
+    "npnet_on_epoch_end",
+    "npnet_on_train_begin",
+    "npnet_on_train_end",
+    "npnet_output_gradient",
+    *sorted(kind.hook for kind in KINDS.values()),  # npnet_register_activations, ...
+]
 
 PROJECT_NAME = "npnet"
 

@@ -9,16 +9,14 @@ changes the backend or the figures of ``matplotlib.pyplot``.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Sequence, Union
+from typing import Any, List, Mapping, Optional, Sequence
 
 from .errors import NpnetError, ValidationError
-from .io import atomic_write
+from .io import PathLike, atomic_write
 
 __all__ = ["MissingDependencyError", "image_format", "plot_history", "require_matplotlib", "supported_formats"]
 
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 class MissingDependencyError(NpnetError, ImportError):

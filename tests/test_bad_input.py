@@ -7,6 +7,7 @@ call the network's flat parameter vector must be byte-identical.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Type
 
@@ -93,8 +94,10 @@ CASES = {
     ),
     # fit: the sizes and options
     "fit-batch-zero": Case(_fit(batch_size=0), ValidationError, "batch_size must be a positive integer .got 0"),
-    "fit-batch-float": Case(
-        _fit(batch_size=4.0), ValidationError, "batch_size must be a positive integer .got 4.0 of type float"
+    "fit-batch-float": Case(  # the value given, shown as repr() shows it
+        _fit(batch_size=4.0),
+        ValidationError,
+        rf"batch_size must be a positive integer \(got {re.escape(repr(4.0))} of type float",
     ),
     "fit-batch-bool": Case(_fit(batch_size=True), ValidationError, "batch_size must be a positive integer"),
     "fit-epochs-negative": Case(_fit(epochs=-2), ValidationError, "epochs must be a positive integer .got -2"),

@@ -12,11 +12,12 @@ the runner, ``npnet check`` and the pytest fixtures plugin.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Tuple, Union
 
 import numpy as np
 import pytest
@@ -322,9 +323,37 @@ class StallingOptimizer(GoodMomentum):
         super().__init__(learning_rate, momentum)
 
 
-def value(leading: str) -> str:
-    """A regex for a number that starts with ``leading``, printed bare or as ``np.float64(...)`` (NumPy 2)."""
-    return rf"(?:np\.float\d+\()?{re.escape(leading)}\d*\)?"
+def number(name: str) -> str:
+    """A regex capturing as ``name`` a number printed bare or as ``np.float64(...)`` (NumPy 2), nan and inf too."""
+    return rf"(?:np\.float\d+\()?(?P<{name}>[-+]?(?:\d+(?:\.\d*)?(?:e[-+]?\d+)?|nan|inf))\)?"
+
+
+def numbers(name: str) -> str:
+    """A regex capturing as ``name`` a list of numbers printed as ``[1.0, -2.5]``."""
+    return rf"(?P<{name}>\[[^\]]*\])"
+
+
+class Message(NamedTuple):
+    """A ContractViolation message: its words as a regex, and the value of each number it captures by name."""
+
+    pattern: str
+    values: Dict[str, Any]
+
+
+def message(pattern: str, **values: Any) -> Message:
+    """Numbers, lists and dicts of them are compared within rel=1e-3 (messages print at least 4 digits)."""
+    near = (int, float, list, dict)
+    return Message(
+        pattern, {k: pytest.approx(v, rel=1e-3, nan_ok=True) if isinstance(v, near) else v for k, v in values.items()}
+    )
+
+
+def printed(text: str) -> Any:
+    """``"0.5"``, ``"nan"``, ``"[1.0, 2.0]"`` or ``"{'learning_rate': 0.01}"`` as the value it shows."""
+    try:
+        return float(text)
+    except ValueError:
+        return ast.literal_eval(text)
 
 
 @dataclass
@@ -332,7 +361,7 @@ class Case:
     """A broken component, the checks that catch it (with the message), and known side failures."""
 
     make: Callable[[], Any]
-    caught_by: Dict[Callable[..., None], str]
+    caught_by: Dict[Callable[..., None], Union[str, Message]]
     #: checks it also fails though they are not about its fault: {check: why}
     also_fails: Dict[Callable[..., None], str] = field(default_factory=dict)
 
@@ -341,17 +370,28 @@ GALLERY: Dict[str, Case] = {
     "wrong_sign_tanh": Case(
         WrongSignTanh,
         {
-            check_backward_matches_finite_differences: r"^wrong_sign_tanh fails check_backward_matches_finite_differences: "
-            rf"backward on shape \(1, 1\) differs at \(0, 0\): expected {value('-0.12559580')}, "
-            rf"got {value('0.12559580')} \(tolerance rtol=1e-05, atol=1e-07; 1 of 1 entries outside it\)"
+            check_backward_matches_finite_differences: message(
+                r"^wrong_sign_tanh fails check_backward_matches_finite_differences: "
+                rf"backward on shape \(1, 1\) differs at \(0, 0\): expected {number('expected')}, "
+                rf"got {number('got')} \(tolerance rtol={number('rtol')}, atol={number('atol')}; "
+                r"1 of 1 entries outside it\)",
+                expected=-0.1255958,
+                got=0.1255958,
+                rtol=1e-5,
+                atol=1e-7,
+            )
         },
     ),
     "doubled_gradient_tanh": Case(
         DoubledGradientTanh,
         {
-            check_backward_matches_finite_differences: r"^doubled_gradient_tanh fails check_backward_matches_finite_differences: "
-            rf"backward on shape \(1, 1\) differs at \(0, 0\): expected {value('-0.12559580')}, "
-            rf"got {value('-0.25119160')}"
+            check_backward_matches_finite_differences: message(
+                r"^doubled_gradient_tanh fails check_backward_matches_finite_differences: "
+                rf"backward on shape \(1, 1\) differs at \(0, 0\): expected {number('expected')}, "
+                rf"got {number('got')}",
+                expected=-0.1255958,
+                got=-0.2511916,
+            )
         },
     ),
     "in_place_forward_tanh": Case(
@@ -378,17 +418,26 @@ GALLERY: Dict[str, Case] = {
     "overflowing_softmax": Case(
         OverflowingSoftmax,
         {
-            check_finite_at_extreme_inputs: r"^overflowing_softmax fails check_finite_at_extreme_inputs: "
-            rf"forward returned {value('nan')} at \(0, 5\) for float32 inputs of magnitude up to 1e4 "
-            r"\(input there: \[-10000\.0, -100\.0, -1\.0, 0\.001\d*, 1\.0, 100\.0, 10000\.0\]\)$"
+            check_finite_at_extreme_inputs: message(
+                r"^overflowing_softmax fails check_finite_at_extreme_inputs: "
+                rf"forward returned {number('returned')} at \(0, 5\) for float32 inputs of magnitude up to "
+                rf"{number('magnitude')} \(input there: {numbers('row')}\)$",
+                returned=float("nan"),
+                magnitude=1e4,
+                row=[-1e4, -100.0, -1.0, 1e-3, 1.0, 100.0, 1e4],
+            )
         },
     ),
     "batch_centred_tanh": Case(
         BatchCentredTanh,
         {
-            check_rows_independent: r"^batch_centred_tanh fails check_rows_independent: "
-            rf"forward of row 0 computed alone differs at \(0, 0\): expected {value('0.69260943')}, "
-            rf"got {value('0.0')}.*3 of 3 entries outside it\); compared with the same row computed in a batch of 5$"
+            check_rows_independent: message(
+                r"^batch_centred_tanh fails check_rows_independent: "
+                rf"forward of row 0 computed alone differs at \(0, 0\): expected {number('expected')}, "
+                rf"got {number('got')}.*3 of 3 entries outside it\); compared with the same row computed in a batch of 5$",
+                expected=0.69260943,
+                got=0.0,
+            )
         },
     ),
     "noisy_tanh_at_rounding_level": Case(
@@ -429,35 +478,62 @@ GALLERY: Dict[str, Case] = {
     "unclipped_crossentropy": Case(
         UnclippedCrossEntropy,
         {
-            check_finite_at_boundary_predictions: r"^unclipped_crossentropy fails check_finite_at_boundary_predictions: "
-            rf"forward returned {value('nan')} at \(0,\) for float32 predictions of exactly 0 and 1 "
-            r"\(input there: \[1\.0, 0\.0, 0\.0\]\)$"
+            check_finite_at_boundary_predictions: message(
+                r"^unclipped_crossentropy fails check_finite_at_boundary_predictions: "
+                rf"forward returned {number('returned')} at \(0,\) for float32 predictions of exactly 0 and 1 "
+                rf"\(input there: {numbers('row')}\)$",
+                returned=float("nan"),
+                row=[1.0, 0.0, 0.0],
+            )
         },
         also_fails={check_finite_at_extreme_inputs: "the log of the negative 'probabilities' it is given is nan"},
     ),
     "batch_mean_gradient_loss": Case(
         BatchMeanGradientLoss,
         {
-            check_backward_matches_finite_differences: r"^batch_mean_gradient_loss fails check_backward_matches_finite_differences: "
-            rf"backward on shape \(4, 1\) differs at \(0, 0\): expected {value('-0.99999999')}, "
-            rf"got {value('-0.25')} .*4 of 4 entries outside it",
-            check_rows_independent: r"^batch_mean_gradient_loss fails check_rows_independent: "
-            rf"backward of row 0 computed alone differs at \(0, 0\): expected {value('-0.71892893')}, "
-            rf"got {value('-3.59464469')}",
+            check_backward_matches_finite_differences: message(
+                r"^batch_mean_gradient_loss fails check_backward_matches_finite_differences: "
+                rf"backward on shape \(4, 1\) differs at \(0, 0\): expected {number('expected')}, "
+                rf"got {number('got')} .*4 of 4 entries outside it",
+                expected=-1.0,
+                got=-0.25,
+            ),
+            check_rows_independent: message(
+                r"^batch_mean_gradient_loss fails check_rows_independent: "
+                rf"backward of row 0 computed alone differs at \(0, 0\): expected {number('expected')}, "
+                rf"got {number('got')}",
+                expected=-0.71892893,
+                got=-3.59464469,
+            ),
         },
     ),
     "ascending_optimizer": Case(
         AscendingOptimizer,
         {
-            check_converges_on_quadratic: r"^ascending_optimizer fails check_converges_on_quadratic: after 5000 updates "
-            r"on a convex quadratic of condition number 10, f fell from 3\.059 to \S+; "
-            r"expected at most 0\.01 x 3\.059 = 0\.03059",
-            check_converges_on_ill_conditioned_quadratic: r"^ascending_optimizer fails "
-            r"check_converges_on_ill_conditioned_quadratic: after 5000 updates on a convex quadratic of condition "
-            r"number 1000, f fell from 1\.699 to \S+; expected at most 0\.02 x 1\.699 = 0\.03397",
-            check_loss_decreases_on_small_network: r"^ascending_optimizer fails check_loss_decreases_on_small_network: "
-            r"30 epochs on a \[4, 8, 3\] tanh/softmax network took the loss from 1\.434 to \d[\d.]*; "
-            r"expected at most 0\.75 x 1\.434 = 1\.075$",
+            check_converges_on_quadratic: message(
+                r"^ascending_optimizer fails check_converges_on_quadratic: after 5000 updates "
+                rf"on a convex quadratic of condition number 10, f fell from {number('start')} to \S+; "
+                rf"expected at most {number('reduction')} x (?P=start) = {number('bound')}",
+                start=3.059,
+                reduction=0.01,
+                bound=0.03059,
+            ),
+            check_converges_on_ill_conditioned_quadratic: message(
+                r"^ascending_optimizer fails check_converges_on_ill_conditioned_quadratic: after 5000 updates "
+                rf"on a convex quadratic of condition number 1000, f fell from {number('start')} to \S+; "
+                rf"expected at most {number('reduction')} x (?P=start) = {number('bound')}",
+                start=1.699,
+                reduction=0.02,
+                bound=0.03397,
+            ),
+            check_loss_decreases_on_small_network: message(
+                r"^ascending_optimizer fails check_loss_decreases_on_small_network: "
+                rf"30 epochs on a \[4, 8, 3\] tanh/softmax network took the loss from {number('start')} to \S+; "
+                rf"expected at most {number('reduction')} x (?P=start) = {number('bound')}$",
+                start=1.434,
+                reduction=0.75,
+                bound=1.075,
+            ),
         },
     ),
     "forgetful_optimizer": Case(
@@ -493,39 +569,63 @@ GALLERY: Dict[str, Case] = {
     "forgetful_config_optimizer": Case(
         lambda: ForgetfulConfigOptimizer(momentum=0.5),
         {
-            check_get_config_rebuilds_equivalent: r"^forgetful_config_optimizer fails "
-            r"check_get_config_rebuilds_equivalent: the parameters after 5 updates by the rebuilt optimizer "
-            r"differs at \(\d+,\): .*10 of 10 entries outside it\); rebuilt from get_config\(\) = "
-            r"\{'learning_rate': 0\.01\}$"
+            check_get_config_rebuilds_equivalent: message(
+                r"^forgetful_config_optimizer fails "
+                r"check_get_config_rebuilds_equivalent: the parameters after 5 updates by the rebuilt optimizer "
+                r"differs at \(\d+,\): .*10 of 10 entries outside it\); rebuilt from get_config\(\) = "
+                r"(?P<config>\{.*\})$",
+                config={"learning_rate": 0.01},  # the momentum=0.5 it was made with is forgotten
+            )
         },
     ),
     "stalling_optimizer": Case(
         StallingOptimizer,
         {
-            check_converges_on_quadratic: r"^stalling_optimizer fails check_converges_on_quadratic: after 5000 updates "
-            r"on a convex quadratic of condition number 10, f fell from 3\.059 to 3\.0\d*; "
-            r"expected at most 0\.01 x 3\.059 = 0\.03059 \(an optimizer that ascends or stalls fails here\)$",
-            check_converges_on_ill_conditioned_quadratic: r"^stalling_optimizer fails "
-            r"check_converges_on_ill_conditioned_quadratic: .* f fell from 1\.699 to 1\.6\d*; ",
-            check_loss_decreases_on_small_network: r"^stalling_optimizer fails check_loss_decreases_on_small_network: "
-            r"30 epochs .* took the loss from 1\.434 to 1\.43\d*; expected at most 0\.75 x 1\.434 = 1\.075$",
+            check_converges_on_quadratic: message(
+                r"^stalling_optimizer fails check_converges_on_quadratic: after 5000 updates "
+                rf"on a convex quadratic of condition number 10, f fell from {number('start')} to {number('end')}; "
+                rf"expected at most {number('reduction')} x (?P=start) = {number('bound')} "
+                r"\(an optimizer that ascends or stalls fails here\)$",
+                start=3.059,
+                end=pytest.approx(3.05, abs=0.05),
+                reduction=0.01,
+                bound=0.03059,
+            ),
+            check_converges_on_ill_conditioned_quadratic: message(
+                r"^stalling_optimizer fails "
+                rf"check_converges_on_ill_conditioned_quadratic: .* f fell from {number('start')} to {number('end')}; ",
+                start=1.699,
+                end=pytest.approx(1.65, abs=0.05),
+            ),
+            check_loss_decreases_on_small_network: message(
+                r"^stalling_optimizer fails check_loss_decreases_on_small_network: "
+                rf"30 epochs .* took the loss from {number('start')} to {number('end')}; "
+                rf"expected at most {number('reduction')} x (?P=start) = {number('bound')}$",
+                start=1.434,
+                end=pytest.approx(1.435, abs=0.005),
+                reduction=0.75,
+                bound=1.075,
+            ),
         },
     ),
 }
 
 CAUGHT = [
-    pytest.param(case, check, pattern, id=f"{name}-{check.__name__}")
+    pytest.param(case, check, expected, id=f"{name}-{check.__name__}")
     for name, case in GALLERY.items()
-    for check, pattern in case.caught_by.items()
+    for check, expected in case.caught_by.items()
 ]
 
 
-@pytest.mark.parametrize("case, check, pattern", CAUGHT)
-def test_broken_component_is_caught_by_its_check(case, check, pattern):
+@pytest.mark.parametrize("case, check, expected", CAUGHT)
+def test_broken_component_is_caught_by_its_check(case, check, expected):
     """The check meant for the fault raises ContractViolation naming component, rule and numbers."""
+    pattern, values = (expected, {}) if isinstance(expected, str) else expected
     component = case.make()
     with pytest.raises(ContractViolation, match=pattern) as caught:
         check(component)
+    found = re.search(pattern, str(caught.value))
+    assert {name: printed(found[name]) for name in values} == values
     assert caught.value.component == component.name
     assert caught.value.check == check.__name__
     assert check in checks_for(component)  # and the suite would run it

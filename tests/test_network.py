@@ -384,10 +384,10 @@ def test_each_network_gets_its_own_optimizer_state():
 
 def test_repr_shows_components_by_name():
     """repr names the layers, components with their parameters, and dtype."""
-    net = _net(optimizer=("adam", {"learning_rate": 0.01}))
+    optimizer = ("adam", {"learning_rate": 0.01})
+    net = _net(optimizer=optimizer)
     assert repr(net) == (
-        "NeuralNetwork([3, 4, 2], 'relu', 'softmax', 'categorical_crossentropy', "
-        "('adam', {'learning_rate': 0.01}), dtype='float64')"
+        f"NeuralNetwork([3, 4, 2], 'relu', 'softmax', 'categorical_crossentropy', {optimizer!r}, dtype='float64')"
     )
 
 

@@ -6,9 +6,12 @@ hand or served by a monkeypatched ``_discovery.discover`` as fake entry points.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+import sys
 import types
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 import pluggy
@@ -28,18 +31,12 @@ from npnet_core import (
     hookimpl,
 )
 from npnet_core.components import ComponentSpec, _discovery
+from npnet_core.kinds import KINDS
 
 ENV_VARS = (_discovery.ENV_DISABLE_AUTOLOAD, _discovery.ENV_BLOCK, _discovery.ENV_STRICT)
-OFFICIAL = {
-    ("activation", "relu"): "npnet-relu-softmax",
-    ("activation", "identity"): "npnet-relu-softmax",
-    ("activation", "softmax"): "npnet-relu-softmax",
-    ("loss", "mean_squared_error"): "npnet-relu-softmax",
-    ("loss", "mse"): "npnet-relu-softmax",
-    ("loss", "categorical_crossentropy"): "npnet-relu-softmax",
-    ("optimizer", "sgd"): "npnet-sgd-momentum",
-    ("optimizer", "adam"): "npnet-adam",
-}
+ROOT = Path(__file__).resolve().parent.parent
+#: the folders of the official plugin distributions, plugins/<distribution>/
+OFFICIAL_FOLDERS = sorted(path.parent for path in (ROOT / "plugins").glob("*/pyproject.toml"))
 
 
 # -- throwaway components and plugins ------------------------------------------------
@@ -185,13 +182,61 @@ def test_default_registry_loads_the_installed_plugins_with_distribution_and_vers
     assert installed_registry.failures == []
 
 
-@pytest.mark.parametrize(("kind", "name"), sorted(OFFICIAL))
-def test_official_names_resolve_to_their_distribution(installed_registry, kind, name):
-    """Each official name resolves to an entry recording the distribution and version providing it."""
-    entry = installed_registry.lookup(kind, name)
-    distribution = OFFICIAL[kind, name]
-    assert (entry.kind, entry.distribution, entry.version) == (kind, distribution, dist_version(distribution))
-    assert entry.provider == f"{distribution} {dist_version(distribution)}"
+def tomllib_module() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    return pytest.importorskip(  # pragma: no cover - Python 3.9 and 3.10
+        "tomli", reason="reading the plugins' pyproject.toml needs tomllib (Python 3.11+) or tomli"
+    )
+
+
+def registered_by(folder: Path) -> Dict[Tuple[str, str], str]:
+    """``(kind, name or alias) -> distribution`` for what the official plugin in ``folder`` registers.
+
+    Each module its ``pyproject.toml`` announces as an ``npnet`` entry point is
+    registered by hand, in a registry without autoloading, with the file's
+    ``[project] name`` as its distribution.
+    """
+    with open(folder / "pyproject.toml", "rb") as handle:
+        project = tomllib_module().load(handle)["project"]
+    registry = Registry(autoload=False, blocked=(), strict=False)
+    for plugin_name, module in project["entry-points"]["npnet"].items():
+        registry.register_plugin(importlib.import_module(module), plugin_name, distribution=project["name"])
+    return {
+        (entry.kind, name): project["name"]
+        for info in registry.plugins
+        for entry in info.components
+        for name in (entry.name, *entry.aliases)
+    }
+
+
+def test_official_table_is_what_the_official_plugins_register():
+    """Per kind, KINDS[kind].official maps exactly the names and aliases the official plugins register to their distribution."""
+    registered: Dict[str, Dict[str, str]] = {kind: {} for kind in KINDS}
+    for folder in OFFICIAL_FOLDERS:
+        for (kind, name), distribution in registered_by(folder).items():
+            registered[kind][name] = distribution
+    assert registered == {kind: dict(KINDS[kind].official) for kind in KINDS}
+
+
+@pytest.mark.parametrize("folder", OFFICIAL_FOLDERS, ids=lambda folder: folder.name)
+def test_official_names_resolve_to_their_distribution(installed_registry, folder):
+    """Each name an official plugin registers resolves to an entry recording the distribution and version providing it."""
+    for (kind, name), distribution in registered_by(folder).items():
+        entry = installed_registry.lookup(kind, name)
+        assert (entry.kind, entry.distribution, entry.version) == (kind, distribution, dist_version(distribution))
+        assert entry.provider == f"{distribution} {dist_version(distribution)}"
+
+
+@pytest.mark.parametrize("folder", OFFICIAL_FOLDERS, ids=lambda folder: folder.name)
+def test_every_missing_official_name_says_pip_install_its_distribution(empty_registry, folder):
+    """In an empty registry, each name an official plugin registers is not found with `pip install` its distribution."""
+    for (kind, name), distribution in registered_by(folder).items():
+        with pytest.raises(ComponentNotFoundError) as excinfo:
+            empty_registry.lookup(kind, name)
+        assert f"pip install {distribution}" in str(excinfo.value), (kind, name)
 
 
 def test_alias_resolves_to_the_same_entry_as_the_name(installed_registry):

@@ -257,8 +257,9 @@ def test_verbose_1_without_a_terminal_prints_lines(capsys):
 
 def test_format_metrics_skips_undefined_values():
     """NaN metrics (none defined) are left out; the time comes last."""
-    text = progress_module.format_metrics({"loss": 0.5, "accuracy": float("nan"), "epoch_time": 0.25})
-    assert text == "loss: 0.5000 - 0.25s"
+    logs = {"loss": 0.5, "accuracy": float("nan"), "epoch_time": 0.25}
+    text = progress_module.format_metrics(logs)
+    assert text == f"loss: {logs['loss']:.4f} - {logs['epoch_time']:.2f}s"  # as documented: "loss: 0.1234 - 0.05s"
 
 
 def test_history_stays_aligned_across_fits_with_and_without_validation(tmp_path):
