@@ -18,7 +18,6 @@ from .io import PathLike, atomic_write
 __all__ = ["MissingDependencyError", "image_format", "plot_history", "require_matplotlib", "supported_formats"]
 
 
-
 class MissingDependencyError(NpnetError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
