@@ -11,6 +11,7 @@ there is no intersphinx.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -81,7 +82,99 @@ def _skip_namedtuple_fields(app, what, name, obj, skip, options):
     return None
 
 
+# -- what the kinds table generates ---------------------------------------------------------
+# The API reference lists the kinds, their register hooks and their contract checks from
+# npnet_core.kinds itself, so that a new kind (a row of KINDS) is documented without editing
+# a page: an empty ```{npnet-kinds}```, ```{npnet-roles}```, ```{npnet-register-hooks}``` or
+# ```{npnet-contract-checks}``` block is replaced, as the page is read, by the
+# reStructuredText below.
+
+
+def _kinds_lines():
+    from npnet_core.kinds import KINDS
+
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    header = ["kind", "plural", "protocol", "register hook", "checks", "``npnet new-plugin`` writes", "official"]
+    rows = [header]
+    for kind in KINDS.values():
+        official = {}
+        for name, distribution in kind.official.items():
+            official.setdefault(distribution, []).append(f"``{name}``")
+        rows.append(
+            [
+                f"``{kind.name}``",
+                f"``{kind.plural}``",
+                f":class:`~{kind.protocol.__module__}.{kind.protocol.__name__}`",
+                f":func:`~npnet_core.hookspecs.{kind.hook}`",
+                str(len(kind.checks)),
+                kind.scaffold,
+                "; ".join(f"{', '.join(names)} ({d})" for d, names in official.items()) or "none",
+            ]
+        )
+    for row in rows:
+        lines.append(f"   * - {row[0]}")
+        lines.extend(f"     - {cell}" for cell in row[1:])
+    return lines
+
+
+def _roles_lines():
+    from npnet_core.kinds import ROLES
+
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    rows = [["role (``NeuralNetwork`` argument)", "kind", "CLI option", "the article's form, adapted by", "per layer"]]
+    for role in ROLES.values():
+        adapter = f":class:`~npnet_core.components.{role.article_adapter}`"
+        rows.append(
+            [f"``{role.name}``", f"``{role.kind}``", f"``{role.option}``", adapter, "yes" if role.per_layer else ""]
+        )
+    for row in rows:
+        lines.append(f"   * - {row[0]}")
+        lines.extend(f"     - {cell}" for cell in row[1:])
+    return lines
+
+
+def _register_hooks_lines():
+    from npnet_core.kinds import KINDS
+
+    return [f".. autofunction:: npnet_core.hookspecs.{kind.hook}" for kind in KINDS.values()]
+
+
+def _contract_checks_lines():
+    from npnet_core.kinds import KINDS
+
+    lines, seen = [], []
+    for kind in KINDS.values():
+        checks = ", ".join(f":func:`~npnet_core.testing.{name}`" for name in kind.checks)
+        lines.append(f"* ``{kind.name}``: {checks}")
+        seen.extend(name for name in kind.checks if name not in seen)
+    lines.append("")
+    lines.extend(f".. autofunction:: npnet_core.testing.{name}" for name in seen)
+    return lines
+
+
+_GENERATED = {
+    "kinds": _kinds_lines,
+    "roles": _roles_lines,
+    "register-hooks": _register_hooks_lines,
+    "contract-checks": _contract_checks_lines,
+}
+_GENERATED_BLOCK = re.compile(r"^```\{npnet-(?P<what>[a-z-]+)\}\n```$", flags=re.MULTILINE)
+
+
+def _insert_generated(app, docname, source):
+    """Replace each ```{npnet-WHAT}``` block of a page by the reStructuredText that _GENERATED makes."""
+
+    def generated(match):
+        make_lines = _GENERATED.get(match.group("what"))
+        if make_lines is None:
+            raise ValueError(f"{docname}: no generated block is called npnet-{match.group('what')}")
+        return "```{eval-rst}\n" + "\n".join(make_lines()) + "\n```"
+
+    source[0] = _GENERATED_BLOCK.sub(generated, source[0])
+
+
 def setup(app):
+    app.connect("source-read", _insert_generated)
     app.connect("autodoc-process-signature", _protocol_signature)
     app.connect("autodoc-skip-member", _skip_namedtuple_fields)
     # ```python-file marks a Python file's contents shown on a page (a plugin module, a

@@ -18,6 +18,7 @@ from npnet_adam import Adam
 from npnet_core import NeuralNetwork, hookimpl
 from npnet_core.cli import main
 from npnet_core.components import ComponentSpecError, PluginFailure, format_component, parse_component, parse_value
+from npnet_core.kinds import KINDS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -614,7 +615,7 @@ def test_plugins_json(capsys):
     plugins = {p["distribution"]: p for p in listing["plugins"]}
     assert {"npnet-relu-softmax", "npnet-sgd-momentum", "npnet-adam"} <= set(plugins)
     relu_softmax = plugins["npnet-relu-softmax"]
-    assert relu_softmax["version"] == "0.1.0" and set(relu_softmax["components"]) == {"activation", "loss", "optimizer"}
+    assert relu_softmax["version"] == "0.1.0" and set(relu_softmax["components"]) == set(KINDS)
     assert [c["name"] for c in relu_softmax["components"]["activation"]] == ["relu", "identity", "softmax"]
     assert {"name": "mean_squared_error", "aliases": ["mse"], "parameters": {}} in relu_softmax["components"]["loss"]
     adam = plugins["npnet-adam"]["components"]["optimizer"][0]

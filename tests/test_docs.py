@@ -187,6 +187,29 @@ def test_every_page_is_in_the_table_of_contents():
             assert any(fnmatch.fnmatchcase(page, entry) for entry in entries), f"{page} is in no toctree"
 
 
+#: Public modules of npnet_core that the API reference leaves to another page, and why.
+NOT_IN_API = {
+    "npnet_core.cli": "the npnet command: docs/cli.md",
+    "npnet_core.network": "its one name, NeuralNetwork, is documented under npnet_core",
+}
+
+
+def test_api_reference_has_a_section_per_public_module():
+    """docs/api.md has a section ## `npnet_core.X` for each public module (no underscore), and no other."""
+    import pkgutil
+
+    import npnet_core
+
+    public = {"npnet_core"} | {
+        f"npnet_core.{module.name}"
+        for module in pkgutil.iter_modules(npnet_core.__path__)
+        if not module.name.startswith("_")
+    }
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    sections = set(re.findall(r"^## `(npnet_core[\w.]*)`$", text, flags=re.MULTILINE))
+    assert sections == public - set(NOT_IN_API)
+
+
 #: Modules the layout of components/, io/, datasets/, scaffold/ and private helpers removed, and
 #: where their names went. No page may name them as modules.
 REMOVED_MODULES = {

@@ -70,8 +70,11 @@ from typing import Callable, Dict, List, Optional, Set, Tuple
 import numpy as np
 import pytest
 
+from npnet_core.kinds import KINDS
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["docs/plugins/activation.md", "docs/plugins/loss.md", "docs/plugins/optimizer.md", "docs/plugins.md"]
+#: the plugin author's guide and one page per kind
+PAGES = [*(f"docs/plugins/{kind}.md" for kind in KINDS), "docs/plugins.md"]
 TIMEOUT = 300
 
 
@@ -651,7 +654,7 @@ def test_protocol_blocks_match_npnet_core():
                 f"{block.where}: the block does not show {said.group('object')}"
             )
             shown += 1
-    assert shown == 3  # Activation, Loss, Optimizer
+    assert shown == len(KINDS)  # one protocol per kind
 
 
 @pytest.mark.slow

@@ -146,7 +146,7 @@ def test_standard_library_names_are_refused():
 def test_unknown_kind_is_refused():
     """An unknown kind is refused with the list of kinds."""
     with pytest.raises(ValidationError, match="activation, loss, optimizer"):
-        plugin_names("npnet-accuracy", "metric")
+        plugin_names("npnet-accuracy", "no-such-kind")
 
 
 # --- the files ----------------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def test_command_reports_a_bad_name_in_one_line(tmp_path, capsys):
 
 def test_command_requires_a_known_kind(capsys):
     """--kind is required and must be optimizer, activation or loss (usage error, exit 2)."""
-    for argv in (["new-plugin", "npnet-x"], ["new-plugin", "npnet-x", "--kind", "metric"]):
+    for argv in (["new-plugin", "npnet-x"], ["new-plugin", "npnet-x", "--kind", "no-such-kind"]):
         with pytest.raises(SystemExit) as exit_info:
             main(argv)
         assert exit_info.value.code == 2

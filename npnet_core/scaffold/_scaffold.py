@@ -100,6 +100,7 @@ class PluginNames:
             "module": self.module,
             "class_name": self.class_name,
             "hook": KINDS[self.kind].hook,
+            "hooks": ", ".join(f"`{kind.hook}`" for kind in KINDS.values()),
             "example": KINDS[self.kind].scaffold,
             "core_requirement": CORE_REQUIREMENT,
             # what tests/test_contract.py checks: the defaults, and other hyperparameters where there are some
