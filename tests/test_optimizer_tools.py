@@ -7,14 +7,11 @@ list of those numbers (``split_numbers``), never by matching printed digits.
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
-import pluggy
 import pytest
 
 from npnet_core.errors import InvalidParameterError, ValidationError
-from npnet_core.hookspecs import hookimpl
 from npnet_core.optimizer_tools import (
     Count,
     Flag,
@@ -30,13 +27,11 @@ from npnet_core.optimizer_tools import (
 from npnet_core.testing import (
     assert_bad_updates_refused,
     assert_config_round_trip,
-    assert_distribution_provides_plugin,
     assert_hyperparameters_refused,
     assert_state_refused,
     assert_state_round_trip,
     assert_trajectory_matches,
     assert_update_in_place,
-    collect_registrations,
     minimise_quadratic,
     split_numbers,
 )
@@ -504,25 +499,3 @@ def test_split_numbers_takes_numbers_standing_alone():
     template, numbers = split_numbers("beta_1 in [0, 1) (got -1e-08, nan, inf); float64 (3,) step=2")
     assert template == "beta_1 in [#, #) (got #, #, #); float64 (#,) step=#"
     assert same_numbers(numbers, [0.0, 1.0, -1e-08, NAN, INF, 3.0, 2.0])
-
-
-def test_collect_registrations_checks_the_hooks_against_npnet():
-    """A plugin's registrations come back by kind; a misspelt hook is refused by pluggy."""
-    plugin = types.ModuleType("heavy_plugin")
-    plugin.npnet_register_optimizers = hookimpl(lambda register: register("heavy", Heavy, aliases=["hb"]))
-    assert collect_registrations(plugin) == {"optimizer": [("heavy", Heavy, ("hb",))]}
-    misspelt = types.ModuleType("misspelt_plugin")
-    misspelt.npnet_register_optimisers = hookimpl(lambda register: None)
-    with pytest.raises(pluggy.PluginValidationError):
-        collect_registrations(misspelt)
-
-
-def test_distribution_assertion_reads_the_installed_metadata():
-    """npnet-adam announces npnet_adam.plugin as "adam"; another name fails; a missing distribution skips."""
-    import npnet_adam.plugin
-
-    assert_distribution_provides_plugin("npnet-adam", npnet_adam.plugin, entry_point="adam")
-    with pytest.raises(AssertionError, match="entry points"):
-        assert_distribution_provides_plugin("npnet-adam", npnet_adam.plugin, entry_point="adamw")
-    with pytest.raises(pytest.skip.Exception):
-        assert_distribution_provides_plugin("npnet-no-such-plugin", npnet_adam.plugin, entry_point="x")

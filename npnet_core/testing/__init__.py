@@ -34,6 +34,18 @@ from ._optimizer_checks import (
     check_update_shape_and_dtype,
     check_zero_gradient_keeps_parameters,
 )
+from ._optimizer_tools import (
+    assert_bad_updates_refused,
+    assert_config_round_trip,
+    assert_hyperparameters_refused,
+    assert_state_refused,
+    assert_state_round_trip,
+    assert_trajectory_matches,
+    assert_update_in_place,
+    minimise_quadratic,
+    parametrize_with_assertions,
+    split_numbers,
+)
 from ._parametrize import parametrize_with_checks
 from ._report import ContractViolation
 from ._runner import CheckOutcome, ComponentReport, check_installed, run_checks
@@ -43,6 +55,13 @@ __all__ = [
     "CheckOutcome",
     "ComponentReport",
     "ContractViolation",
+    "assert_bad_updates_refused",
+    "assert_config_round_trip",
+    "assert_hyperparameters_refused",
+    "assert_state_refused",
+    "assert_state_round_trip",
+    "assert_trajectory_matches",
+    "assert_update_in_place",
     "central_difference",
     "check_backward_matches_finite_differences",
     "check_converges_on_ill_conditioned_quadratic",
@@ -65,6 +84,9 @@ __all__ = [
     "checks_for",
     "expected_failures_of",
     "kind_of",
+    "minimise_quadratic",
+    "parametrize_with_assertions",
     "parametrize_with_checks",
     "run_checks",
+    "split_numbers",
 ]

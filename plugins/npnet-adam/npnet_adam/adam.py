@@ -26,54 +26,58 @@ allocates no parameter-sized array.
 from __future__ import annotations
 
 import math
-import operator
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
-from npnet_core.errors import ValidationError
-from npnet_core.optimizer_tools import (
-    check_flag,
-    check_fraction,
-    check_positive,
-    check_state_matches,
-    check_update_arrays,
-    show_value,
-)
+from npnet_core import optimizer_tools as tools
 
 __all__ = ["Adam"]
 
+#: The state with amsgrad off and on: ``step``, and the moments once ``step`` > 0.
+_STATE = {
+    amsgrad: tools.StateLayout(
+        arrays=("m", "v", "v_max") if amsgrad else ("m", "v"),
+        counters={"step": tools.Count(minimum=0)},
+        step="step",
+        hints={"v_max": f"this Adam has amsgrad={amsgrad}; was the state saved from one with amsgrad={not amsgrad}?"},
+        source="Adam.state_dict()",
+    )
+    for amsgrad in (False, True)
+}
 
-class Adam:
+
+class Adam(tools.HyperparametersMixin):
     """Adam: adaptive moment estimation, optionally AMSGrad.
 
     Parameters
     ----------
     learning_rate : float, default 0.001
-        Step size; a finite number > 0.
+        Step size.
     beta_1 : float, default 0.9
-        Decay of the first-moment (mean) estimate ``m``, in [0, 1).
+        Decay of the first-moment (mean) estimate ``m``.
     beta_2 : float, default 0.999
-        Decay of the second-moment (uncentred variance) estimate ``v``, in [0, 1).
+        Decay of the second-moment (uncentred variance) estimate ``v``.
     epsilon : float, default 1e-8
-        Added to ``sqrt(v_hat)`` for numerical stability; a finite number > 0.
+        Added to ``sqrt(v_hat)`` for numerical stability.
     amsgrad : bool, default False
         Use ``v_max = max(v_max, v)`` in place of ``v`` (AMSGrad).
 
-    Raises
-    ------
-    npnet_core.errors.InvalidParameterError
-        If a hyperparameter has a bad type or value.
-
     Notes
     -----
-    See the module docstring for the formulas. The result agrees with the
-    unrearranged Algorithm 1 to within rounding (about 1e-15 relative per step
-    in float64). An optimizer belongs to one network: its moments have the
-    shape and dtype of that network's parameters.
+    :attr:`hyperparameters` says what each accepts; ``get_config()`` and
+    ``repr()`` read it. The result agrees with the unrearranged Algorithm 1 to
+    within rounding (about 1e-15 relative per step in float64).
     """
 
     name = "adam"
+    hyperparameters = {
+        "learning_rate": tools.Positive(usual=0.001),
+        "beta_1": tools.Fraction(usual=0.9),
+        "beta_2": tools.Fraction(usual=0.999),
+        "epsilon": tools.Positive(usual=1e-8),
+        "amsgrad": tools.Flag(),
+    }
 
     def __init__(
         self,
@@ -83,62 +87,17 @@ class Adam:
         epsilon: float = 1e-8,
         amsgrad: bool = False,
     ) -> None:
-        # Python floats, so that float32 parameters are never promoted to float64.
-        self.learning_rate = check_positive("adam", "learning_rate", learning_rate, usual=0.001)
-        self.epsilon = check_positive("adam", "epsilon", epsilon, usual=1e-08)
-        self.amsgrad = check_flag("adam", "amsgrad", amsgrad)
-        self.beta_1 = check_fraction("adam", "beta_1", beta_1, advice="the usual value is 0.9")
-        self.beta_2 = check_fraction("adam", "beta_2", beta_2, advice="the usual value is 0.999")
+        config = tools.check_hyperparameters(self.name, self.hyperparameters, locals())
+        self.learning_rate, self.beta_1, self.beta_2 = config["learning_rate"], config["beta_1"], config["beta_2"]
+        self.epsilon, self.amsgrad = config["epsilon"], config["amsgrad"]
         self._step = 0
         self._m: Optional[np.ndarray] = None
         self._v: Optional[np.ndarray] = None
         self._v_max: Optional[np.ndarray] = None  # amsgrad only
         self._work: Optional[np.ndarray] = None  # scratch, not state
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
-    def get_config(self) -> Dict[str, Any]:
-        """Return the hyperparameters as plain Python values.
-
-        Returns
-        -------
-        config : dict
-            Keys ``learning_rate``, ``beta_1``, ``beta_2``, ``epsilon`` (float)
-            and ``amsgrad`` (bool); ``Adam(**config)`` is an equivalent fresh
-            optimizer.
-        """
-        return {
-            "learning_rate": self.learning_rate,
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }
-
     def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        """Apply one Adam step to ``params`` in place and return it.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_params,), floating dtype
-            Updated in place; its dtype is kept (float32 stays float32).
-        gradient : ndarray of shape (n_params,)
-            Gradient of the loss with respect to ``params``; not modified.
-
-        Returns
-        -------
-        params : ndarray of shape (n_params,)
-            The same object as the ``params`` argument.
-
-        Raises
-        ------
-        npnet_core.errors.ValidationError
-            If ``params`` is not a writeable floating array, if ``gradient``
-            has another shape, or if ``params`` differs in shape or dtype from
-            the moments built by earlier updates. Nothing is changed then.
-        """
+        """Apply one Adam step to ``params`` in place (the folded formula of the module docstring)."""
         self._prepare(params, gradient)
         m, v, work = self._m, self._v, self._work
         assert m is not None and v is not None and work is not None
@@ -168,27 +127,19 @@ class Adam:
 
     def _prepare(self, params: Any, gradient: Any) -> None:
         """Check the arrays and allocate the buffers on first use."""
-        check_update_arrays("adam", params, gradient)
+        tools.check_update_arrays("adam", params, gradient)
         if self._m is None:
             self._m = np.zeros_like(params)
             self._v = np.zeros_like(params)
             if self.amsgrad:
                 self._v_max = np.zeros_like(params)
         else:
-            check_state_matches("adam", "moments", self._m, params, "Adam(**opt.get_config())")
+            tools.check_state_matches("adam", "moments", self._m, params, "Adam(**opt.get_config())")
         if self._work is None:
             self._work = np.empty_like(params)
 
     def state_dict(self) -> Dict[str, Any]:
-        """Return a copy of the state needed to resume exactly.
-
-        Returns
-        -------
-        state : dict
-            ``{"step": int}`` before the first update; afterwards also
-            ``"m"`` and ``"v"`` (and ``"v_max"`` with amsgrad), ndarrays of
-            shape (n_params,) with the parameters' dtype.
-        """
+        """``{"step": t}``, and once t > 0 copies of ``m`` and ``v`` (and ``v_max`` with amsgrad)."""
         state: Dict[str, Any] = {"step": self._step}
         for key, array in (("m", self._m), ("v", self._v), ("v_max", self._v_max)):
             if array is not None:
@@ -196,73 +147,8 @@ class Adam:
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a state returned by :meth:`state_dict` (the arrays are copied).
-
-        Parameters
-        ----------
-        state : mapping
-            ``{"step": 0}``, or ``{"step": int > 0, "m": ndarray, "v": ndarray}``
-            plus ``"v_max"`` when ``amsgrad`` is on; arrays of one shape and
-            one floating dtype.
-
-        Raises
-        ------
-        npnet_core.errors.ValidationError
-            If keys are missing or unknown, ``step`` is not an integer >= 0,
-            or the arrays are not floating arrays of one shape and dtype.
-            Nothing is changed in that case.
-        """
-        if not isinstance(state, Mapping):
-            raise ValidationError(
-                f"adam: state must be a dict returned by Adam.state_dict() (got {type(state).__name__})"
-            )
-        if "step" not in state:
-            raise ValidationError("adam: state is missing 'step'; pass a dict returned by Adam.state_dict()")
-        try:
-            if isinstance(state["step"], (bool, np.bool_)):
-                raise TypeError
-            step = operator.index(state["step"])
-        except TypeError:
-            step = -1
-        if step < 0:
-            raise ValidationError(f"adam: state['step'] must be an integer >= 0 (got {show_value(state['step'])})")
-
-        array_keys = ["m", "v", "v_max"] if self.amsgrad else ["m", "v"]
-        expected = {"step", *array_keys} if step > 0 else {"step"}
-        unknown = sorted(set(state) - expected, key=str)
-        missing = sorted(expected - set(state))
-        if unknown or missing:
-            problems = []
-            if missing:
-                problems.append(f"missing {missing!r}")
-            if unknown:
-                problems.append(f"unknown {unknown!r}")
-            hint = "pass a dict returned by Adam.state_dict()"
-            if step == 0 and set(unknown) & set(array_keys):
-                hint = "moments come with step > 0 only; " + hint
-            elif "v_max" in missing:
-                hint = "this Adam has amsgrad=True; was the state saved from one with amsgrad=False?"
-            elif "v_max" in unknown:
-                hint = "this Adam has amsgrad=False; was the state saved from one with amsgrad=True?"
-            raise ValidationError(
-                f"adam: state keys for step={step} should be {sorted(expected)!r}: {' and '.join(problems)}; {hint}"
-            )
-
-        arrays = [state[key] for key in array_keys] if step > 0 else []
-        for key, array in zip(array_keys, arrays):
-            if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
-                raise ValidationError(
-                    f"adam: state[{key!r}] must be a floating-point ndarray (got {type(array).__name__} "
-                    f"{getattr(array, 'dtype', '')}); pass a dict returned by Adam.state_dict()"
-                )
-        if any(a.shape != arrays[0].shape or a.dtype != arrays[0].dtype for a in arrays):
-            found = ", ".join(f"{k}: {a.shape} {a.dtype}" for k, a in zip(array_keys, arrays))
-            raise ValidationError(
-                f"adam: the state arrays must share one shape and dtype (got {found}); "
-                "pass a dict returned by Adam.state_dict()"
-            )
-
-        copies = [a.copy() for a in arrays] + [None] * (3 - len(arrays))
-        self._step = step
-        self._m, self._v, self._v_max = copies
+        """Restore a state of :meth:`state_dict`, checked against its layout (``_STATE``) first."""
+        checked = tools.check_state(self.name, _STATE[self.amsgrad], state)
+        self._step = checked["step"]
+        self._m, self._v, self._v_max = (checked.get(key) for key in ("m", "v", "v_max"))
         self._work = None

@@ -1,7 +1,6 @@
-"""Activations: ReLU, identity and softmax.
+"""Activations: ReLU, identity and softmax (the contract is :class:`npnet_core.protocols.Activation`).
 
-Every array is 2-D ``(n_samples, n_units)``. Outputs are fresh arrays of the
-dtype of ``z``; inputs are never modified.
+Outputs are fresh arrays, so callers may modify them.
 """
 
 from __future__ import annotations
@@ -22,31 +21,11 @@ class ReLU(Stateless):
     name = "relu"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        """Return ``max(z, 0)``.
-
-        Parameters
-        ----------
-        z : ndarray of shape (n_samples, n_units)
-
-        Returns
-        -------
-        a : ndarray of shape (n_samples, n_units), dtype of ``z``
-        """
+        """Return ``max(z, 0)``."""
         return np.maximum(as_float(z), 0)
 
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """Return ``grad_a * (z > 0)``.
-
-        Parameters
-        ----------
-        z, a, grad_a : ndarray of shape (n_samples, n_units)
-            Input and output of :meth:`forward`, and the gradient with
-            respect to ``a``.
-
-        Returns
-        -------
-        grad_z : ndarray of shape (n_samples, n_units), dtype of ``z``
-        """
+        """Return ``grad_a * (z > 0)``."""
         z = as_float(z)
         return as_float(grad_a, z.dtype) * (z > 0)
 
@@ -57,29 +36,11 @@ class Identity(Stateless):
     name = "identity"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        """Return a copy of ``z`` (a copy, so callers may modify it freely).
-
-        Parameters
-        ----------
-        z : ndarray of shape (n_samples, n_units)
-
-        Returns
-        -------
-        a : ndarray of shape (n_samples, n_units), dtype of ``z``
-        """
+        """Return a copy of ``z`` (a copy, so callers may modify it freely)."""
         return as_float(z).copy()
 
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """Return a copy of ``grad_a``.
-
-        Parameters
-        ----------
-        z, a, grad_a : ndarray of shape (n_samples, n_units)
-
-        Returns
-        -------
-        grad_z : ndarray of shape (n_samples, n_units), dtype of ``z``
-        """
+        """Return a copy of ``grad_a``."""
         return np.array(grad_a, dtype=as_float(z).dtype)
 
 
@@ -93,17 +54,7 @@ class Softmax(Stateless):
     name = "softmax"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        """Return the softmax of each row.
-
-        Parameters
-        ----------
-        z : ndarray of shape (n_samples, n_units)
-
-        Returns
-        -------
-        a : ndarray of shape (n_samples, n_units), dtype of ``z``
-            Each row is non-negative and sums to 1.
-        """
+        """Return the softmax of each row: non-negative, summing to 1."""
         z = as_float(z)
         a = z - z.max(axis=1, keepdims=True)
         np.exp(a, out=a)
@@ -111,18 +62,7 @@ class Softmax(Stateless):
         return a
 
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """Return the vector-Jacobian product ``a * (grad_a - sum(grad_a * a))`` per row.
-
-        Parameters
-        ----------
-        z, a, grad_a : ndarray of shape (n_samples, n_units)
-            Input and output of :meth:`forward`, and the gradient with
-            respect to ``a``.
-
-        Returns
-        -------
-        grad_z : ndarray of shape (n_samples, n_units), dtype of ``z``
-        """
+        """Return ``a * (grad_a - sum(grad_a * a))`` per row, computed from ``a`` alone."""
         dtype = as_float(z).dtype
         a = as_float(a, dtype)
         grad_a = as_float(grad_a, dtype)

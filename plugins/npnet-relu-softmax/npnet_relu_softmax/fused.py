@@ -16,22 +16,11 @@ __all__ = ["identity_mse_gradient", "softmax_crossentropy_gradient"]
 
 
 def softmax_crossentropy_gradient(y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-    """Gradient of cross-entropy after softmax: ``p * sum(y) - y`` per row.
+    """Gradient of cross-entropy after softmax: ``p * sum(y) - y`` per row (``p = y_pred``, ``y = y_true``).
 
     Equals ``p - y`` for rows of ``y`` summing to 1, and is exact for any
     ``y``. Unlike the chained gradient, it does not vanish when a true-class
     probability underflows to 0.
-
-    Parameters
-    ----------
-    y_pred : ndarray of shape (n_samples, n_outputs)
-        Softmax output ``p``.
-    y_true : ndarray of shape (n_samples, n_outputs)
-        One-hot or probability rows ``y``.
-
-    Returns
-    -------
-    grad_z : ndarray of shape (n_samples, n_outputs), dtype of ``y_pred``
     """
     y_pred = as_float(y_pred)
     y_true = as_float(y_true, y_pred.dtype)
@@ -41,16 +30,7 @@ def softmax_crossentropy_gradient(y_pred: np.ndarray, y_true: np.ndarray) -> np.
 
 
 def identity_mse_gradient(y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-    """Gradient of mean squared error after the identity: ``(2 / m) * (p - y)``.
-
-    Parameters
-    ----------
-    y_pred, y_true : ndarray of shape (n_samples, m)
-
-    Returns
-    -------
-    grad_z : ndarray of shape (n_samples, m), dtype of ``y_pred``
-    """
+    """Gradient of mean squared error after the identity: ``(2 / n_outputs) * (y_pred - y_true)``."""
     y_pred = as_float(y_pred)
     grad = y_pred - as_float(y_true, y_pred.dtype)
     grad *= 2.0 / y_pred.shape[1]

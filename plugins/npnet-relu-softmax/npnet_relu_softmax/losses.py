@@ -1,8 +1,6 @@
-"""Losses: mean squared error and categorical cross-entropy.
+"""Losses: mean squared error and categorical cross-entropy (the contract is :class:`npnet_core.protocols.Loss`).
 
-Both return one value per sample, shape ``(n_samples,)``, and gradients per
-sample, not divided by ``n_samples`` (the network does that once). ``y_true``
-is converted to the dtype of ``y_pred``; inputs are never modified.
+``y_true`` is converted to the dtype of ``y_pred``.
 """
 
 from __future__ import annotations
@@ -23,32 +21,14 @@ class MeanSquaredError(Stateless):
     name = "mean_squared_error"
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-        """Return ``mean((y_pred - y_true)**2, axis=1)``.
-
-        Parameters
-        ----------
-        y_pred, y_true : ndarray of shape (n_samples, n_outputs)
-
-        Returns
-        -------
-        loss : ndarray of shape (n_samples,), dtype of ``y_pred``
-        """
+        """Return ``mean((y_pred - y_true)**2, axis=1)``."""
         y_pred = as_float(y_pred)
         diff = y_pred - as_float(y_true, y_pred.dtype)
         np.square(diff, out=diff)
         return diff.mean(axis=1)
 
     def backward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-        """Return ``(2 / n_outputs) * (y_pred - y_true)``.
-
-        Parameters
-        ----------
-        y_pred, y_true : ndarray of shape (n_samples, n_outputs)
-
-        Returns
-        -------
-        grad : ndarray of shape (n_samples, n_outputs), dtype of ``y_pred``
-        """
+        """Return ``(2 / n_outputs) * (y_pred - y_true)``."""
         y_pred = as_float(y_pred)
         grad = y_pred - as_float(y_true, y_pred.dtype)
         grad *= 2.0 / y_pred.shape[1]
@@ -66,16 +46,7 @@ class CategoricalCrossentropy(Stateless):
     name = "categorical_crossentropy"
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-        """Return ``-sum(y_true * log(max(y_pred, tiny)), axis=1)``.
-
-        Parameters
-        ----------
-        y_pred, y_true : ndarray of shape (n_samples, n_outputs)
-
-        Returns
-        -------
-        loss : ndarray of shape (n_samples,), dtype of ``y_pred``
-        """
+        """Return ``-sum(y_true * log(max(y_pred, tiny)), axis=1)``."""
         y_pred = as_float(y_pred)
         log_p = np.maximum(y_pred, np.finfo(y_pred.dtype).tiny)
         np.log(log_p, out=log_p)
@@ -83,16 +54,7 @@ class CategoricalCrossentropy(Stateless):
         return -log_p.sum(axis=1)
 
     def backward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-        """Return ``-y_true / max(y_pred, tiny)``.
-
-        Parameters
-        ----------
-        y_pred, y_true : ndarray of shape (n_samples, n_outputs)
-
-        Returns
-        -------
-        grad : ndarray of shape (n_samples, n_outputs), dtype of ``y_pred``
-        """
+        """Return ``-y_true / max(y_pred, tiny)``."""
         y_pred = as_float(y_pred)
         grad = np.maximum(y_pred, np.finfo(y_pred.dtype).tiny)
         np.divide(as_float(y_true, y_pred.dtype), grad, out=grad)
