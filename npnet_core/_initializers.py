@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import InvalidParameterError
 
-__all__ = ["INITIALIZERS", "get_initializer"]
+__all__ = ["INITIALIZERS", "Initializer", "get_initializer"]
 
 Initializer = Callable[[np.random.Generator, np.ndarray, np.ndarray], None]
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["checkpoint", "fit", "iter_batches", "restore"]
 
-Data = Tuple[np.ndarray, np.ndarray]
+_Data = Tuple[np.ndarray, np.ndarray]
 
 
 def iter_batches(
@@ -60,7 +60,7 @@ def iter_batches(
         )
 
 
-def _check_data(net: "NeuralNetwork", x: Any, y: Any, categorical: Optional[bool], name: str = "") -> Data:
+def _check_data(net: "NeuralNetwork", x: Any, y: Any, categorical: Optional[bool], name: str = "") -> _Data:
     x_array = as_float_matrix(f"x{name}", x, net.dtype, net.layers[0])
     y_array = np.asarray(y)
     if y_array.ndim == 0 or len(y_array) != len(x_array):
@@ -72,8 +72,8 @@ def _check_data(net: "NeuralNetwork", x: Any, y: Any, categorical: Optional[bool
 
 
 def _validation(
-    net: "NeuralNetwork", data: Data, validation_data: Any, validation_split: Any, categorical: bool
-) -> Tuple[Data, Optional[Data]]:
+    net: "NeuralNetwork", data: _Data, validation_data: Any, validation_split: Any, categorical: bool
+) -> Tuple[_Data, Optional[_Data]]:
     """Split off or check the validation data; return the training and validation pairs."""
     x, y = data
     if validation_data is not None:
@@ -109,7 +109,7 @@ def _check_clip_norm(clip_norm: Any) -> Optional[float]:
     return float(clip_norm)
 
 
-def _check_patience(early_stopping: Any, validation: Optional[Data]) -> Optional[int]:
+def _check_patience(early_stopping: Any, validation: Optional[_Data]) -> Optional[int]:
     if early_stopping is None:
         return None
     patience = check_positive_int("early_stopping (the patience in epochs)", early_stopping)
@@ -205,7 +205,7 @@ def fit(
     categorical : bool, default False
         One-hot encode integer class labels ``y`` (the article's switch).
     validation_data : (x_val, y_val), optional
-        Data to evaluate after each epoch; ``y_val`` may be labels or one-hot.
+        _Data to evaluate after each epoch; ``y_val`` may be labels or one-hot.
     validation_split : float, default 0.0
         Hold out this fraction of the samples, taken from the end of
         ``x`` and ``y`` before any shuffling, as validation data.
@@ -313,7 +313,7 @@ class _Loop:
     """One call of ``fit``: the epochs, their metrics, and early stopping's best weights."""
 
     def __init__(
-        self, net: "NeuralNetwork", train: Data, validation: Optional[Data], batch_size: int, patience: Optional[int]
+        self, net: "NeuralNetwork", train: _Data, validation: Optional[_Data], batch_size: int, patience: Optional[int]
     ) -> None:
         self.net, self.train, self.validation = net, train, validation
         self.batch_size, self.patience = batch_size, patience

@@ -184,31 +184,34 @@ def _required_positional(function: Any, *, bound: bool) -> Optional[int]:
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in parameters)
 
 
-def _likeness(kind: Kind, component: Any) -> float:
-    """The share of the kind's methods that ``component`` has; 0 if one it has takes other arguments."""
-    present = 0
+def _signatures_match(kind: Kind, component: Any) -> bool:
+    """Whether each protocol method ``component`` has requires as many positional arguments as the protocol's."""
     for method in kind.methods:
         found = getattr(component, method, None)
-        if not callable(found):
-            continue
         wanted = _required_positional(getattr(kind.protocol, method), bound=False)
-        if _required_positional(found, bound=True) not in (wanted, None):
-            return 0.0
-        present += 1
-    return present / len(kind.methods)
+        if callable(found) and _required_positional(found, bound=True) not in (wanted, None):
+            return False
+    return True
 
 
 def kind_of(component: Any) -> str:
-    """Return the kind whose protocol's methods ``component`` has most of, with the protocol's signatures.
+    """Return the kind whose protocol's methods ``component`` has most of; their arguments decide a tie.
 
     An activation and a loss both have ``forward`` and ``backward``; the
     arguments their protocols require tell them apart: ``backward(z, a, grad_a)``
-    and ``backward(y_pred, y_true)``.
+    and ``backward(y_pred, y_true)``. A component that lacks a method, or takes
+    other arguments, is still given its kind, so that the contract checks say
+    what is wrong.
     """
-    likeness = {name: _likeness(kind, component) for name, kind in KINDS.items()}
-    best = max(likeness.values())
-    chosen = [name for name, value in likeness.items() if value == best]
-    if best > 0 and len(chosen) == 1:
+    present = {
+        name: sum(callable(getattr(component, m, None)) for m in k.methods) / len(k.methods)
+        for name, k in KINDS.items()
+    }
+    best = max(present.values())
+    chosen = [name for name, share in present.items() if share == best > 0]
+    if len(chosen) > 1:
+        chosen = [name for name in chosen if _signatures_match(KINDS[name], component)]
+    if len(chosen) == 1:
         return chosen[0]
     described = "; ".join(
         f"{'an' if name[0] in 'aeiou' else 'a'} {name} has "

@@ -47,7 +47,10 @@ __all__ = [
     "HyperparametersMixin",
     "Positive",
     "StateLayout",
+    "check_flag",
+    "check_fraction",
     "check_hyperparameters",
+    "check_positive",
     "check_state",
     "check_state_matches",
     "check_update_arrays",
@@ -132,29 +135,29 @@ class Flag:
         return bool(value)
 
 
+def check_positive(owner: str, name: str, value: Any, *, usual: float) -> float:
+    """``Positive(usual).check(owner, name, value)``: the function form of npnet-core 0.1, kept for its plugins."""
+    return Positive(usual).check(owner, name, value)
+
+
+def check_fraction(owner: str, name: str, value: Any, *, advice: str) -> float:
+    """``Fraction(advice=advice).check(owner, name, value)``: the function form of npnet-core 0.1."""
+    return Fraction(advice=advice).check(owner, name, value)
+
+
+def check_flag(owner: str, name: str, value: Any) -> bool:
+    """``Flag().check(owner, name, value)``: the function form of npnet-core 0.1."""
+    return Flag().check(owner, name, value)
+
+
 def check_hyperparameters(
     owner: str, constraints: Mapping[str, Constraint], values: Mapping[str, Any]
 ) -> Dict[str, Any]:
-    """Check every hyperparameter against its constraint and return them as plain Python values.
+    """Return ``{name: checked value}`` for each entry of ``constraints`` (``{name: Positive(...) | ...}``), in order.
 
-    Parameters
-    ----------
-    owner : str
-        The optimizer's name, which starts every message.
-    constraints : mapping of str to Constraint
-        ``{name: Positive(usual=...) | Fraction(...) | Flag() | your own}``; checked in this order.
-    values : mapping of str to object
-        A value for every name of ``constraints``; other keys are ignored, so ``__init__`` may pass ``locals()``.
-
-    Returns
-    -------
-    config : dict
-        The checked values, in the order of ``constraints``.
-
-    Raises
-    ------
-    InvalidParameterError
-        From the first constraint that refuses its value.
+    ``values`` holds a value for each name (other keys are ignored, so ``__init__``
+    may pass ``locals()``); the first constraint that refuses its value raises
+    :class:`~npnet_core.errors.InvalidParameterError`, its message starting with ``owner``.
     """
     missing = [name for name in constraints if name not in values]
     if missing:
@@ -213,20 +216,12 @@ class Count:
 class StateLayout:
     """What an optimizer's ``state_dict()`` holds, for :func:`check_state`.
 
-    Parameters
-    ----------
-    arrays : tuple of str
-        Keys of the arrays shaped like the parameters: floating ndarrays of one
-        shape and dtype, all present or all absent (absent before the first update).
-    counters : mapping of str to Count
-        Keys of integer entries, always present.
-    step : str, optional
-        The counter that counts updates, if any: the arrays are present exactly when it is > 0.
-    hints : mapping of str to str
-        What to tell when a key is missing or unknown, for keys that a
-        hyperparameter adds or removes ("this Adam has amsgrad=False; ...").
-    source : str
-        What returns a valid state, for the messages: ``"Adam.state_dict()"``.
+    ``arrays``: the keys of the floating arrays shaped like the parameters, all
+    present or all absent (before the first update). ``counters``: integer
+    entries, always present. ``step``: the counter of updates, if any; the
+    arrays are present exactly when it is > 0. ``hints``: what to say when a
+    key that a hyperparameter adds or removes is missing or unknown.
+    ``source``: what returns a valid state, for messages (``"Adam.state_dict()"``).
     """
 
     arrays: Tuple[str, ...] = ()
@@ -245,29 +240,13 @@ class StateLayout:
 
 
 def check_state(owner: str, layout: StateLayout, state: Any) -> Dict[str, Any]:
-    """Check a state given to ``load_state_dict`` against ``layout`` and return what to keep.
+    """Return the counters (as ints) and copies of the arrays of ``state``, checked against ``layout``.
 
-    Parameters
-    ----------
-    owner : str
-        The optimizer's name, which starts every message.
-    layout : StateLayout
-    state : mapping
-        What the user passed.
-
-    Returns
-    -------
-    checked : dict
-        The counters as ints and copies of the arrays present; an optimizer
-        stores them as they are. Absent arrays are absent here too.
-
-    Raises
-    ------
-    ValidationError
-        If ``state`` is not a mapping, a counter is missing or not an integer
-        in range, keys are missing or unknown, or the arrays are not floating
-        ndarrays of one shape and dtype. Nothing is returned then, so an
-        optimizer that stores the result only after this call changes nothing.
+    Raises :class:`~npnet_core.errors.ValidationError`, its message starting
+    with ``owner``, if ``state`` is not a mapping, a counter is missing or out
+    of range, keys are missing or unknown, or the arrays are not floating
+    ndarrays of one shape and dtype; an optimizer that stores the result only
+    after this call then keeps its state.
     """
     advice = f"pass a dict returned by {layout.source}"
     if not isinstance(state, Mapping):

@@ -72,17 +72,15 @@ def private_names_from_other_packages(module: str, source: str) -> List[Tuple[in
 
 
 def private_modules_from_outside(module: str, source: str) -> List[Tuple[int, str]]:
-    """``import a._b`` (or ``import a._b.c``) where the importing module is not inside package ``a``."""
+    """``import a._b`` or ``from a._b import c`` where the importing module is not inside package ``a``."""
     package = package_of(module)
     found = []
     for statement in imports(module, source):
-        if statement.names:
-            continue  # `from X import ...`: the rule above
         parts = statement.source.split(".")
         for index, part in enumerate(parts):
             container = ".".join(parts[:index])
             if is_private(part) and not (package == container or package.startswith(container + ".")):
-                found.append((statement.line, f"import {statement.source}"))
+                found.append((statement.line, f"{'from' if statement.names else 'import'} {statement.source}"))
                 break
     return found
 
@@ -101,7 +99,7 @@ def test_no_core_module_imports_a_private_name_from_another_package():
 
 
 def test_no_core_module_imports_a_private_module_from_outside_its_package():
-    """No module of npnet_core writes `import npnet_core.a._b` unless it is itself inside package npnet_core.a."""
+    """No module of npnet_core imports from `npnet_core.a._b` unless it is itself inside package npnet_core.a."""
     assert core_violations(private_modules_from_outside) == []
 
 
@@ -134,8 +132,10 @@ def test_the_private_name_rule_tells_own_package_from_another(module, source, fl
         ("npnet_core.network", "import npnet_core.io._model_files", True),
         ("npnet_core.cli._train", "import npnet_core.components._registry as registry", True),
         ("npnet_core.network", "import pluggy._hooks", True),
+        ("npnet_core.datasets._csv", "from npnet_core._validation import check_dtype", False),
+        ("npnet_core.cli._models", "from ..io._model_files import read_config", True),
     ],
 )
 def test_the_private_module_rule_tells_inside_from_outside(module, source, flagged):
-    """`import a._b` is allowed inside package a (and its subpackages) and rejected elsewhere."""
+    """`import a._b` and `from a._b import c` are allowed inside package a (and its subpackages), rejected elsewhere."""
     assert bool(private_modules_from_outside(module, source)) is flagged

@@ -819,6 +819,18 @@ def test_kind_of(component, kind):
     assert kind_of(component) == kind
 
 
+def test_kind_of_names_the_kind_of_a_component_with_a_wrong_signature():
+    """An optimizer whose update takes one argument is still an optimizer, so that its checks say what is wrong."""
+
+    class OneArgumentUpdate(GoodMomentum):
+        def update(self, params):
+            return params
+
+    component = OneArgumentUpdate()
+    assert kind_of(component) == "optimizer"
+    assert [check.__name__ for check in checks_for(component)] == documented_checks("optimizer")
+
+
 @pytest.mark.parametrize("thing", [object(), _NoKind(), np.tanh], ids=["object", "backward-of-one", "function"])
 def test_kind_of_an_object_of_no_kind_raises_type_error(thing):
     """No kind's methods with its protocol's arguments: a TypeError that says what each kind has."""

@@ -56,7 +56,6 @@ def test_resolving_every_component_leaves_the_heavy_modules_alone():
         "npnet_core.plotting",
         "npnet_core.sklearn",
         "numpy.random",  # the network's initialisation needs it, resolving names does not
-        "json",  # the model files
         "difflib",  # suggestions in error messages only
     }
 

@@ -11,6 +11,22 @@ from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
 from ..errors import NpnetError
 
+__all__ = [
+    "CommandError",
+    "Formatter",
+    "Parser",
+    "check_output_path",
+    "component_spec",
+    "fraction",
+    "non_negative_int",
+    "number",
+    "os_error_message",
+    "positive_int",
+    "print_error",
+    "show_warning",
+    "table",
+]
+
 
 class CommandError(NpnetError):
     """A combination of options that cannot work together, found before any work is done."""

@@ -12,6 +12,8 @@ from ._common import CommandError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+__all__ = ["Data", "add_data_arguments", "class_labels", "dataset_kind", "load"]
+
 
 @dataclass
 class Data:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..network import NeuralNetwork
 
+__all__ = ["run_evaluate", "run_info", "run_predict", "write_predictions"]
+
 
 # -- evaluate and predict -------------------------------------------------------------
 

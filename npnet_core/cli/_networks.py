@@ -13,6 +13,8 @@ from ._common import CommandError, component_spec, non_negative_int, positive_in
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
 
+__all__ = ["add_component_arguments", "build_network", "describe_network", "is_classifier"]
+
 
 def add_component_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(

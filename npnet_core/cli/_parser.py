@@ -17,6 +17,8 @@ from ._networks import add_component_arguments
 from ._plugins import run_check, run_new_plugin, run_plugins
 from ._train import run_train
 
+__all__ = ["main"]
+
 _TRAIN_EXAMPLES = """\
 examples:
   npnet train                                   # the embedded digits, one hidden layer of 64

@@ -9,6 +9,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..kinds import KINDS
 from ._common import table
 
+__all__ = ["run_check", "run_new_plugin", "run_plugins"]
+
 # -- plugins ---------------------------------------------------------------------------
 
 

@@ -14,6 +14,8 @@ from ._networks import build_network, describe_network
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+__all__ = ["run_train"]
+
 
 #: the most classes a whole-number label column is taken to mean without --task
 _MAX_AUTO_CLASSES = 1000

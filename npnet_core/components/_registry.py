@@ -32,11 +32,13 @@ from ..kinds import KINDS
 from . import _discovery
 
 __all__ = [
+    "UNREADABLE_ENTRY_POINTS",
     "ComponentEntry",
     "ComponentSpec",
     "PluginFailure",
     "PluginInfo",
     "Registry",
+    "check_component",
     "get_registry",
     "make_registry",
 ]

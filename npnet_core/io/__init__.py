@@ -6,29 +6,23 @@
 - :func:`read_model_config`: a model file's configuration, read without
   building the network (``npnet info``).
 - :func:`save_params` / :func:`load_params`: the article's flat ``.npy`` vector.
-- :func:`atomic_write`: every file npnet writes goes through it;
-  :func:`read_data_bytes` reads a data file (gunzipped when it is gzip), and
-  the magic numbers tell formats apart by content.
+- :func:`atomic_write`: the models, parameters, predictions and plots npnet
+  writes go through it.
 
 Loading never unpickles.
 """
 
-from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, numpy_load_errors, read_data_bytes
+from .._files import PathLike, atomic_write
 from ._model_files import FORMAT, FORMAT_VERSION, load_model, read_model_config, save_model
 from ._param_files import load_params, save_params
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "NPY_MAGIC",
-    "ZIP_MAGIC",
     "PathLike",
     "atomic_write",
-    "is_pickle",
     "load_model",
     "load_params",
-    "numpy_load_errors",
-    "read_data_bytes",
     "read_model_config",
     "save_model",
     "save_params",

@@ -23,11 +23,20 @@ from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Tuple, 
 
 import numpy as np
 
+from .._files import (
+    NPY_MAGIC,
+    ZIP_MAGIC,
+    PathLike,
+    atomic_write,
+    is_pickle,
+    numpy_load_errors,
+    open_existing,
+    read_head,
+)
 from .._version import __version__
 from ..components import ComponentSpec, Registry
 from ..errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
 from ..kinds import ROLES
-from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, numpy_load_errors, open_existing, read_head
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork

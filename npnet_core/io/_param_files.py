@@ -12,8 +12,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._files import (
+    NPY_MAGIC,
+    ZIP_MAGIC,
+    PathLike,
+    atomic_write,
+    is_pickle,
+    numpy_load_errors,
+    open_existing,
+    read_head,
+)
 from ..errors import ModelFileError
-from ._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, numpy_load_errors, open_existing, read_head
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping, Optional, Union
 from ._report import describe
 from ._selection import Check, checks_for, expected_failures_of
 
-__all__ = ["parametrize_with_checks"]
+__all__ = ["label", "parametrize_with_checks"]
 
 
 def label(component: Any) -> str:

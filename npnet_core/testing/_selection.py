@@ -8,7 +8,13 @@ from ..errors import NpnetError
 from ..kinds import KINDS, kind_of
 from ._report import violation
 
-__all__ = ["Check", "check_registered_name_resolves", "checks_for", "expected_failures_of"]
+__all__ = [
+    "EXPECTED_FAILURES_ATTRIBUTE",
+    "Check",
+    "check_registered_name_resolves",
+    "checks_for",
+    "expected_failures_of",
+]
 
 Check = Callable[[Any], None]
 

@@ -65,8 +65,7 @@ class Adam(tools.HyperparametersMixin):
 
     Notes
     -----
-    :attr:`hyperparameters` says what each accepts; ``get_config()`` and
-    ``repr()`` read it. The result agrees with the unrearranged Algorithm 1 to
+    The result agrees with the unrearranged Algorithm 1 to
     within rounding (about 1e-15 relative per step in float64).
     """
 

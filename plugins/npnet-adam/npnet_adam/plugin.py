@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
-from npnet_core.hookspecs import hookimpl
+from npnet_core.hookspecs import Register, hookimpl
 
 from .adam import Adam
 
+__all__ = ["npnet_register_optimizers"]
+
 
 @hookimpl
-def npnet_register_optimizers(register: Callable[..., None]) -> None:
+def npnet_register_optimizers(register: Register) -> None:
     """Register :class:`~npnet_adam.Adam` under the name ``"adam"``."""
     register("adam", Adam)

@@ -36,7 +36,6 @@ class Identity(Stateless):
     name = "identity"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        """Return a copy of ``z`` (a copy, so callers may modify it freely)."""
         return as_float(z).copy()
 
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:

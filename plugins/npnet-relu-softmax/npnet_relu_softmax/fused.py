@@ -1,10 +1,4 @@
-"""Fused output gradients: the loss gradient with respect to the output logits.
-
-Each function takes the output activation's result ``y_pred`` and the targets
-``y_true``, both of shape ``(n_samples, n_outputs)``, and returns the
-per-sample gradient with respect to the pre-activation ``z`` (not divided by
-``n_samples``), dtype of ``y_pred``.
-"""
+"""Fused output gradients (:data:`npnet_core.hookspecs.OutputGradient`) of this distribution's pairs."""
 
 from __future__ import annotations
 

@@ -6,11 +6,9 @@ the group ``npnet``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
-import numpy as np
-
-from npnet_core.hookspecs import hookimpl
+from npnet_core.hookspecs import OutputGradient, Register, hookimpl
 
 from .activations import Identity, ReLU, Softmax
 from .fused import identity_mse_gradient, softmax_crossentropy_gradient
@@ -18,12 +16,9 @@ from .losses import CategoricalCrossentropy, MeanSquaredError
 
 __all__ = ["npnet_output_gradient", "npnet_register_activations", "npnet_register_losses"]
 
-_Register = Callable[..., None]
-_OutputGradient = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
 
 @hookimpl
-def npnet_register_activations(register: _Register) -> None:
+def npnet_register_activations(register: Register) -> None:
     """Register ``relu``, ``identity`` and ``softmax``."""
     register("relu", ReLU)
     register("identity", Identity)
@@ -31,14 +26,14 @@ def npnet_register_activations(register: _Register) -> None:
 
 
 @hookimpl
-def npnet_register_losses(register: _Register) -> None:
+def npnet_register_losses(register: Register) -> None:
     """Register ``mean_squared_error`` (alias ``mse``) and ``categorical_crossentropy``."""
     register("mean_squared_error", MeanSquaredError, aliases=("mse",))
     register("categorical_crossentropy", CategoricalCrossentropy)
 
 
 @hookimpl
-def npnet_output_gradient(activation: Any, loss: Any) -> Optional[_OutputGradient]:
+def npnet_output_gradient(activation: Any, loss: Any) -> Optional[OutputGradient]:
     """Return the fused gradient for our own softmax + cross-entropy or identity + MSE.
 
     Checked by exact class, not by name: a third-party component called

@@ -48,8 +48,7 @@ class SGD(tools.HyperparametersMixin):
 
     Notes
     -----
-    :attr:`hyperparameters` says what each accepts; ``get_config()`` and
-    ``repr()`` read it. With the defaults, and with any momentum when
+    With the defaults, and with any momentum when
     ``nesterov=False``, the result is bit-identical to the article's
     ``delta = mu * delta - lr * g; p = p + delta``.
     """

@@ -18,7 +18,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, Type, Union
 
-from ..errors import DataFileError, DataFileNotFoundError, ModelFileNotFoundError, NpnetError
+from .errors import DataFileError, DataFileNotFoundError, ModelFileNotFoundError, NpnetError
 
 __all__ = [
     "GZIP_MAGIC",

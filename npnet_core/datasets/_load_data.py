@@ -17,9 +17,9 @@ from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 
+from .._files import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, numpy_load_errors, read_data_bytes
 from .._validation import check_dtype
 from ..errors import DataFileError
-from ..io import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, numpy_load_errors, read_data_bytes
 from ._csv import column_name, parse_csv, split_label_column
 from ._idx import is_idx, parse_idx
 
