@@ -19,7 +19,10 @@ from npnet_core.optimizer_tools import (
     HyperparametersMixin,
     Positive,
     StateLayout,
+    check_flag,
+    check_fraction,
     check_hyperparameters,
+    check_positive,
     check_state,
     check_state_matches,
     check_update_arrays,
@@ -499,3 +502,34 @@ def test_split_numbers_takes_numbers_standing_alone():
     template, numbers = split_numbers("beta_1 in [0, 1) (got -1e-08, nan, inf); float64 (3,) step=2")
     assert template == "beta_1 in [#, #) (got #, #, #); float64 (#,) step=#"
     assert same_numbers(numbers, [0.0, 1.0, -1e-08, NAN, INF, 3.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda: check_positive("lion", "learning_rate", 0.5, usual=1e-4), 0.5),
+        (lambda: check_fraction("lion", "beta", 0.25, advice="the usual value is 0.9"), 0.25),
+        (lambda: check_flag("lion", "decoupled", np.bool_(True)), True),
+    ],
+    ids=["check_positive", "check_fraction", "check_flag"],
+)
+def test_the_functions_of_release_0_1_accept_and_convert(call, expected):
+    """check_positive, check_fraction and check_flag (kept for 0.1's plugins) return plain Python values."""
+    value = call()
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: check_positive("lion", "learning_rate", -1, usual=1e-4), ["lion: learning_rate", "> 0", "usual"]),
+        (lambda: check_fraction("lion", "beta", 1, advice="use 0.9"), ["lion: beta", "[0, 1)", "use 0.9"]),
+        (lambda: check_flag("lion", "decoupled", 1), ["lion: decoupled", "True or False"]),
+    ],
+    ids=["check_positive", "check_fraction", "check_flag"],
+)
+def test_the_functions_of_release_0_1_refuse_as_the_constraints_do(call, words):
+    """Each 0.1 function refuses a bad value with InvalidParameterError naming the optimizer, the parameter and a fix."""
+    with pytest.raises(InvalidParameterError) as excinfo:
+        call()
+    assert all(word in str(excinfo.value) for word in words), str(excinfo.value)

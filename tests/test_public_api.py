@@ -72,6 +72,26 @@ TOP_LEVEL = [
 #: The names the previous release (0.1) documented in each module, which must keep importing.
 PREVIOUS_RELEASE: Dict[str, List[str]] = {
     "npnet_core": TOP_LEVEL,
+    # what plugins written with 0.1's `npnet new-plugin` import
+    "npnet_core.optimizer_tools": [
+        "check_flag",
+        "check_fraction",
+        "check_positive",
+        "check_state_matches",
+        "check_update_arrays",
+        "show_value",
+    ],
+    "npnet_core.protocols": ["Activation", "Loss", "Optimizer"],
+    "npnet_core.hookspecs": [
+        "hookimpl",
+        "npnet_register_activations",
+        "npnet_register_losses",
+        "npnet_register_optimizers",
+        "npnet_output_gradient",
+        "npnet_on_train_begin",
+        "npnet_on_epoch_end",
+        "npnet_on_train_end",
+    ],
     "npnet_core.datasets": [
         "load_digits",
         "train_test_split",
