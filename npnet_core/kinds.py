@@ -12,7 +12,6 @@ and its templates; ``docs/design.md`` lists the files.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .protocols import Activation, Loss, Optimizer
@@ -173,6 +172,8 @@ ROLES: Dict[str, Role] = {
 
 def _required_positional(function: Any, *, bound: bool) -> Optional[int]:
     """How many positional arguments ``function`` requires (without ``self``); None if unknown or variadic."""
+    import inspect  # here: `npnet --help` reads the table without it
+
     try:
         parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
@@ -222,5 +223,7 @@ def kind_of(component: Any) -> str:
 
 
 def _arguments(function: Any) -> str:
+    import inspect
+
     parameters = list(inspect.signature(function).parameters)[1:]
     return f"({', '.join(parameters)})"

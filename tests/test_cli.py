@@ -849,15 +849,22 @@ def test_output_cut_short_by_the_reader_is_not_an_error(digits_model, monkeypatc
 
 def test_warnings_are_one_line(monkeypatch, capsys):
     """A warning during a command (a plugin that failed to load) is one line naming its category."""
-    from npnet_core import PluginLoadWarning
+    from npnet_core.components import _discovery, make_registry
 
-    def warn(args):
-        warnings.warn(PluginLoadWarning("plugin 'broken' failed to load: ImportError: gone"), stacklevel=2)
-        return 0
+    class Unimportable:  # an entry point whose module is gone
+        def load(self):
+            raise ImportError("gone")
 
-    monkeypatch.setattr("npnet_core.cli._parser.run_plugins", warn)
+    broken = _discovery.PluginSource("broken", "broken.plugin", None, None, Unimportable())
+    monkeypatch.setattr(_discovery, "discover", lambda: [broken])
+    monkeypatch.setattr(
+        "npnet_core.components._registry._default", make_registry(autoload=True, blocked=(), strict=False)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         status, out, err = run(capsys, "plugins")
-    assert status == 0 and out == ""
-    assert err == "npnet: warning: PluginLoadWarning: plugin 'broken' failed to load: ImportError: gone\n"
+    assert status == 0 and "FAILED plugin 'broken' failed to load: ImportError: gone" in out
+    assert err == (
+        "npnet: warning: PluginLoadWarning: plugin 'broken' failed to load: ImportError: gone; "
+        "the other plugins are loaded\n"
+    )

@@ -98,15 +98,7 @@ def build_network(layers: List[int], specs: Dict[str, Any], seed: int, dtype: st
     from ..network import NeuralNetwork
 
     try:
-        return NeuralNetwork(
-            layers,
-            specs["hidden_activation"],
-            specs["output_activation"],
-            specs["loss"],
-            specs["optimizer"],
-            seed=seed,
-            dtype=dtype,
-        )
+        return NeuralNetwork(layers, *(specs[role] for role in ROLES), seed=seed, dtype=dtype)
     except ComponentNotFoundError as exc:
         hints = _pinned_hints(specs)
         if hints:
@@ -136,7 +128,4 @@ def describe_network(net: "NeuralNetwork") -> str:
         return "/".join(s.name if s is not None else "?" for s in specs)
 
     layers = " -> ".join(map(str, net.layers))
-    return (
-        f"{layers}; {name('hidden_activation')}, {name('output_activation')}, {name('loss')}, {name('optimizer')} "
-        f"({net.n_params} parameters, {net.dtype.name})"
-    )
+    return f"{layers}; {', '.join(map(name, ROLES))} ({net.n_params} parameters, {net.dtype.name})"

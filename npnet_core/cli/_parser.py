@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from typing import Any, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Tuple
 
 from ..errors import NpnetError
 from ..kinds import KINDS
@@ -62,15 +62,62 @@ when a plugin the model needs is not installed (and says which to install).
 """
 
 
-def _command(
-    commands: Any, name: str, run: Callable[[argparse.Namespace], int], **texts: str
-) -> argparse.ArgumentParser:
-    """Add the command ``name``, run by ``run``; a command about a model file takes its path first."""
-    command = commands.add_parser(name, formatter_class=Formatter, **texts)
-    command.set_defaults(run=run)
-    if run in (run_evaluate, run_predict, run_info):
-        command.add_argument("model", metavar="MODEL", help="a model file written by npnet train --save or net.save()")
-    return command
+#: (name, runner, help, description, examples): the commands, in the order `npnet --help` lists them
+_COMMANDS: Tuple[Tuple[str, Callable[[argparse.Namespace], int], str, str, Optional[str]], ...] = (
+    (
+        "train",
+        run_train,
+        "train a network on the digits, MNIST, or a data file; print a table of metrics",
+        "Train a network and print the loss and accuracy on the train, validation and test samples.",
+        _TRAIN_EXAMPLES,
+    ),
+    (
+        "evaluate",
+        run_evaluate,
+        "the loss and accuracy of a saved model on data",
+        "Print the loss (and for a classifier the accuracy) of a saved model on data.",
+        _EVALUATE_EXAMPLES,
+    ),
+    (
+        "predict",
+        run_predict,
+        "a saved model's predictions for data, as CSV or .npy",
+        "Write a saved model's predictions, one per sample: labels for a classifier, outputs for a regressor.",
+        _PREDICT_EXAMPLES,
+    ),
+    (
+        "info",
+        run_info,
+        "describe a model file: layers, components, training history",
+        "Describe a model file: its layers, each component with its provider, version and "
+        "parameters, its dtype and number of parameters, and a summary of its training history.",
+        _INFO_EXAMPLES,
+    ),
+    (
+        "plugins",
+        run_plugins,
+        "list installed plugins and their components",
+        "List the installed plugin distributions with their versions and the components each "
+        "provides, by kind; names provided by more than one plugin (CONFLICT); plugins that failed to load (FAILED).",
+        None,
+    ),
+    (
+        "check",
+        run_check,
+        "run the contract suite over installed components (all by default)",
+        "Run the contract suite over installed components (all by default); exit 1 if any fails.",
+        None,
+    ),
+    (
+        "new-plugin",
+        run_new_plugin,
+        "write a plugin distribution with a working example component, its tests and README",
+        "Write a plugin distribution with a working example component, its tests and README.",
+        None,
+    ),
+)
+#: the commands about a model file, which take its path first
+_MODEL_COMMANDS = ("evaluate", "predict", "info")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,15 +132,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"npnet-core {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     parser.set_defaults(subparsers=commands.choices)
+    for name, run, help_text, description, examples in _COMMANDS:
+        command = commands.add_parser(
+            name, help=help_text, description=description, epilog=examples, formatter_class=Formatter
+        )
+        command.set_defaults(run=run)
+        if name in _MODEL_COMMANDS:
+            command.add_argument(
+                "model", metavar="MODEL", help="a model file written by npnet train --save or net.save()"
+            )
 
-    train = _command(
-        commands,
-        "train",
-        run_train,
-        help="train a network on the digits, MNIST, or a data file; print a table of metrics",
-        description="Train a network and print the loss and accuracy on the train, validation and test samples.",
-        epilog=_TRAIN_EXAMPLES,
-    )
+    train = commands.choices["train"]
     add_data_arguments(train, command="train")
     add_component_arguments(train)
     fitting = train.add_argument_group("training")
@@ -130,25 +179,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     output.add_argument("--quiet", "-q", action="store_true", help="no progress output: print only the final table")
 
-    evaluate = _command(
-        commands,
-        "evaluate",
-        run_evaluate,
-        help="the loss and accuracy of a saved model on data",
-        description="Print the loss (and for a classifier the accuracy) of a saved model on data.",
-        epilog=_EVALUATE_EXAMPLES,
-    )
+    evaluate = commands.choices["evaluate"]
     add_data_arguments(evaluate, command="evaluate")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    predict = _command(
-        commands,
-        "predict",
-        run_predict,
-        help="a saved model's predictions for data, as CSV or .npy",
-        description="Write a saved model's predictions, one per sample: labels for a classifier, outputs for a regressor.",
-        epilog=_PREDICT_EXAMPLES,
-    )
+    predict = commands.choices["predict"]
     add_data_arguments(predict, command="predict")
     predict.add_argument(
         "--output",
@@ -158,47 +193,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--outputs", action="store_true", help="the network's raw outputs instead of class labels")
 
-    info = _command(
-        commands,
-        "info",
-        run_info,
-        help="describe a model file: layers, components, training history",
-        description="Describe a model file: its layers, each component with its provider, version and "
-        "parameters, its dtype and number of parameters, and a summary of its training history.",
-        epilog=_INFO_EXAMPLES,
-    )
+    info = commands.choices["info"]
     info.add_argument("--json", action="store_true", help="print everything as JSON, with the full history")
 
-    plugins = _command(
-        commands,
-        "plugins",
-        run_plugins,
-        help="list installed plugins and their components",
-        description="List the installed plugin distributions with their versions and the components each "
-        "provides, by kind; names provided by more than one plugin (CONFLICT); plugins that failed to load (FAILED).",
-    )
+    plugins = commands.choices["plugins"]
     plugins.add_argument(
         "--params", "-p", action="store_true", help="also list each component's parameters and defaults"
     )
     plugins.add_argument("--json", action="store_true", help="print everything as JSON, with the parameters")
 
-    check = _command(
-        commands,
-        "check",
-        run_check,
-        help="run the contract suite over installed components (all by default)",
-        description="Run the contract suite over installed components (all by default); exit 1 if any fails.",
-    )
+    check = commands.choices["check"]
     check.add_argument("names", nargs="*", metavar="NAME", help="component names, e.g. adam or npnet-adam:adam")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
 
-    new = _command(
-        commands,
-        "new-plugin",
-        run_new_plugin,
-        help="write a plugin distribution with a working example component, its tests and README",
-        description="Write a plugin distribution with a working example component, its tests and README.",
-    )
+    new = commands.choices["new-plugin"]
     new.add_argument("name", metavar="NAME", help="the distribution name, e.g. npnet-rmsprop")
     new.add_argument(
         "--kind",

@@ -61,10 +61,7 @@ def run_plugins(args: argparse.Namespace) -> int:
                         }
                         for plugin in plugins
                     ],
-                    "failures": [
-                        {"plugin": f.name, "distribution": f.distribution, "version": f.version, "error": f.message}
-                        for f in failures
-                    ],
+                    "failures": [failure.to_json() for failure in failures],
                     "conflicts": [{"kind": kind, "name": name, "providers": pins} for kind, name, pins in conflicts],
                 },
                 indent=2,
@@ -113,10 +110,7 @@ def run_check(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "components": [report.to_json() for report in reports],
-                    "plugin_failures": [
-                        {"plugin": f.name, "distribution": f.distribution, "version": f.version, "error": f.message}
-                        for f in broken
-                    ],
+                    "plugin_failures": [failure.to_json() for failure in broken],
                 },
                 indent=2,
             )

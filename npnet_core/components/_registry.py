@@ -78,12 +78,9 @@ class ComponentSpec(NamedTuple):
     version: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
-        """Return a JSON-ready dict."""
+        """Return a JSON-ready dict: name, params, distribution, version."""
         return {
-            "name": self.name,
-            "params": dict(self.params),
-            "distribution": self.distribution,
-            "version": self.version,
+            key: dict(value) if key == "params" else value for key, value in self._asdict().items() if key != "kind"
         }
 
 
@@ -112,6 +109,10 @@ class PluginFailure(NamedTuple):
     def message(self) -> str:
         """``"ImportError: no module named ..."``."""
         return f"{type(self.error).__name__}: {self.error}"
+
+    def to_json(self) -> Dict[str, Any]:
+        """Return a JSON-ready dict: plugin, distribution, version, error."""
+        return {"plugin": self.name, "distribution": self.distribution, "version": self.version, "error": self.message}
 
     def describe(self) -> str:
         """One line naming the plugin, its distribution and its error."""
@@ -298,18 +299,11 @@ class Registry:
                 other = pm.get_name(plugin)
                 raise ValueError(f"the same plugin object is already registered as {other!r}")
             pm.register(plugin, name=name)
-        except Exception as exc:
-            if pm.get_plugin(name) is plugin:  # pluggy < 1.7 keeps a plugin that fails validation
-                pm.unregister(plugin)
-            failure = PluginFailure(name, distribution, version, exc)
-            if record:
-                self._record_failure(failure)
-            return failure
-        try:
             pm.check_pending()
             components = tuple(self._collect(plugin, name, distribution, version))
         except Exception as exc:
-            pm.unregister(plugin)
+            if pm.get_plugin(name) is plugin:  # pluggy < 1.7 keeps a plugin that fails validation
+                pm.unregister(plugin)
             failure = PluginFailure(name, distribution, version, exc)
             if record:
                 self._record_failure(failure)
