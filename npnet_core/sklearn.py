@@ -477,17 +477,7 @@ class NPNetRegressor(RegressorMixin, _NPNetEstimator):
         return self
 
     def partial_fit(self, X: Any, y: Any) -> "NPNetRegressor":
-        """Train one epoch on ``X`` and ``y``, continuing the network if there is one; return self.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-
-        Returns
-        -------
-        self : NPNetRegressor
-        """
+        """Train one epoch on ``X`` and ``y`` (shaped as for :meth:`fit`), continuing the network if there is one; return self."""
         config = self._config()
         first = not hasattr(self, "network_")
         dtype = config.dtype if first else self.network_.dtype
