@@ -70,7 +70,7 @@ def with_pyinstrument(args, net, x, y):
 def phases(args, net, x, y):
     """Time each part of the training step, spelt out as NeuralNetwork._train_step runs it."""
     from npnet_core._training import iter_batches
-    from npnet_core.network import _all_finite
+    from npnet_core._validation import all_finite
 
     targets = net._targets_of(np.asarray(y), categorical=True)
     spent = defaultdict(float)
@@ -117,11 +117,11 @@ def phases(args, net, x, y):
                         delta = net._activation(i - 1).backward(zs[i - 1], acts[i], grad_a)
                         spent["activation backward"] += clock() - t3
                 t = clock()
-                _all_finite(net._grad)
+                all_finite(net._grad)
                 spent["finite checks"] += (t1 := clock()) - t
                 net.optimizer.update(net._params, net._grad)
                 spent["optimizer update"] += (t2 := clock()) - t1
-                _all_finite(net._params)
+                all_finite(net._params)
                 spent["finite checks"] += (t3 := clock()) - t2
                 int(np.count_nonzero(acts[-1].argmax(axis=1) == yb.argmax(axis=1)))
                 spent["accuracy count"] += clock() - t3

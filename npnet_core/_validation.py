@@ -7,6 +7,7 @@ and never changes its input.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, List, Sequence
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from .errors import InvalidParameterError, ValidationError
 
-__all__ = ["as_float_matrix", "check_dtype", "check_layers", "check_positive_int"]
+__all__ = ["all_finite", "as_float_matrix", "check_dtype", "check_layers", "check_positive_int"]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -51,16 +52,18 @@ def check_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def _all_finite(array: np.ndarray) -> bool:
-    """Whether every value is finite, without a temporary the size of ``array``.
+def all_finite(array: np.ndarray) -> bool:
+    """Whether a contiguous float array holds no NaN or inf, in one pass and without a temporary of its size.
 
-    NaN and inf make the sum non-finite; only then (or if finite values
-    overflow the sum) is the elementwise test run.
+    NaN and inf make the sum of squares (one BLAS dot product) non-finite; only
+    then, or when large finite values overflow it, are the values looked at one
+    by one (max and min propagate NaN and never overflow).
     """
+    flat = array.reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.sum(array)):
+        if math.isfinite(float(np.dot(flat, flat))):
             return True
-    return bool(np.isfinite(array).all())
+    return math.isfinite(flat.max()) and math.isfinite(flat.min())
 
 
 def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promote_vector: bool = False) -> np.ndarray:
@@ -85,7 +88,7 @@ def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promot
     if array.shape[1] != width:
         raise ValidationError(f"{name} must have {width} columns to match the network (got shape {array.shape})")
     array = np.ascontiguousarray(array, dtype=dtype)
-    if not _all_finite(array):
+    if not all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValidationError(
             f"{name} contains NaN or infinite values (first at row {bad[0]}, column {bad[1]}); "

@@ -20,7 +20,7 @@ from . import _training
 from ._initializers import get_initializer
 from ._labels import check_labels, to_categorical
 from ._rng import Seed, make_rng
-from ._validation import as_float_matrix, check_dtype, check_layers
+from ._validation import all_finite, as_float_matrix, check_dtype, check_layers
 from .components import ComponentSpec, Registry, get_registry, resolve
 from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 
@@ -28,18 +28,6 @@ __all__ = ["NeuralNetwork"]
 
 # optimizer object id -> the network that owns it (an optimizer's state is one network's)
 _OPTIMIZER_OWNERS: "weakref.WeakValueDictionary[int, NeuralNetwork]" = weakref.WeakValueDictionary()
-
-
-def _all_finite(vector: np.ndarray) -> bool:
-    """Whether a flat vector holds no NaN or inf.
-
-    The fast path is one BLAS pass: NaN and inf make the dot product non-finite.
-    Only then, or when large finite values overflow it, are the values looked
-    at one by one (max and min propagate NaN and never overflow).
-    """
-    if math.isfinite(float(np.dot(vector, vector))):
-        return True
-    return math.isfinite(vector.max()) and math.isfinite(vector.min())
 
 
 def _clip(gradient: np.ndarray, max_norm: float) -> None:
@@ -275,14 +263,14 @@ class NeuralNetwork:
             if not math.isfinite(batch_loss):
                 raise DivergenceError(f"the loss is {batch_loss}; the parameters are those from before this batch")
             self._backward(zs, activations, y)
-            if not _all_finite(self._grad):
+            if not all_finite(self._grad):
                 raise DivergenceError("the gradient is not finite; the parameters are those from before this batch")
             if clip_norm is not None:
                 _clip(self._grad, clip_norm)
             new = self.optimizer.update(self._params, self._grad)
             if new is not self._params:
                 self._params[...] = new
-            if not _all_finite(self._params):
+            if not all_finite(self._params):
                 raise UpdateOverflowError("the optimizer's update made the parameters non-finite (its step overflowed)")
         return batch_loss, activations[-1]
 
