@@ -34,7 +34,7 @@ from ._optimizer_checks import (
     check_update_shape_and_dtype,
     check_zero_gradient_keeps_parameters,
 )
-from ._optimizer_tools import (
+from ._optimizer_assertions import (
     assert_bad_updates_refused,
     assert_config_round_trip,
     assert_hyperparameters_refused,
