@@ -24,16 +24,6 @@ from ._array_checks import (
     check_rows_independent,
 )
 from ._numerical import central_difference
-from ._optimizer_checks import (
-    check_converges_on_ill_conditioned_quadratic,
-    check_converges_on_quadratic,
-    check_get_config_rebuilds_equivalent,
-    check_gradient_not_mutated,
-    check_loss_decreases_on_small_network,
-    check_state_dict_round_trip,
-    check_update_shape_and_dtype,
-    check_zero_gradient_keeps_parameters,
-)
 from ._optimizer_assertions import (
     assert_bad_updates_refused,
     assert_config_round_trip,
@@ -45,6 +35,16 @@ from ._optimizer_assertions import (
     minimise_quadratic,
     parametrize_with_assertions,
     split_numbers,
+)
+from ._optimizer_checks import (
+    check_converges_on_ill_conditioned_quadratic,
+    check_converges_on_quadratic,
+    check_get_config_rebuilds_equivalent,
+    check_gradient_not_mutated,
+    check_loss_decreases_on_small_network,
+    check_state_dict_round_trip,
+    check_update_shape_and_dtype,
+    check_zero_gradient_keeps_parameters,
 )
 from ._parametrize import parametrize_with_checks
 from ._report import ContractViolation
