@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-from .protocols import Activation, Loss, Optimizer
+from .protocols import Activation, Initializer, Loss, Optimizer
 
 __all__ = ["KINDS", "ROLES", "Kind", "Role", "kind_of"]
 
@@ -129,6 +129,24 @@ KINDS: Dict[str, Kind] = {
             scaffold="RMSprop",
             scaffold_configs=("", "learning_rate=0.01, rho=0.99"),
             official={"sgd": "npnet-sgd-momentum", "adam": "npnet-adam"},
+        ),
+        Kind(
+            name="initializer",
+            plural="initializers",
+            protocol=Initializer,
+            example="he_normal",
+            checks=(
+                "check_initializer_fills_in_place",
+                "check_initializer_deterministic",
+                "check_initializer_scale_bounded",
+                "check_registered_name_resolves",
+            ),
+            scaffold="lecun_uniform",
+            scaffold_configs=("",),
+            official=dict.fromkeys(
+                ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal", "article", "zeros"),
+                "npnet-initializers",
+            ),
         ),
     )
 }

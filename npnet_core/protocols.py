@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Protocol, runtime_checkabl
 if TYPE_CHECKING:  # annotations only: the kinds table reads these protocols without NumPy
     import numpy as np
 
-__all__ = ["Activation", "Loss", "Optimizer"]
+__all__ = ["Activation", "Initializer", "Loss", "Optimizer"]
 
 
 @runtime_checkable
@@ -120,4 +120,28 @@ class Optimizer(Protocol):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a state returned by :meth:`state_dict`."""
+        ...
+
+
+@runtime_checkable
+class Initializer(Protocol):
+    """Fills one layer's weights and biases, in place, before training.
+
+    ``weights`` and ``biases`` are views into the network's parameter vector:
+    write into them (``weights[...] = ...``) and keep their dtype. Every random
+    draw comes from ``rng``, the network's generator, so the same seed gives the
+    same network.
+    """
+
+    name: str
+
+    def initialize(self, weights: np.ndarray, biases: np.ndarray, rng: np.random.Generator) -> None:
+        """Fill ``weights`` and ``biases`` in place.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (fan_in, fan_out)
+        biases : ndarray of shape (1, fan_out)
+        rng : numpy.random.Generator
+        """
         ...

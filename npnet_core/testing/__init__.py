@@ -23,6 +23,11 @@ from ._array_checks import (
     check_output_shapes,
     check_rows_independent,
 )
+from ._initializer_checks import (
+    check_initializer_deterministic,
+    check_initializer_fills_in_place,
+    check_initializer_scale_bounded,
+)
 from ._numerical import central_difference
 from ._optimizer_assertions import (
     assert_bad_updates_refused,
@@ -72,6 +77,9 @@ __all__ = [
     "check_finite_at_extreme_inputs",
     "check_get_config_rebuilds_equivalent",
     "check_gradient_not_mutated",
+    "check_initializer_deterministic",
+    "check_initializer_fills_in_place",
+    "check_initializer_scale_bounded",
     "check_inputs_not_mutated",
     "check_installed",
     "check_loss_decreases_on_small_network",
