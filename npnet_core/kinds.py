@@ -28,10 +28,12 @@ class Role(NamedTuple):
     #: what may be given, for error messages
     accepts: str
     #: the adapter (in :mod:`npnet_core.components`) that accepts the article's form of this role:
-    #: a ``(function, derivative)`` tuple, or any object with ``update`` for the optimizer
-    article_adapter: str
+    #: a ``(function, derivative)`` tuple, or any object with ``update`` for the optimizer (None: none)
+    article_adapter: Optional[str] = None
     #: one component per hidden layer may be given, as a list
     per_layer: bool = False
+    #: a keyword-only argument of ``NeuralNetwork`` (the article's four are positional)
+    keyword: bool = False
 
 
 class Kind(NamedTuple):
@@ -183,6 +185,13 @@ ROLES: Dict[str, Role] = {
             "--optimizer",
             "'adam', ('adam', {'learning_rate': 1e-3}), an Optimizer object, or any object with update(params, gradient)",
             article_adapter="ArticleOptimizer",
+        ),
+        Role(
+            "initializer",
+            "initializer",
+            "--initializer",
+            "'he_normal', ('he_normal', {}), or an Initializer object",
+            keyword=True,
         ),
     )
 }

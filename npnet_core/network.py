@@ -17,12 +17,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _training
-from ._initializers import get_initializer
 from ._labels import check_labels, to_categorical
 from ._rng import Seed, make_rng
 from ._validation import all_finite, as_float_matrix, check_dtype, check_layers
 from .components import ComponentSpec, Registry, get_registry, resolve
 from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
+from .kinds import ROLES
 
 __all__ = ["NeuralNetwork"]
 
@@ -62,9 +62,11 @@ class NeuralNetwork:
         the article's idiom, also makes runs repeatable.
     dtype : {"float64", "float32"}, default "float64"
         Dtype of the parameters and of all computation.
-    initializer : str, default "glorot_uniform"
-        ``"glorot_uniform"``, ``"glorot_normal"``, ``"he_uniform"``,
-        ``"he_normal"``, or ``"article"`` (the article's scheme).
+    initializer : name, (name, params), or Initializer, default "glorot_uniform"
+        Fills each layer's weights and biases before training; any registered
+        initializer (``npnet-initializers`` provides ``glorot_uniform``,
+        ``glorot_normal``, ``he_uniform``, ``he_normal``, ``lecun_normal``,
+        ``article`` and ``zeros``).
     registry : Registry, optional
         Where names are resolved; default :func:`get_registry`.
 
@@ -80,8 +82,8 @@ class NeuralNetwork:
         The components, as objects (``hidden_activations`` lists one per hidden layer).
     rng : numpy.random.Generator
         Draws the initial weights and each epoch's shuffling.
-    initializer : str
-        The initialiser's name.
+    initializer : Initializer
+        The initializer the weights were filled with.
     registry : Registry
         Where the component names were resolved.
     history : dict of str to list of float
@@ -102,22 +104,21 @@ class NeuralNetwork:
         *,
         seed: Seed = None,
         dtype: Any = "float64",
-        initializer: str = "glorot_uniform",
+        initializer: Any = "glorot_uniform",
         registry: Optional[Registry] = None,
     ) -> None:
         self.layers = check_layers(layers)
         self.nlayers = len(self.layers)
         self.dtype = check_dtype(dtype)
         self.rng = make_rng(seed)
-        self.initializer = initializer
-        init = get_initializer(initializer)
         self.registry = get_registry() if registry is None else registry
         self._specs: Dict[str, Any] = {}
         self._resolve_components(hidden_activation, output_activation, loss, optimizer)
+        self.initializer, self._specs["initializer"] = resolve("initializer", initializer, self.registry)
         self._output_gradient = self.registry.output_gradient(self.output_activation, self.loss)
         self._allocate()
         for w, b in zip(self._weights, self._biases):
-            init(self.rng, w, b)
+            self.initializer.initialize(w, b, self.rng)
         #: The metrics of every epoch over all fit calls, one list per metric (loss, accuracy,
         #: val_loss, val_accuracy, epoch_time).
         self.history: Dict[str, List[float]] = {}
@@ -384,6 +385,7 @@ class NeuralNetwork:
             "output_activation": self.output_activation,
             "loss": self.loss,
             "optimizer": self.optimizer,
+            "initializer": self.initializer,
         }
 
     def __repr__(self) -> str:
@@ -394,6 +396,13 @@ class NeuralNetwork:
                 return repr(spec.name) if not spec.params else repr((spec.name, spec.params))
             return repr(component)
 
-        components = self.components
-        parts = [label(spec, components[role]) for role, spec in self._specs.items()]
+        components, defaults = self.components, type(self).__init__.__kwdefaults__ or {}
+        parts = []
+        for role, spec in self._specs.items():
+            shown = label(spec, components[role])
+            if ROLES[role].keyword:  # shown as keyword arguments, and only when not the default
+                if shown == repr(defaults.get(role)):
+                    continue
+                shown = f"{role}={shown}"
+            parts.append(shown)
         return f"NeuralNetwork({self.layers}, {', '.join(parts)}, dtype={self.dtype.name!r})"

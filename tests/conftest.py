@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import npnet_adam.plugin
+import npnet_initializers.plugin
 import npnet_relu_softmax.plugin
 import npnet_sgd_momentum.plugin
 import pytest
@@ -15,6 +16,7 @@ OFFICIAL_PLUGINS = {
     "npnet-relu-softmax": npnet_relu_softmax.plugin,
     "npnet-sgd-momentum": npnet_sgd_momentum.plugin,
     "npnet-adam": npnet_adam.plugin,
+    "npnet-initializers": npnet_initializers.plugin,
 }
 
 
@@ -29,7 +31,7 @@ def empty_registry() -> Iterator[Registry]:
 
 @pytest.fixture
 def official_registry(empty_registry: Registry) -> Registry:
-    """A registry holding the three official plugins, registered by hand."""
+    """A registry holding the official plugins, registered by hand."""
     for distribution, module in OFFICIAL_PLUGINS.items():
         empty_registry.register_plugin(module, distribution, distribution=distribution, version="0.1.0")
     return empty_registry

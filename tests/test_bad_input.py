@@ -254,7 +254,7 @@ CASES = {
         "seed must be None, a non-negative int",
     ),
     "initializer-unknown": Case(
-        lambda net, tmp: make_net(initializer="xavier"), InvalidParameterError, "choose one of"
+        lambda net, tmp: make_net(initializer="xavier"), ComponentNotFoundError, "no initializer named 'xavier'"
     ),
 }
 

@@ -190,7 +190,10 @@ def test_train_prints_epochs_and_a_table_of_metrics(capsys):
     assert status == 0 and err == ""
     assert "data: digits, 1797 samples of 64 inputs; classification into 10 classes (labels 0..9)" in out
     assert "split: 1347 train, 450 test samples" in out
-    assert "network: 64 -> 64 -> 10; relu, softmax, categorical_crossentropy, adam (4810 parameters, float64)" in out
+    assert (
+        "network: 64 -> 64 -> 10; relu, softmax, categorical_crossentropy, adam, initializer glorot_uniform "
+        "(4810 parameters, float64)"
+    ) in out
     assert len(re.findall(r"^Epoch \d/5 - loss: [0-9.]+ - accuracy: [0-9.]+ - [0-9.]+s$", out, flags=re.MULTILINE)) == 5
     assert re.search(r"^ +loss +accuracy +samples$", out, flags=re.MULTILINE)
     rows = table_rows(out)
@@ -510,8 +513,9 @@ def test_info_describes_the_model(digits_model, capsys):
     """Layers, each component with provider, version and parameters, dtype, parameters, history."""
     status, out, err = run(capsys, "info", str(digits_model))
     assert status == 0, err
-    assert f"model: {digits_model} (npnet model format 1, written by npnet-core " in out
-    assert "layers: 64 -> 16 -> 10 (1210 parameters, float64, initializer glorot_uniform)" in out
+    assert f"model: {digits_model} (npnet model format 2, written by npnet-core " in out
+    assert "layers: 64 -> 16 -> 10 (1210 parameters, float64)" in out
+    assert re.search(r"^  initializer +glorot_uniform +npnet-initializers 0\.1\.0$", out, flags=re.MULTILINE)
     assert re.search(r"^  1 +64 -> 16 +relu +1040$", out, flags=re.MULTILINE)
     assert re.search(r"^  2 +16 -> 10 +softmax +170$", out, flags=re.MULTILINE)
     assert re.search(r"^  hidden activation +relu +npnet-relu-softmax 0\.1\.0$", out, flags=re.MULTILINE)
@@ -537,7 +541,6 @@ def test_info_json(digits_model, capsys):
         "npnet_core_version",
         "layers",
         "dtype",
-        "initializer",
         "n_params",
         "components",
         "history_summary",

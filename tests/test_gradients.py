@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import npnet_initializers.plugin
 import npnet_relu_softmax
 import numpy as np
 import pytest
@@ -41,6 +42,7 @@ def registry(request, official_registry, empty_registry):
         return official_registry
     chained = Registry(autoload=False, blocked=(), strict=False)
     chained.register_plugin(_PluginWithoutFusedGradients(), "unfused")
+    chained.register_plugin(npnet_initializers.plugin, "initializers")
     return chained
 
 

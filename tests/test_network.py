@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from npnet_core import (
+    ComponentNotFoundError,
     DivergenceError,
     InvalidComponentError,
     InvalidParameterError,
@@ -113,8 +114,10 @@ def test_default_initializer_is_glorot_uniform_with_zero_biases():
 
 
 def test_unknown_initializer_suggests_the_close_name():
-    """A misspelled initializer raises InvalidParameterError naming the close match and the choices."""
-    with pytest.raises(InvalidParameterError, match="did you mean .he_normal. or .*choose one of: .*glorot_uniform"):
+    """A misspelled initializer raises ComponentNotFoundError naming the close match and the installed ones."""
+    with pytest.raises(
+        ComponentNotFoundError, match="(?s)did you mean .he_normal.*installed initializers: .*glorot_uniform"
+    ):
         _net(initializer="he_nromal")
 
 

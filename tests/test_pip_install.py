@@ -34,7 +34,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-OFFICIAL_PLUGINS = ["npnet-relu-softmax", "npnet-sgd-momentum", "npnet-adam"]
+OFFICIAL_PLUGINS = ["npnet-relu-softmax", "npnet-sgd-momentum", "npnet-adam", "npnet-initializers"]
 COPY_IGNORE = shutil.ignore_patterns(
     ".venv", ".ci-venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "tests"
 )
@@ -228,6 +228,7 @@ OFFICIAL = """
         "activation": ["relu", "identity", "softmax"],
         "loss": ["mean_squared_error", "mse", "categorical_crossentropy"],
         "optimizer": ["sgd", "adam"],
+        "initializer": ["glorot_uniform", "he_normal", "article"],
     }
     resolved = {kind: {n: registry.lookup(kind, n).distribution for n in ns} for kind, ns in names.items()}
     rng = np.random.default_rng(0)
@@ -261,6 +262,7 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
             "activation": dict.fromkeys(["relu", "identity", "softmax"], "npnet-relu-softmax"),
             "loss": dict.fromkeys(["mean_squared_error", "mse", "categorical_crossentropy"], "npnet-relu-softmax"),
             "optimizer": {"sgd": "npnet-sgd-momentum", "adam": "npnet-adam"},
+            "initializer": dict.fromkeys(["glorot_uniform", "he_normal", "article"], "npnet-initializers"),
         }
         assert all(result["falls"].values()), result["falls"]
         assert result["failures"] == [BROKEN_LINE]
@@ -270,6 +272,7 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
         assert f"FAILED {BROKEN_LINE}" in listing.stdout.splitlines()
         for line in [
             "adam: npnet-adam 0.1.0",
+            "initializers: npnet-initializers 0.1.0",
             "relu-softmax: npnet-relu-softmax 0.1.0",
             "sgd-momentum: npnet-sgd-momentum 0.1.0",
         ]:
@@ -322,6 +325,7 @@ def test_entry_points_give_each_plugin_its_distribution_and_version(venv):
     assert result["failures"] == []
     assert result["found"] == [
         ["adam", "npnet-adam", "0.1.0"],
+        ["initializers", "npnet-initializers", "0.1.0"],
         ["relu-softmax", "npnet-relu-softmax", "0.1.0"],
         ["sgd-momentum", "npnet-sgd-momentum", "0.1.0"],
     ]

@@ -172,12 +172,13 @@ def good_and_broken_sources() -> List[_discovery.PluginSource]:
 
 
 def test_default_registry_loads_the_installed_plugins_with_distribution_and_version(installed_registry):
-    """Registry() loads the three official entry points, each with its distribution and version."""
+    """Registry() loads the official entry points, each with its distribution and version."""
     loaded = {p.name: (p.distribution, p.version) for p in installed_registry.plugins}
     assert loaded == {
         "relu-softmax": ("npnet-relu-softmax", dist_version("npnet-relu-softmax")),
         "sgd-momentum": ("npnet-sgd-momentum", dist_version("npnet-sgd-momentum")),
         "adam": ("npnet-adam", dist_version("npnet-adam")),
+        "initializers": ("npnet-initializers", dist_version("npnet-initializers")),
     }
     assert installed_registry.failures == []
 
@@ -512,7 +513,7 @@ def test_block_env_var_blocks_just_that_plugin(clean_env, blocked):
         registry.lookup("optimizer", "adam")
     assert registry.lookup("optimizer", "sgd").distribution == "npnet-sgd-momentum"
     assert registry.lookup("activation", "relu").distribution == "npnet-relu-softmax"
-    assert sorted(p.name for p in registry.plugins) == ["relu-softmax", "sgd-momentum"]
+    assert sorted(p.name for p in registry.plugins) == ["initializers", "relu-softmax", "sgd-momentum"]
     assert registry.failures == []
 
 
@@ -520,7 +521,7 @@ def test_block_env_var_takes_a_comma_separated_list(clean_env):
     """NPNET_BLOCK_PLUGINS="adam, npnet-sgd-momentum" blocks both plugins."""
     clean_env.setenv(_discovery.ENV_BLOCK, "adam, npnet-sgd-momentum")
     registry = Registry()
-    assert [p.name for p in registry.plugins] == ["relu-softmax"]
+    assert [p.name for p in registry.plugins] == ["initializers", "relu-softmax"]
 
 
 def test_blocked_broken_plugin_is_never_imported(fake_entry_points):

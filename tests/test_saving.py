@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import npnet_adam
 import npnet_adam.plugin
+import npnet_initializers.plugin
 import npnet_relu_softmax.plugin
 import npnet_sgd_momentum
 import npnet_sgd_momentum.plugin
@@ -190,6 +191,7 @@ def hand_registry(*extra: tuple) -> Registry:
         (npnet_relu_softmax.plugin, "npnet-relu-softmax"),
         (npnet_sgd_momentum.plugin, "npnet-sgd-momentum"),
         (npnet_adam.plugin, "npnet-adam"),
+        (npnet_initializers.plugin, "npnet-initializers"),
         *extra,
     ):
         registry.register_plugin(module, distribution, distribution=distribution, version="0.1.0")
@@ -370,6 +372,7 @@ def test_save_load_round_trip_keeps_everything(tmp_path, official_registry, digi
         "output_activation": ("softmax", {}),
         "loss": ("categorical_crossentropy", {}),
         "optimizer": ("adam", ADAM_SAVED),
+        "initializer": ("glorot_uniform", {}),
     }
     assert isinstance(loaded.optimizer, npnet_adam.Adam) and loaded.optimizer is not net.optimizer
     assert loaded.optimizer.get_config() == net.optimizer.get_config()
@@ -392,7 +395,7 @@ def test_model_file_holds_arrays_and_json_config(tmp_path, official_registry, di
     assert np.array_equal(arrays["optimizer.m"], state["m"]) and np.array_equal(arrays["optimizer.v"], state["v"])
 
     config = json.loads(str(arrays["config"]))
-    assert config["format"] == "npnet-model" and config["format_version"] == 1
+    assert config["format"] == "npnet-model" and config["format_version"] == 2
     assert config["layers"] == [64, 20, 10] and config["dtype"] == "float32"
     official = {"distribution": "npnet-relu-softmax", "version": "0.1.0", "params": {}}
     assert config["components"] == {
@@ -403,6 +406,12 @@ def test_model_file_holds_arrays_and_json_config(tmp_path, official_registry, di
             "name": "adam",
             "params": ADAM_SAVED,
             "distribution": "npnet-adam",
+            "version": "0.1.0",
+        },
+        "initializer": {
+            "name": "glorot_uniform",
+            "params": {},
+            "distribution": "npnet-initializers",
             "version": "0.1.0",
         },
     }
@@ -716,12 +725,12 @@ def test_archive_without_config_or_params_gives_model_file_error(tmp_path, offic
 
 
 def test_other_format_version_gives_model_file_error(tmp_path, official_registry, saved_model):
-    """A config with another format_version gives ModelFileError naming both versions."""
-    path = rewrite(saved_model, tmp_path / "future.npz", lambda c: {**c, "format_version": 2})
+    """A config of a format_version this release cannot read gives ModelFileError naming it and those it reads."""
+    path = rewrite(saved_model, tmp_path / "future.npz", lambda c: {**c, "format_version": 3})
     with pytest.raises(ModelFileError) as excinfo:
         NeuralNetwork.load(path, registry=official_registry)
     text = message(excinfo)
-    assert "version 2" in text and "version 1" in text
+    assert "version 3" in text and "versions 1, 2" in text
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ import pytest
 
 from npnet_core import Registry, ValidationError
 from npnet_core.cli import main
+from npnet_core.kinds import KINDS
 from npnet_core.scaffold import _scaffold, new_plugin, plugin_names, render_plugin
 from npnet_core.testing import check_registered_name_resolves, checks_for
 
@@ -29,7 +30,13 @@ PLUGINS = [
     ("npnet-rmsprop", "optimizer", "rmsprop", "Rmsprop"),
     ("npnet-tanh", "activation", "tanh", "Tanh"),
     ("npnet-logcosh", "loss", "logcosh", "Logcosh"),
+    ("npnet-lecun-uniform", "initializer", "lecun_uniform", "LecunUniform"),
 ]
+
+
+def test_every_kind_has_a_generated_plugin_here():
+    """The scaffold's tests cover every kind of the kinds table."""
+    assert sorted(kind for _, kind, _, _ in PLUGINS) == sorted(KINDS)
 
 
 def expected_files(package, module):
@@ -242,7 +249,7 @@ def test_generated_component_passes_every_contract_check(
         else:
             check(component_object)
         ran.append(check.__name__)
-    assert len(ran) > 5 and ran[-1] == "check_registered_name_resolves"
+    assert [name for name in ran] == list(KINDS[kind].checks) and ran[-1] == "check_registered_name_resolves"
 
 
 def test_generated_component_with_unusual_names_passes_the_contract_suite(tmp_path, monkeypatch, forget_imports):

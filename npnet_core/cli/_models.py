@@ -189,7 +189,6 @@ def run_info(args: argparse.Namespace) -> int:
                     "npnet_core_version": config.get("npnet_core_version"),
                     "layers": layers,
                     "dtype": config["dtype"],
-                    "initializer": config.get("initializer"),
                     "n_params": config.get("n_params"),
                     "components": {role: _strip_status(c) for role, c in components.items()},
                     "history_summary": summary,
@@ -203,9 +202,7 @@ def run_info(args: argparse.Namespace) -> int:
         f"model: {path} (npnet model format {config['format_version']}, written by npnet-core {config.get('npnet_core_version', '?')})"
     )
     n_params = config.get("n_params")
-    print(
-        f"layers: {' -> '.join(map(str, layers))} ({n_params} parameters, {config['dtype']}, initializer {config.get('initializer', '?')})"
-    )
+    print(f"layers: {' -> '.join(map(str, layers))} ({n_params} parameters, {config['dtype']})")
     hidden = components["hidden_activation"]
     hidden_list = hidden if isinstance(hidden, list) else [hidden] * (len(layers) - 2)
     rows = [["layer", "shape", "activation", "parameters"]]

@@ -60,6 +60,13 @@ def add_component_arguments(parser: argparse.ArgumentParser) -> None:
         help="optimizer (default adam), e.g. adam:learning_rate=0.003 or sgd:learning_rate=0.1,momentum=0.9",
     )
     group.add_argument(
+        "--initializer",
+        type=component_spec,
+        default=("glorot_uniform", {}),
+        metavar="SPEC",
+        help="how each layer's weights and biases start (default glorot_uniform), e.g. he_normal",
+    )
+    group.add_argument(
         "--task",
         choices=["auto", "classification", "regression"],
         default="auto",
@@ -98,7 +105,7 @@ def build_network(layers: List[int], specs: Dict[str, Any], seed: int, dtype: st
     from ..network import NeuralNetwork
 
     try:
-        return NeuralNetwork(layers, *(specs[role] for role in ROLES), seed=seed, dtype=dtype)
+        return NeuralNetwork(layers, **specs, seed=seed, dtype=dtype)
     except ComponentNotFoundError as exc:
         hints = _pinned_hints(specs)
         if hints:
@@ -128,4 +135,5 @@ def describe_network(net: "NeuralNetwork") -> str:
         return "/".join(s.name if s is not None else "?" for s in specs)
 
     layers = " -> ".join(map(str, net.layers))
-    return f"{layers}; {', '.join(map(name, ROLES))} ({net.n_params} parameters, {net.dtype.name})"
+    parts = [f"{role} {name(role)}" if ROLES[role].keyword else name(role) for role in ROLES]
+    return f"{layers}; {', '.join(parts)} ({net.n_params} parameters, {net.dtype.name})"

@@ -115,6 +115,7 @@ def run_train(args: argparse.Namespace) -> int:
         "output_activation": args.output_activation or (("softmax", {}) if classification else ("identity", {})),
         "loss": args.loss or (("categorical_crossentropy", {}) if classification else ("mean_squared_error", {})),
         "optimizer": args.optimizer,
+        "initializer": args.initializer,
     }
     layers = [data.x.shape[1], *args.hidden, n_out]
     net = build_network(layers, specs, args.seed, dtype)

@@ -40,8 +40,8 @@ def resolve(role: str, spec: Any, registry: Registry) -> Tuple[Any, Optional[Com
         return registry.create(kind.name, spec[0], spec[1])
     if not kind.problems(spec):
         return spec, _spec_of_object(kind.name, spec, registry)
-    adapter = getattr(_adapters, row.article_adapter)
-    if adapter.accepts(spec):
+    adapter = getattr(_adapters, row.article_adapter) if row.article_adapter else None
+    if adapter is not None and adapter.accepts(spec):
         return adapter(spec), None
     if is_function_pair(spec):
         raise InvalidComponentError(f"{role} must be {row.accepts} (got a tuple of two functions)")

@@ -44,7 +44,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "read_model_config", "save_model"]
 
 FORMAT = "npnet-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Format versions this release reads: 1 (before initializers were components) is upgraded on reading.
+_READABLE_VERSIONS = (1, 2)
 _OPTIMIZER_PREFIX = "optimizer."
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
 
@@ -105,7 +107,6 @@ def _model_config(net: "NeuralNetwork", state: Dict[str, Any]) -> Dict[str, Any]
         "npnet_core_version": __version__,
         "layers": net.layers,
         "dtype": net.dtype.name,
-        "initializer": net.initializer,
         "n_params": net.n_params,
         "components": saved,
         "optimizer_state": _plain({k: v for k, v in state.items() if not isinstance(v, np.ndarray)}),
@@ -193,15 +194,26 @@ def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
     if config.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not an npnet model file (format {config.get('format')!r})")
     version = config.get("format_version")
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version not in _READABLE_VERSIONS:
         raise ModelFileError(
             f"{path} has model format version {version!r}; this npnet-core {__version__} reads "
-            f"version {FORMAT_VERSION}. Install the npnet-core release that wrote it"
+            f"versions {', '.join(map(str, _READABLE_VERSIONS))}. Install the npnet-core release that wrote it"
         )
+    if version == 1:
+        _upgrade_from_version_1(config)
     problems = _config_problems(config)
     if problems:
         raise ModelFileError(f"{path}: the npnet model configuration is incomplete or damaged: " + "; ".join(problems))
     return config
+
+
+def _upgrade_from_version_1(config: Dict[str, Any]) -> None:
+    """Version 1 named the initializer at the top level (``"initializer": "he_normal"``); version 2
+    saves it as a component, as the other roles. Done in place, before the schema is checked."""
+    name = config.pop("initializer", "glorot_uniform")
+    if isinstance(config.get("components"), dict) and "initializer" not in config["components"]:
+        config["components"]["initializer"] = {"name": name, "params": {}, "distribution": None, "version": None}
+    config["format_version"] = 2
 
 
 class _Field(NamedTuple):
@@ -229,7 +241,6 @@ _CONFIG_SCHEMA = {
     "npnet_core_version": _Field((str,), "the npnet-core version that wrote it", required=False),
     "layers": _Field((list,), "the layer sizes", items=int),
     "dtype": _Field((str,), "a dtype name"),
-    "initializer": _Field((str,), "the initializer's name", required=False),
     "n_params": _Field((int,), "the number of parameters", required=False),
     "components": _Field((dict,), "each role's component"),
     "optimizer_state": _Field((dict,), "the optimizer's scalar state", required=False),
@@ -324,10 +335,10 @@ def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional
     arrays = _read_archive(path)
     config = _read_config(path, arrays)
     components = config["components"]
-    args = [_component_arg(role, components[role], registry) for role in ROLES]
+    given = {role: _component_arg(role, components[role], registry) for role in ROLES}
     # seed=0: the generator is replaced by the saved one below; seed=None would draw from
     # (and so change) NumPy's global random state
-    net = cls(config["layers"], *args, seed=0, dtype=config["dtype"], registry=registry)
+    net = cls(config["layers"], **given, seed=0, dtype=config["dtype"], registry=registry)
     params = arrays["params"]
     if params.shape != (net.n_params,) or params.dtype != net.dtype:
         raise ModelFileError(
@@ -342,6 +353,5 @@ def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional
         state[key] = arrays[_OPTIMIZER_PREFIX + key]
     net.optimizer.load_state_dict(state)
     _restore_rng(net, config["rng"], path)
-    net.initializer = config.get("initializer", net.initializer)
     net.history = {k: [math.nan if v is None else v for v in values] for k, values in config.get("history", {}).items()}
     return net

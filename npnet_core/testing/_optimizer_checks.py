@@ -144,7 +144,7 @@ def check_loss_decreases_on_small_network(optimizer: Any) -> None:
     """Training a small fixed network with the optimizer lowers its loss by at least a quarter."""
     from ..components import Registry
     from ..network import NeuralNetwork
-    from ._reference import SoftmaxCrossEntropy, Tanh, small_classification
+    from ._reference import GlorotUniform, SoftmaxCrossEntropy, Tanh, small_classification
 
     x, y = small_classification()
     net = NeuralNetwork(
@@ -154,6 +154,7 @@ def check_loss_decreases_on_small_network(optimizer: Any) -> None:
         SoftmaxCrossEntropy(),
         _fresh(optimizer),
         seed=0,
+        initializer=GlorotUniform(),
         registry=Registry(autoload=False, blocked=(), strict=False),
     )
     before = net.score(x, y)

@@ -1,8 +1,8 @@
 """Small reference components and data for the optimizer checks.
 
 The core ships no components of its own (they all come from plugins), so the
-check that trains a network uses these: tanh, and softmax with cross-entropy
-from logits, each a few lines of textbook formulas.
+check that trains a network uses these: tanh, softmax with cross-entropy from
+logits, and Glorot-uniform weights, each a few lines of textbook formulas.
 """
 
 from __future__ import annotations
@@ -11,7 +11,18 @@ from typing import Any, Tuple
 
 import numpy as np
 
-__all__ = ["SoftmaxCrossEntropy", "Tanh", "small_classification"]
+__all__ = ["GlorotUniform", "SoftmaxCrossEntropy", "Tanh", "small_classification"]
+
+
+class GlorotUniform:
+    """``W ~ U(-r, r)`` with ``r = sqrt(6 / (fan_in + fan_out))``, ``b = 0``."""
+
+    name = "reference_glorot_uniform"
+
+    def initialize(self, weights: np.ndarray, biases: np.ndarray, rng: np.random.Generator) -> None:
+        limit = np.sqrt(6.0 / sum(weights.shape))
+        weights[...] = rng.uniform(-limit, limit, size=weights.shape)
+        biases[...] = 0
 
 
 class Tanh:
