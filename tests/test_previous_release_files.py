@@ -25,6 +25,7 @@ MODELS = {
         "output_activation": "softmax",
         "loss": "categorical_crossentropy",
         "optimizer": "adam",
+        "initializer": "glorot_uniform",
         "history": {"loss": 3, "accuracy": 3, "val_loss": 3, "val_accuracy": 3, "epoch_time": 3},
         "categorical": True,
     },
@@ -35,6 +36,7 @@ MODELS = {
         "output_activation": "softmax",
         "loss": "categorical_crossentropy",
         "optimizer": "sgd",
+        "initializer": "he_normal",
         "history": {"loss": 2, "accuracy": 2, "epoch_time": 2},
         "categorical": True,
     },
@@ -45,6 +47,7 @@ MODELS = {
         "output_activation": "identity",
         "loss": "mean_squared_error",
         "optimizer": "adam",
+        "initializer": "glorot_uniform",
         "history": {"loss": 2, "epoch_time": 2},
         "categorical": False,
     },
@@ -100,11 +103,21 @@ def test_resumed_training_is_bit_exact(name, digits):
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_model_file_keeps_its_architecture(name):
-    """A previous-release model file loads with its layers, dtype, component names and history as saved."""
+    """A previous-release model file loads with its layers, dtype, component names (its initializer too) and history."""
     facts = MODELS[name]
     net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
     assert list(net.layers) == facts["layers"]
     assert net.dtype == facts["dtype"]
-    for role in ("hidden_activation", "output_activation", "loss", "optimizer"):
+    for role in ("hidden_activation", "output_activation", "loss", "optimizer", "initializer"):
         assert name_of(net.component_specs[role]) == facts[role], role
     assert {key: len(values) for key, values in net.history.items()} == facts["history"]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_saving_again_writes_the_current_format_and_loads_the_same(name, tmp_path, digits):
+    """A previous-release model saved again (format 2, the initializer a component) loads and predicts identically."""
+    x, _ = digits
+    net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
+    again = NeuralNetwork.load(net.save(tmp_path / "again.npz"))
+    np.testing.assert_array_equal(again.predict(x[:50]), expected(name)["outputs"])
+    assert again.component_specs["initializer"].name == MODELS[name]["initializer"]

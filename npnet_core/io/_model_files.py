@@ -209,11 +209,11 @@ def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
 
 def _upgrade_from_version_1(config: Dict[str, Any]) -> None:
     """Version 1 named the initializer at the top level (``"initializer": "he_normal"``); version 2
-    saves it as a component, as the other roles. Done in place, before the schema is checked."""
+    saves it as a component, as the other roles. Done in place, before the schema is checked;
+    ``format_version`` still says what the file is."""
     name = config.pop("initializer", "glorot_uniform")
     if isinstance(config.get("components"), dict) and "initializer" not in config["components"]:
         config["components"]["initializer"] = {"name": name, "params": {}, "distribution": None, "version": None}
-    config["format_version"] = 2
 
 
 class _Field(NamedTuple):
