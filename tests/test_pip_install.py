@@ -4,7 +4,7 @@ One virtual environment per module (made with ``sys.executable -m venv``) gets
 npnet-core, the three official plugins (built from this checkout, not editable)
 and pytest. Then:
 
-- a plugin written by ``npnet new-plugin`` is installed, resolves by name,
+- a plugin written by ``npnet new-plugin`` (an optimizer; an initializer) is installed, resolves by name,
   trains, is listed and checked by the CLI, passes its own tests, and is gone
   after ``pip uninstall``;
 - a plugin whose module raises ImportError is reported, and the official
@@ -196,6 +196,35 @@ def test_scaffolded_optimizer_installs_trains_checks_and_uninstalls(venv, tmp_pa
     ).stdout
     assert gone.startswith("no optimizer named 'rmsprop'")
     assert "installed optimizers: adam (npnet-adam 0.1.0), sgd (npnet-sgd-momentum 0.1.0)" in gone
+
+
+#: A network started by the initializer named in argv[1], from the default registry; print JSON.
+INITIALIZE = """
+    import json, sys
+    import numpy as np
+    from npnet_core import NeuralNetwork, get_registry
+
+    entry = get_registry().lookup("initializer", sys.argv[1])
+    net = NeuralNetwork([300, 40, 3], "relu", "softmax", "categorical_crossentropy", "sgd", seed=0, initializer=sys.argv[1])
+    print(json.dumps({
+        "distribution": entry.distribution, "class": type(net.initializer).__name__,
+        "largest": float(np.abs(net.weights[0]).max()), "biases": float(np.abs(net.biases[0]).max()),
+    }))
+"""
+
+
+def test_scaffolded_initializer_installs_and_starts_networks_by_name(venv, tmp_path):
+    """npnet new-plugin --kind initializer, pip install: used by name from Python and npnet train, then uninstalled."""
+    venv.npnet("new-plugin", "npnet-lecun-uniform", "--kind", "initializer", "--directory", str(tmp_path))
+    venv.pip("install", str(tmp_path / "npnet-lecun-uniform"))
+    try:
+        result = json.loads(venv.run([venv.python, "-c", textwrap.dedent(INITIALIZE), "lecun_uniform"]).stdout)
+        assert (result["distribution"], result["class"]) == ("npnet-lecun-uniform", "LecunUniform")
+        assert 0.9 * 0.1 < result["largest"] <= 0.1 and result["biases"] == 0  # U(-r, r), r = sqrt(3 / 300)
+        trained = venv.npnet("train", "--epochs", "1", "--initializer", "lecun_uniform").stdout
+        assert "initializer lecun_uniform" in trained
+    finally:
+        venv.pip("uninstall", "-y", "npnet-lecun-uniform")
 
 
 BROKEN_PYPROJECT = """\
