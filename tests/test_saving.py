@@ -733,6 +733,33 @@ def test_other_format_version_gives_model_file_error(tmp_path, official_registry
     assert "version 3" in text and "versions 1, 2" in text
 
 
+def as_version_1(config: Dict[str, Any], initializer: Any) -> Dict[str, Any]:
+    """``config`` written as format version 1 did: the initializer named at the top level."""
+    components = {role: spec for role, spec in config["components"].items() if role != "initializer"}
+    return {**config, "format_version": 1, "components": components, "initializer": initializer}
+
+
+@pytest.mark.parametrize("initializer", [[], None, 3, {"name": "he_normal"}])
+def test_a_version_1_file_with_a_damaged_initializer_gives_model_file_error(
+    tmp_path, official_registry, saved_model, initializer
+):
+    """A version 1 config whose initializer is not a name is refused as damaged, naming the field, not upgraded blindly."""
+    path = rewrite(saved_model, tmp_path / "old.npz", lambda c: as_version_1(c, initializer))
+    with pytest.raises(ModelFileError, match=r"components\['initializer'\]\['name'\] must be a string"):
+        NeuralNetwork.load(path, registry=official_registry)
+
+
+def test_a_version_1_file_loads_with_its_initializer_as_a_component(tmp_path, official_registry, saved_model):
+    """A version 1 config naming "he_normal" loads with that initializer, predicting as the file's parameters say."""
+    path = rewrite(saved_model, tmp_path / "old.npz", lambda c: as_version_1(c, "he_normal"))
+    old, new = (
+        NeuralNetwork.load(path, registry=official_registry),
+        NeuralNetwork.load(saved_model, registry=official_registry),
+    )
+    assert old.component_specs["initializer"].name == "he_normal"
+    assert np.array_equal(old.params, new.params)
+
+
 @pytest.mark.parametrize(
     "config",
     [
