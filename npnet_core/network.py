@@ -379,13 +379,10 @@ class NeuralNetwork:
     @property
     def components(self) -> Dict[str, Any]:
         """The components by role, as :attr:`component_specs` (a list for per-layer hidden activations)."""
-        per_layer = isinstance(self._specs["hidden_activation"], list)
+        # each role is an attribute of its name; a per-layer list is kept as `hidden_activations`
         return {
-            "hidden_activation": list(self.hidden_activations) if per_layer else self.hidden_activation,
-            "output_activation": self.output_activation,
-            "loss": self.loss,
-            "optimizer": self.optimizer,
-            "initializer": self.initializer,
+            role: list(self.hidden_activations) if isinstance(spec, list) else getattr(self, role)
+            for role, spec in self._specs.items()
         }
 
     def __repr__(self) -> str:
