@@ -20,14 +20,14 @@ import numbers
 import signal
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import pluggy
 
 from ._progress import make_progress
 from ._validation import as_float_matrix, check_positive_int
-from .components import ArticleOptimizer
+from .components import ArticleOptimizer, resolve
 from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,15 +109,53 @@ def _check_clip_norm(clip_norm: Any) -> Optional[float]:
     return float(clip_norm)
 
 
-def _check_patience(early_stopping: Any, validation: Optional[_Data]) -> Optional[int]:
+def _resolve_metrics(net: "NeuralNetwork", metrics: Any) -> Dict[str, Any]:
+    """The metrics ``fit`` reports, by history key: the name as given (for a pair, its name; for an object, its name)."""
+    if metrics is None:
+        return {}
+    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+        raise ValidationError(f"metrics must be a list, such as metrics=['accuracy', 'f1'] (got {metrics!r})")
+    resolved: Dict[str, Any] = {}
+    for spec in metrics:
+        metric, _ = resolve("metric", spec, net.registry)
+        key = spec if isinstance(spec, str) else spec[0] if isinstance(spec, tuple) else metric.name
+        key = key.rpartition(":")[2]  # a pinned "npnet-metrics:f1" is reported as f1
+        if key in resolved or key in ("loss", "epoch_time", "learning_rate"):
+            raise ValidationError(f"metrics name {key!r} twice, or a key fit records itself; give each metric once")
+        resolved[key] = metric
+    return resolved
+
+
+class _Monitor(NamedTuple):
+    """What early stopping watches: a history key, and whether a greater value is better."""
+
+    key: str
+    greater_is_better: bool
+    patience: int
+
+
+def _check_monitor(
+    early_stopping: Any, monitor: str, metrics: Dict[str, Any], classifier: bool, validation: Optional[_Data]
+) -> Optional[_Monitor]:
     if early_stopping is None:
         return None
     patience = check_positive_int("early_stopping (the patience in epochs)", early_stopping)
-    if validation is None:
+    if not isinstance(monitor, str):
+        raise ValidationError(f"monitor must be a history key such as 'val_loss' or 'val_f1' (got {monitor!r})")
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    directions = {"loss": False, **({"accuracy": True} if classifier else {})}
+    directions.update({key: bool(metric.greater_is_better) for key, metric in metrics.items()})
+    if name not in directions:
         raise ValidationError(
-            "early_stopping watches the validation loss: give validation_data or validation_split too"
+            f"early stopping cannot monitor {monitor!r}: fit records {', '.join(sorted(directions))} (and "
+            f"val_ of each when validating); to watch another metric, list it in metrics=[...]"
         )
-    return patience
+    if monitor != name and validation is None:
+        raise ValidationError(
+            f"early stopping watches {monitor!r}, a validation metric: give validation_data or "
+            f"validation_split too, or monitor={name!r}"
+        )
+    return _Monitor(monitor, directions[name], patience)
 
 
 def _is_one_hot(y: np.ndarray) -> bool:
@@ -160,6 +198,16 @@ def _interrupts_at_batch_boundaries() -> Iterator[Callable[[], bool]]:
 
 
 @contextlib.contextmanager
+def _scheduled(net: "NeuralNetwork") -> Iterator[None]:
+    """With a schedule, give the optimizer its base learning rate back when ``fit`` ends, however it ends."""
+    try:
+        yield
+    finally:
+        if net.schedule is not None:
+            net.optimizer.learning_rate = net._fit_base_rate
+
+
+@contextlib.contextmanager
 def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Any]:
     """Register the callback objects as plugins for the duration of ``fit``; yield the hooks."""
     manager = net.registry.plugin_manager
@@ -190,6 +238,8 @@ def fit(
     validation_data: Any = None,
     validation_split: float = 0.0,
     early_stopping: Optional[int] = None,
+    monitor: str = "val_loss",
+    metrics: Optional[Sequence[Any]] = None,
     verbose: int = 1,
     callbacks: Sequence[Any] = (),
     clip_norm: Optional[float] = None,
@@ -210,8 +260,17 @@ def fit(
         Hold out this fraction of the samples, taken from the end of
         ``x`` and ``y`` before any shuffling, as validation data.
     early_stopping : int, optional
-        Patience: stop when the validation loss has not improved for this
+        Patience: stop when the monitored value has not improved for this
         many epochs, and restore the parameters of the best epoch.
+    monitor : str, default "val_loss"
+        What early stopping watches: ``loss``, ``accuracy`` (classifiers)
+        or a metric's key, with ``val_`` for its value on the validation
+        data. Losses improve downwards, metrics in the direction their
+        ``greater_is_better`` says.
+    metrics : list of name, (name, params) or Metric, optional
+        Reported after each epoch on the training batches' outputs (before
+        each batch's update, as the loss) and on the validation data:
+        ``metrics=["f1"]`` adds ``history["f1"]`` and ``history["val_f1"]``.
     verbose : {0, 1, 2}, default 1
         0: silent; 1: a progress bar on a terminal (with tqdm installed),
         otherwise one line per epoch; 2: one line per epoch.
@@ -255,10 +314,16 @@ def fit(
     train, validation = _validation(
         net, _check_data(net, x, y, bool(categorical)), validation_data, validation_split, bool(categorical)
     )
-    patience = _check_patience(early_stopping, validation)
-    loop = _Loop(net, train, validation, batch_size, patience)
+    classifier = net.layers[-1] > 1 and _is_one_hot(train[1])
+    resolved = _resolve_metrics(net, metrics)
+    watched = _check_monitor(early_stopping, monitor, resolved, classifier, validation)
+    loop = _Loop(net, train, validation, batch_size, watched)
+    loop.classifier, loop.metrics = classifier, resolved
     loop.clip_norm = _check_clip_norm(clip_norm)
-    with _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
+    if net.schedule is not None:  # the optimizer's rate now is the base; put back when fit ends
+        net._fit_base_rate = net._base_rate()
+        callbacks = [*callbacks, net.schedule]  # a schedule that reacts to epochs implements their hook
+    with _scheduled(net), _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
         loop.interrupted = interrupted
         hook.npnet_on_train_begin(network=net, epochs=epochs)
         progress = make_progress(int(verbose), epochs, loop.n_batches)
@@ -282,8 +347,8 @@ def fit(
     return np.array(loop.losses)
 
 
-def checkpoint(net: "NeuralNetwork") -> Optional[Tuple[np.ndarray, Any]]:
-    """A copy of the parameters and the optimizer's state, or None if the state cannot be copied.
+def checkpoint(net: "NeuralNetwork") -> Optional[Tuple[np.ndarray, Any, int]]:
+    """A copy of the parameters, the optimizer's state and the update count, or None if the state cannot be copied.
 
     The state is deep-copied here and again at each :func:`restore`, so an
     optimizer whose ``state_dict`` returns its live arrays, or whose
@@ -296,12 +361,12 @@ def checkpoint(net: "NeuralNetwork") -> Optional[Tuple[np.ndarray, Any]]:
             state = copy.deepcopy(net.optimizer.state_dict())
     except Exception:  # the checkpoint is insurance: training goes on without it
         return None
-    return None if state is None else (net.params.copy(), state)
+    return None if state is None else (net.params.copy(), state, net.updates)
 
 
-def restore(net: "NeuralNetwork", saved: Tuple[np.ndarray, Any]) -> None:
-    """Put back the parameters and optimizer state of :func:`checkpoint`."""
-    params, state = saved
+def restore(net: "NeuralNetwork", saved: Tuple[np.ndarray, Any, int]) -> None:
+    """Put back the parameters, optimizer state and update count of :func:`checkpoint`."""
+    params, state, net.updates = saved
     net.params[...] = params
     if isinstance(net.optimizer, ArticleOptimizer):
         net.optimizer.restore(state)
@@ -313,15 +378,16 @@ class _Loop:
     """One call of ``fit``: the epochs, their metrics, and early stopping's best weights."""
 
     def __init__(
-        self, net: "NeuralNetwork", train: _Data, validation: Optional[_Data], batch_size: int, patience: Optional[int]
+        self, net: "NeuralNetwork", train: _Data, validation: Optional[_Data], batch_size: int, watched: Any
     ) -> None:
         self.net, self.train, self.validation = net, train, validation
-        self.batch_size, self.patience = batch_size, patience
+        self.batch_size, self.watched = batch_size, watched
         self.n_batches = math.ceil(len(train[0]) / batch_size)
         # accuracy means something only for one-hot targets (classes), not for regression outputs
-        self.classifier = net.layers[-1] > 1 and _is_one_hot(train[1])
+        self.classifier = False
+        self.metrics: Dict[str, Any] = {}
         self.losses: List[float] = []
-        self.best_loss = math.inf
+        self.best = math.inf
         self.best_params: Optional[np.ndarray] = None
         self.waited = 0
         self.interrupted: Callable[[], bool] = lambda: False
@@ -334,6 +400,8 @@ class _Loop:
         order = self.net.rng.permutation(n)
         start = checkpoint(self.net)
         batch_losses: List[float] = []  # to check a replay against, should one be needed
+        # the metrics see the outputs of every batch, as the loss and accuracy do
+        outputs = np.empty((n, y.shape[1]), dtype=self.net.dtype) if self.metrics else None
         total, correct = 0.0, 0
         seen = 0
         for batch, (x_batch, y_batch) in enumerate(iter_batches(x, y, self.batch_size, order), start=1):
@@ -352,6 +420,8 @@ class _Loop:
                     "complete epochs"
                 )
             total += loss
+            if outputs is not None:
+                outputs[seen : seen + len(x_batch)] = output
             seen += len(x_batch)
             if self.classifier:
                 correct += int(np.count_nonzero(output.argmax(axis=1) == y_batch.argmax(axis=1)))
@@ -359,17 +429,22 @@ class _Loop:
         logs = {"loss": total / n}
         if self.classifier:
             logs["accuracy"] = correct / n
+        if outputs is not None:
+            targets = y[order]
+            logs.update({key: float(metric.compute(outputs, targets)) for key, metric in self.metrics.items()})
         if self.validation is not None:
             with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-                val_loss, val_accuracy = self.net._evaluate(*self.validation)
-            if not math.isfinite(val_loss):
+                validated = self.net._evaluate(*self.validation, self.metrics)
+            if not math.isfinite(validated["loss"]):
                 raise DivergenceError(
-                    f"training diverged at epoch {epoch}: the validation loss is {val_loss}. Lower the "
+                    f"training diverged at epoch {epoch}: the validation loss is {validated['loss']}. Lower the "
                     "learning rate or scale the inputs (for example to [0, 1])"
                 )
-            logs["val_loss"] = val_loss
-            if self.classifier:
-                logs["val_accuracy"] = val_accuracy
+            if not self.classifier:
+                validated.pop("accuracy", None)
+            logs.update({f"val_{key}": value for key, value in validated.items()})
+        if self.net.schedule is not None:  # the rate of the epoch's last update
+            logs["learning_rate"] = float(self.net.optimizer.learning_rate)
         logs["epoch_time"] = time.perf_counter() - started
         self.losses.append(logs["loss"])
         return logs
@@ -381,7 +456,7 @@ class _Loop:
             "the inputs (for example to [0, 1])"
         )
 
-    def _roll_back(self, start: Optional[Tuple[np.ndarray, Any]], order: np.ndarray, losses: List[float]) -> str:
+    def _roll_back(self, start: Optional[Tuple[np.ndarray, Any, int]], order: np.ndarray, losses: List[float]) -> str:
         """Undo an update that overflowed the parameters; return what the network now holds.
 
         Copying the parameters and the optimizer state before every batch would
@@ -415,16 +490,18 @@ class _Loop:
         )
 
     def should_stop(self, logs: Dict[str, float]) -> bool:
-        """Track the best validation loss; True once it has not improved for ``patience`` epochs."""
-        if self.patience is None:
+        """Track the best monitored value; True once it has not improved for ``patience`` epochs."""
+        if self.watched is None:
             return False
-        if logs["val_loss"] < self.best_loss:
-            self.best_loss = logs["val_loss"]
+        value = logs[self.watched.key]
+        value = -value if self.watched.greater_is_better else value
+        if value < self.best:
+            self.best = value
             self.best_params = self.net.params.copy()
             self.waited = 0
             return False
         self.waited += 1
-        return self.waited >= self.patience
+        return self.waited >= self.watched.patience
 
     def restore_best(self) -> None:
         """With early stopping, put back the parameters of the best validation loss."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-from .protocols import Activation, Initializer, Loss, Optimizer
+from .protocols import Activation, Initializer, Loss, Metric, Optimizer, Regularizer, Schedule
 
 __all__ = ["KINDS", "ROLES", "Kind", "Role", "kind_of"]
 
@@ -34,6 +34,10 @@ class Role(NamedTuple):
     per_layer: bool = False
     #: a keyword-only argument of ``NeuralNetwork`` (the article's four are positional)
     keyword: bool = False
+    #: a list of any length, applied in order (an empty list: none)
+    many: bool = False
+    #: may be absent: None (or an empty list for ``many``), and then not saved
+    optional: bool = False
 
 
 class Kind(NamedTuple):
@@ -64,12 +68,20 @@ class Kind(NamedTuple):
         """The protocol's methods, which a component must have."""
         return tuple(n for n, v in vars(self.protocol).items() if callable(v) and not n.startswith("_"))
 
+    @property
+    def attributes(self) -> Dict[str, str]:
+        """The protocol's attributes and their types (``name: str``, and a metric's ``greater_is_better: bool``)."""
+        return dict(vars(self.protocol).get("__annotations__", {}))
+
     def problems(self, obj: object) -> List[str]:
         """What ``obj`` lacks to be a component of this kind (empty if nothing)."""
         problems = []
-        name = getattr(obj, "name", None)
-        if not isinstance(name, str) or not name:
-            problems.append("a non-empty string attribute 'name'")
+        for attribute, annotation in self.attributes.items():
+            value = getattr(obj, attribute, None)
+            if annotation == "str" and not (isinstance(value, str) and value):
+                problems.append(f"a non-empty string attribute {attribute!r}")
+            elif annotation == "bool" and not isinstance(value, bool):
+                problems.append(f"a bool attribute {attribute!r}")
         problems.extend(f"a method '{m}'" for m in self.methods if not callable(getattr(obj, m, None)))
         return problems
 
@@ -130,7 +142,7 @@ KINDS: Dict[str, Kind] = {
             ),
             scaffold="RMSprop",
             scaffold_configs=("", "learning_rate=0.01, rho=0.99"),
-            official={"sgd": "npnet-sgd-momentum", "adam": "npnet-adam"},
+            official={"sgd": "npnet-sgd-momentum", "adam": "npnet-adam", "adamw": "npnet-adam"},
         ),
         Kind(
             name="initializer",
@@ -148,6 +160,74 @@ KINDS: Dict[str, Kind] = {
             official=dict.fromkeys(
                 ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal", "article", "zeros"),
                 "npnet-initializers",
+            ),
+        ),
+        Kind(
+            name="schedule",
+            plural="schedules",
+            protocol=Schedule,
+            example="cosine",
+            checks=(
+                "check_schedule_rates_finite_positive",
+                "check_schedule_pure",
+                "check_schedule_config_round_trip",
+                "check_registered_name_resolves",
+            ),
+            scaffold="linear decay",
+            scaffold_configs=("total_steps=100", "total_steps=10, final_fraction=0.5"),
+            official=dict.fromkeys(
+                ("constant", "step", "exponential", "cosine", "inverse_scaling", "reduce_on_plateau"),
+                "npnet-schedules",
+            ),
+        ),
+        Kind(
+            name="regularizer",
+            plural="regularizers",
+            protocol=Regularizer,
+            example="l2",
+            checks=(
+                "check_penalty_gradient_matches_finite_differences",
+                "check_regularizer_inputs_not_mutated",
+                "check_perturb_backward_consistent",
+                "check_perturb_preserves_expectation",
+                "check_perturb_deterministic",
+                "check_regularizer_inactive_at_inference",
+                "check_registered_name_resolves",
+            ),
+            scaffold="gaussian dropout",
+            scaffold_configs=("rate=0.2",),
+            official=dict.fromkeys(("l2", "l1", "l1_l2", "dropout", "gaussian_noise"), "npnet-regularizers"),
+        ),
+        Kind(
+            name="metric",
+            plural="metrics",
+            protocol=Metric,
+            example="f1",
+            checks=(
+                "check_metric_finite_on_edge_cases",
+                "check_metric_labels_and_one_hot_agree",
+                "check_metric_row_order_invariant",
+                "check_metric_inputs_not_mutated",
+                "check_metric_perfect_prediction_best",
+                "check_registered_name_resolves",
+            ),
+            scaffold="balanced accuracy",
+            scaffold_configs=("",),
+            official=dict.fromkeys(
+                (
+                    "accuracy",
+                    "top_k_accuracy",
+                    "precision",
+                    "recall",
+                    "f1",
+                    "log_loss",
+                    "mean_absolute_error",
+                    "mae",
+                    "mean_squared_error",
+                    "mse",
+                    "r2",
+                ),
+                "npnet-metrics",
             ),
         ),
     )
@@ -192,6 +272,23 @@ ROLES: Dict[str, Role] = {
             "--initializer",
             "'he_normal', ('he_normal', {}), or an Initializer object",
             keyword=True,
+        ),
+        Role(
+            "regularizers",
+            "regularizer",
+            "--regularizer",
+            "a list of 'l2', ('dropout', {'rate': 0.2}) or Regularizer objects",
+            keyword=True,
+            many=True,
+            optional=True,
+        ),
+        Role(
+            "schedule",
+            "schedule",
+            "--schedule",
+            "None, 'cosine:total_steps=1000', ('cosine', {'total_steps': 1000}), or a Schedule object",
+            keyword=True,
+            optional=True,
         ),
     )
 }

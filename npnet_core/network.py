@@ -10,9 +10,10 @@ flattening or copying per batch.
 from __future__ import annotations
 
 import math
+import numbers
 import weakref
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -67,6 +68,15 @@ class NeuralNetwork:
         initializer (``npnet-initializers`` provides ``glorot_uniform``,
         ``glorot_normal``, ``he_uniform``, ``he_normal``, ``lecun_normal``,
         ``article`` and ``zeros``).
+    regularizers : list of name, (name, params) or Regularizer, default []
+        Act during ``fit`` only, in order: penalties on the weights (``l2``,
+        ``l1``, ``l1_l2``), noise on the hidden layers' outputs (``dropout``,
+        ``gaussian_noise``), from ``npnet-regularizers`` or any plugin.
+    schedule : name, (name, params), or Schedule, optional
+        The learning rate of each update, from the optimizer's own
+        ``learning_rate`` as the base (``cosine``, ``step``, ``exponential``,
+        ``inverse_scaling``, ``reduce_on_plateau``... from ``npnet-schedules``).
+        None: the optimizer's rate throughout.
     registry : Registry, optional
         Where names are resolved; default :func:`get_registry`.
 
@@ -84,6 +94,11 @@ class NeuralNetwork:
         Draws the initial weights and each epoch's shuffling.
     initializer : Initializer
         The initializer the weights were filled with.
+    regularizers : list of Regularizer
+    schedule : Schedule or None
+    updates : int
+        The number of updates made over all ``fit`` calls: the step the
+        schedule gives the next update's rate for.
     registry : Registry
         Where the component names were resolved.
     history : dict of str to list of float
@@ -105,6 +120,8 @@ class NeuralNetwork:
         seed: Seed = None,
         dtype: Any = "float64",
         initializer: Any = "glorot_uniform",
+        regularizers: Sequence[Any] = (),
+        schedule: Any = None,
         registry: Optional[Registry] = None,
     ) -> None:
         self.layers = check_layers(layers)
@@ -115,6 +132,8 @@ class NeuralNetwork:
         self._specs: Dict[str, Any] = {}
         self._resolve_components(hidden_activation, output_activation, loss, optimizer)
         self.initializer, self._specs["initializer"] = resolve("initializer", initializer, self.registry)
+        self._resolve_training_components(regularizers, schedule)
+        self.updates = 0
         self._output_gradient = self.registry.output_gradient(self.output_activation, self.loss)
         self._allocate()
         for w, b in zip(self._weights, self._biases):
@@ -146,6 +165,33 @@ class NeuralNetwork:
         self.loss, self._specs["loss"] = resolve("loss", loss, self.registry)
         self.optimizer, self._specs["optimizer"] = resolve("optimizer", optimizer, self.registry)
         self._claim(optimizer)
+
+    def _resolve_training_components(self, regularizers: Any, schedule: Any) -> None:
+        single = isinstance(regularizers, tuple) and len(regularizers) == 2 and isinstance(regularizers[1], Mapping)
+        if not isinstance(regularizers, (list, tuple)) or single:
+            raise ValidationError(
+                f"regularizers must be a list, such as regularizers=['l2'] or [('dropout', {{'rate': 0.2}})] "
+                f"(got {regularizers!r})"
+            )
+        resolved = [resolve("regularizers", spec, self.registry) for spec in regularizers]
+        self.regularizers = [component for component, _ in resolved]
+        if resolved:
+            self._specs["regularizers"] = [spec for _, spec in resolved]
+        self.schedule: Any = None
+        if schedule is not None:
+            self.schedule, self._specs["schedule"] = resolve("schedule", schedule, self.registry)
+            self._fit_base_rate = self._base_rate()  # the optimizer must have a learning rate to set
+
+    def _base_rate(self) -> float:
+        """The optimizer's own ``learning_rate``: the base rate a schedule scales."""
+        base = getattr(self.optimizer, "learning_rate", None)
+        if isinstance(base, bool) or not isinstance(base, numbers.Real) or not math.isfinite(base):
+            raise InvalidComponentError(
+                f"the schedule {self.schedule.name!r} sets the optimizer's learning rate before each update, "
+                f"but the optimizer {self.optimizer.name!r} has no numeric attribute learning_rate (got {base!r}); "
+                "use an optimizer with a learning rate (sgd, adam) or no schedule"
+            )
+        return float(base)
 
     def _claim(self, optimizer: Any) -> None:
         """Make an optimizer object this network's own; refuse one another network owns."""
@@ -222,18 +268,40 @@ class NeuralNetwork:
             return self.output_activation
         return self.hidden_activations[layer]
 
-    def _forward(self, x: np.ndarray) -> Tuple[List[np.ndarray], List[np.ndarray]]:
-        """Return the pre-activations ``z_i`` and activations ``a_0 = x, a_1, ...``."""
+    def _forward(
+        self, x: np.ndarray, perturbed: Optional[List[Tuple[np.ndarray, Any]]] = None
+    ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+        """Return the pre-activations ``z_i`` and activations ``a_0 = x, a_1, ...``.
+
+        In training, ``perturbed`` is a list: each hidden layer's output goes
+        through the regularizers' ``perturb`` and the list receives, per hidden
+        layer, the output before it and the factor its gradient takes.
+        """
         zs: List[np.ndarray] = []
         activations = [x]
+        last = len(self._weights) - 1
         for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
             z = activations[-1] @ w
             z += b
             zs.append(z)
-            activations.append(self._activation(layer).forward(z))
+            a = self._activation(layer).forward(z)
+            if perturbed is not None and layer < last:
+                clean, scale = a, None
+                for regularizer in self.regularizers:
+                    a, factor = regularizer.perturb(a, layer, self.rng)
+                    if factor is not None:
+                        scale = factor if scale is None else scale * factor
+                perturbed.append((clean, scale))
+            activations.append(a)
         return zs, activations
 
-    def _backward(self, zs: List[np.ndarray], activations: List[np.ndarray], y: np.ndarray) -> None:
+    def _backward(
+        self,
+        zs: List[np.ndarray],
+        activations: List[np.ndarray],
+        y: np.ndarray,
+        perturbed: Optional[List[Tuple[np.ndarray, Any]]] = None,
+    ) -> None:
         """Write the gradient of the batch-mean loss into :attr:`gradient`."""
         y_pred = activations[-1]
         if self._output_gradient is not None:
@@ -246,42 +314,76 @@ class NeuralNetwork:
             np.sum(delta, axis=0, out=self._grad_biases[layer][0])
             if layer:
                 grad_a = delta @ self._weights[layer].T
-                delta = self._activation(layer - 1).backward(zs[layer - 1], activations[layer], grad_a)
+                output = activations[layer]
+                if perturbed:
+                    output, scale = perturbed[layer - 1]
+                    if scale is not None:
+                        grad_a *= scale
+                delta = self._activation(layer - 1).backward(zs[layer - 1], output, grad_a)
+
+    def _penalty(self) -> float:
+        """Add the regularizers' penalty gradients to the weight gradients; return the total penalty."""
+        total = 0.0
+        for regularizer in self.regularizers:
+            for w, grad in zip(self._weights, self._grad_weights):
+                total += float(regularizer.penalty(w, grad))
+        return total
 
     def _train_step(self, x: np.ndarray, y: np.ndarray, clip_norm: Optional[float] = None) -> Tuple[float, np.ndarray]:
         """Compute the gradient on one batch, update; return the batch's summed loss and outputs.
 
-        The loss is that of the parameters before the update. With
+        The loss is that of the parameters before the update, with the
+        regularizers' penalty counted once per sample (so an epoch's mean loss
+        includes it). With a schedule, the optimizer's ``learning_rate`` is set
+        to the schedule's rate for step :attr:`updates` first. With
         ``clip_norm``, a gradient whose Euclidean norm exceeds it is scaled
         down to that norm before the update. Raises :class:`DivergenceError`
         if the loss or the gradient is not finite (the parameters are then
         left as they were), and :class:`UpdateOverflowError` if the update
         made the parameters non-finite (the caller rolls them back).
         """
+        perturbed: Optional[List[Tuple[np.ndarray, Any]]] = [] if self.regularizers else None
         with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below
-            zs, activations = self._forward(x)
+            zs, activations = self._forward(x, perturbed)
             batch_loss = float(np.sum(self.loss.forward(activations[-1], y), dtype=np.float64))
+            self._backward(zs, activations, y, perturbed)
+            if self.regularizers:
+                batch_loss += self._penalty() * len(x)
             if not math.isfinite(batch_loss):
                 raise DivergenceError(f"the loss is {batch_loss}; the parameters are those from before this batch")
-            self._backward(zs, activations, y)
             if not all_finite(self._grad):
                 raise DivergenceError("the gradient is not finite; the parameters are those from before this batch")
             if clip_norm is not None:
                 _clip(self._grad, clip_norm)
+            if self.schedule is not None:
+                self.optimizer.learning_rate = self._scheduled_rate()
             new = self.optimizer.update(self._params, self._grad)
             if new is not self._params:
                 self._params[...] = new
             if not all_finite(self._params):
                 raise UpdateOverflowError("the optimizer's update made the parameters non-finite (its step overflowed)")
+        self.updates += 1
         return batch_loss, activations[-1]
 
-    def _evaluate(self, x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
-        """Mean loss and accuracy (argmax agreement; NaN for one output) of checked data."""
+    def _scheduled_rate(self) -> float:
+        """The schedule's rate for step :attr:`updates`, from the base rate ``fit`` read."""
+        rate = self.schedule.rate(self.updates, self._fit_base_rate)
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= float(rate) < math.inf:
+            raise InvalidComponentError(
+                f"the schedule {self.schedule.name!r} gave the learning rate {rate!r} for step {self.updates}; "
+                "a schedule must give a finite number >= 0 (check it with npnet check)"
+            )
+        return float(rate)
+
+    def _evaluate(self, x: np.ndarray, y: np.ndarray, metrics: Optional[Mapping[str, Any]] = None) -> Dict[str, float]:
+        """The mean loss, the accuracy (argmax agreement, for two outputs or more) and ``metrics`` of checked data."""
         output = self._forward(x)[1][-1]
-        loss = float(np.mean(self.loss.forward(output, y), dtype=np.float64))
-        if y.shape[1] < 2:
-            return loss, math.nan
-        return loss, float(np.mean(output.argmax(axis=1) == y.argmax(axis=1)))
+        logs = {"loss": float(np.mean(self.loss.forward(output, y), dtype=np.float64))}
+        if y.shape[1] > 1:
+            logs["accuracy"] = float(np.mean(output.argmax(axis=1) == y.argmax(axis=1)))
+        for key, metric in (metrics or {}).items():
+            logs[key] = float(metric.compute(output, y))
+        return logs
 
     # -- the article's API ----------------------------------------------------------
 
@@ -302,23 +404,29 @@ class NeuralNetwork:
         output = self._forward(x)[1][-1]
         return np.argmax(output, axis=1) if labels else output
 
-    def score(self, x: Any, y: Any, accuracy: bool = False) -> float:
-        """Return the mean loss, or with ``accuracy=True`` the fraction of correct labels.
+    def score(self, x: Any, y: Any, accuracy: bool = False, *, metric: Any = None) -> float:
+        """Return the mean loss, with ``accuracy=True`` the fraction of correct labels, or a metric's score.
 
         ``y`` may be integer class labels of shape (n_samples,) or one-hot rows
-        of shape (n_samples, n_outputs) in both modes.
+        of shape (n_samples, n_outputs) in every mode. ``metric`` is a metric
+        name (``"f1"``), a ``(name, params)`` pair or a Metric object.
         """
         x = as_float_matrix("x", x, self.dtype, self.layers[0], promote_vector=True)
         n_out = self.layers[-1]
         y_array = np.asarray(y)
         if len(y_array) != len(x):
             raise ValidationError(f"x has {len(x)} samples but y has {len(y_array)}")
+        if metric is not None:
+            if accuracy:
+                raise ValidationError("give accuracy=True or metric=..., not both")
+            component, _ = resolve("metric", metric, self.registry)
+            return float(component.compute(self._forward(x)[1][-1], self._targets_of(y_array)))
         if accuracy:
             if n_out < 2:
                 raise ValidationError("accuracy needs a network with at least two outputs (one per class)")
             truth = self._labels_of(y_array)
             return float(np.mean(np.argmax(self._forward(x)[1][-1], axis=1) == truth))
-        return self._evaluate(x, self._targets_of(y_array))[0]
+        return self._evaluate(x, self._targets_of(y_array))["loss"]
 
     def _labels_of(self, y: np.ndarray) -> np.ndarray:
         if y.ndim == 2 and y.shape[1] == self.layers[-1]:
@@ -381,7 +489,9 @@ class NeuralNetwork:
         """The components by role, as :attr:`component_specs` (a list for per-layer hidden activations)."""
         # each role is an attribute of its name; a per-layer list is kept as `hidden_activations`
         return {
-            role: list(self.hidden_activations) if isinstance(spec, list) else getattr(self, role)
+            role: list(self.hidden_activations)
+            if ROLES[role].per_layer and isinstance(spec, list)
+            else getattr(self, role)
             for role, spec in self._specs.items()
         }
 

@@ -7,12 +7,12 @@ mutate their inputs. Optimizers work on flat 1-D parameter vectors.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Protocol, Tuple, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only: the kinds table reads these protocols without NumPy
     import numpy as np
 
-__all__ = ["Activation", "Initializer", "Loss", "Optimizer"]
+__all__ = ["Activation", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer", "Schedule"]
 
 
 @runtime_checkable
@@ -93,7 +93,10 @@ class Optimizer(Protocol):
     """A gradient-based update rule over one flat parameter vector.
 
     An optimizer instance belongs to one network: its state (moments, step
-    count) describes that network's parameters.
+    count) describes that network's parameters. An optimizer that has a
+    learning rate declares it as a numeric attribute ``learning_rate``, which
+    ``update`` reads each time: a :class:`Schedule` sets it before each update
+    (and puts the configured value back when ``fit`` ends).
     """
 
     name: str
@@ -143,5 +146,107 @@ class Initializer(Protocol):
         weights : ndarray of shape (fan_in, fan_out)
         biases : ndarray of shape (1, fan_out)
         rng : numpy.random.Generator
+        """
+        ...
+
+
+@runtime_checkable
+class Schedule(Protocol):
+    """The learning rate as a function of the update step.
+
+    The update at ``step`` (counting from 0 over all ``fit`` calls, saved with
+    the model) uses ``rate(step, base)``, where ``base`` is the optimizer's own
+    ``learning_rate``. A schedule that reacts to training (reduce on plateau)
+    also implements the ``npnet_on_epoch_end`` hook as a method (marked with
+    :data:`npnet_core.hookspecs.hookimpl`), which ``fit`` registers while it
+    runs, and keeps what it learned in ``state_dict()`` / ``load_state_dict(state)``
+    (plain numbers), which model files save; a schedule without them is a pure
+    function of the step and its configuration.
+    """
+
+    name: str
+
+    def rate(self, step: int, base: float) -> float:
+        """Return the learning rate of the update at ``step`` (>= 0), a finite positive float."""
+        ...
+
+    def get_config(self) -> Dict[str, Any]:
+        """Return the parameters; ``type(self)(**get_config())`` gives the same rates."""
+        ...
+
+
+@runtime_checkable
+class Regularizer(Protocol):
+    """Acts during training only: a penalty on the weights, noise on the hidden layers' outputs, or both.
+
+    ``predict``, ``score`` and validation never call a regularizer. A
+    regularizer that does one of the two returns the neutral value from the
+    other method: ``0.0`` from :meth:`penalty`, ``(a, None)`` from :meth:`perturb`.
+    """
+
+    name: str
+
+    def penalty(self, weights: np.ndarray, grad: np.ndarray) -> float:
+        """Return the penalty on one layer's weights and add its gradient to ``grad`` in place.
+
+        Called for each layer's weight matrix (never the biases) at each
+        training batch; the penalty is added to the batch's mean loss.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (fan_in, fan_out)
+            Never mutated.
+        grad : ndarray of shape (fan_in, fan_out)
+            The gradient of the batch's mean loss with respect to ``weights``.
+        """
+        ...
+
+    def perturb(self, a: np.ndarray, layer: int, rng: np.random.Generator) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """Return hidden layer ``layer``'s output as training sees it, and the factor its gradient takes.
+
+        Parameters
+        ----------
+        a : ndarray of shape (n_samples, n_units)
+            The activation's output; never mutated.
+        layer : int
+            The hidden layer, counting from 0.
+        rng : numpy.random.Generator
+            The network's generator: every random draw comes from it.
+
+        Returns
+        -------
+        out : ndarray of shape (n_samples, n_units), dtype of ``a``
+            The perturbed output (``a`` itself when nothing is done).
+        scale : ndarray broadcastable to ``a``, or None
+            For a multiplicative perturbation ``out = a * scale`` (dropout's
+            mask divided by the keep probability), which the backward pass
+            multiplies the gradient by; None when the gradient passes unchanged
+            (additive noise, or nothing done).
+        """
+        ...
+
+
+@runtime_checkable
+class Metric(Protocol):
+    """A score of a network's outputs against targets.
+
+    Reported per epoch by ``fit(metrics=[...])``, returned by
+    ``score(metric=...)`` and watched by early stopping in the direction
+    ``greater_is_better`` gives.
+    """
+
+    name: str
+    greater_is_better: bool
+
+    def compute(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        """Return the score of ``y_pred`` against ``y_true``.
+
+        Parameters
+        ----------
+        y_pred : ndarray of shape (n_samples, n_outputs)
+            The network's outputs (class probabilities for a classifier).
+        y_true : ndarray of shape (n_samples, n_outputs) or (n_samples,)
+            Targets: one-hot rows or integer class labels for a classifier,
+            values for a regression (a 1-D array for one output). Never mutated.
         """
         ...

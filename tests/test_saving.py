@@ -395,7 +395,7 @@ def test_model_file_holds_arrays_and_json_config(tmp_path, official_registry, di
     assert np.array_equal(arrays["optimizer.m"], state["m"]) and np.array_equal(arrays["optimizer.v"], state["v"])
 
     config = json.loads(str(arrays["config"]))
-    assert config["format"] == "npnet-model" and config["format_version"] == 2
+    assert config["format"] == "npnet-model" and config["format_version"] == 3
     assert config["layers"] == [64, 20, 10] and config["dtype"] == "float32"
     official = {"distribution": "npnet-relu-softmax", "version": "0.1.0", "params": {}}
     assert config["components"] == {
@@ -726,11 +726,11 @@ def test_archive_without_config_or_params_gives_model_file_error(tmp_path, offic
 
 def test_other_format_version_gives_model_file_error(tmp_path, official_registry, saved_model):
     """A config of a format_version this release cannot read gives ModelFileError naming it and those it reads."""
-    path = rewrite(saved_model, tmp_path / "future.npz", lambda c: {**c, "format_version": 3})
+    path = rewrite(saved_model, tmp_path / "future.npz", lambda c: {**c, "format_version": 4})
     with pytest.raises(ModelFileError) as excinfo:
         NeuralNetwork.load(path, registry=official_registry)
     text = message(excinfo)
-    assert "version 3" in text and "versions 1, 2" in text
+    assert "version 4" in text and "versions 1, 2, 3" in text
 
 
 def as_version_1(config: Dict[str, Any], initializer: Any) -> Dict[str, Any]:

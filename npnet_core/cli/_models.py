@@ -170,6 +170,8 @@ def run_info(args: argparse.Namespace) -> int:
     config = read_model_config(path)
     components: Dict[str, Any] = {}
     for role in ROLES:
+        if role not in config["components"]:  # an optional role the model has not (no schedule)
+            continue
         saved = config["components"][role]
         items = saved if isinstance(saved, list) else [saved]
         described = []
@@ -190,6 +192,7 @@ def run_info(args: argparse.Namespace) -> int:
                     "layers": layers,
                     "dtype": config["dtype"],
                     "n_params": config.get("n_params"),
+                    "updates": config.get("updates", 0),
                     "components": {role: _strip_status(c) for role, c in components.items()},
                     "history_summary": summary,
                     "history": history,
@@ -212,8 +215,8 @@ def run_info(args: argparse.Namespace) -> int:
     print("  " + table(rows).replace("\n", "\n  "))
     print("components:")
     rows, params = [], []
-    for role in ROLES:
-        for item in components[role] if isinstance(components[role], list) else [components[role]]:
+    for role, given in components.items():
+        for item in given if isinstance(given, list) else [given]:
             provider = (
                 f"{item['distribution']} {item.get('version') or ''}".strip()
                 if item.get("distribution")
@@ -232,7 +235,10 @@ def run_info(args: argparse.Namespace) -> int:
         print("training: none recorded")
         return 0
     epochs = summary["epochs"]
-    print(f"training: {epochs} epoch{'s' if epochs != 1 else ''} in {summary['training_time']:.1f}s")
+    updates = config.get("updates", 0)
+    print(
+        f"training: {epochs} epoch{'s' if epochs != 1 else ''} ({updates} updates) in {summary['training_time']:.1f}s"
+    )
     print("  last epoch: " + _metrics(summary["last"]))
     if "best" in summary:
         best = dict(summary["best"])

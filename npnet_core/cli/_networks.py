@@ -135,5 +135,5 @@ def describe_network(net: "NeuralNetwork") -> str:
         return "/".join(s.name if s is not None else "?" for s in specs)
 
     layers = " -> ".join(map(str, net.layers))
-    parts = [f"{role} {name(role)}" if ROLES[role].keyword else name(role) for role in ROLES]
+    parts = [f"{role} {name(role)}" if ROLES[role].keyword else name(role) for role in net.component_specs]
     return f"{layers}; {', '.join(parts)} ({net.n_params} parameters, {net.dtype.name})"

@@ -128,6 +128,15 @@ class ArticleOptimizer:
     def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         return self.optimizer.update(params, gradient)
 
+    @property
+    def learning_rate(self) -> Any:
+        """The wrapped object's ``learning_rate`` (the article's SGD has one), for a schedule to set."""
+        return getattr(self.optimizer, "learning_rate", None)
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.optimizer.learning_rate = value
+
     def get_config(self) -> Dict[str, Any]:
         return {}
 

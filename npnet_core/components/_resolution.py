@@ -31,21 +31,29 @@ def _is_named_pair(spec: object) -> bool:
 
 
 def resolve(role: str, spec: Any, registry: Registry) -> Tuple[Any, Optional[ComponentSpec]]:
-    """Return ``(component, spec)`` for what was passed as ``role`` (spec None if unnamed)."""
-    row = ROLES[role]
-    kind = KINDS[row.kind]
+    """Return ``(component, spec)`` for what was passed as ``role`` (spec None if unnamed).
+
+    ``role`` is a network role of :data:`~npnet_core.kinds.ROLES`, or a kind for components
+    that are no network's (the metrics ``fit`` and ``score`` take).
+    """
+    row = ROLES.get(role)
+    kind = KINDS[row.kind if row else role]
+    accepts = (
+        row.accepts if row else f"a {kind.name} name such as {kind.example!r}, a (name, params) pair, or an object"
+    )
     if isinstance(spec, str):
         return registry.create(kind.name, spec)
     if _is_named_pair(spec):
         return registry.create(kind.name, spec[0], spec[1])
     if not kind.problems(spec):
         return spec, _spec_of_object(kind.name, spec, registry)
-    adapter = getattr(_adapters, row.article_adapter) if row.article_adapter else None
+    adapter = getattr(_adapters, row.article_adapter) if row and row.article_adapter else None
     if adapter is not None and adapter.accepts(spec):
         return adapter(spec), None
     if is_function_pair(spec):
-        raise InvalidComponentError(f"{role} must be {row.accepts} (got a tuple of two functions)")
-    raise InvalidComponentError(f"{role} must be {row.accepts} (got {spec!r})")
+        raise InvalidComponentError(f"{role} must be {accepts} (got a tuple of two functions)")
+    missing = kind.problems(spec)
+    raise InvalidComponentError(f"{role} must be {accepts} (got {spec!r}, which lacks {', '.join(missing)})")
 
 
 def _spec_of_object(kind: str, component: Any, registry: Registry) -> Optional[ComponentSpec]:

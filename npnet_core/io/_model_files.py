@@ -44,9 +44,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "read_model_config", "save_model"]
 
 FORMAT = "npnet-model"
-FORMAT_VERSION = 2
-#: Format versions this release reads: 1 (before initializers were components) is upgraded on reading.
-_READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Format versions this release reads: 1 (before initializers were components) is upgraded on reading;
+#: 2 (before regularizers and schedules) has neither, and its update count starts at 0.
+_READABLE_VERSIONS = (1, 2, 3)
 _OPTIMIZER_PREFIX = "optimizer."
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
 
@@ -112,9 +113,16 @@ def _model_config(net: "NeuralNetwork", state: Dict[str, Any]) -> Dict[str, Any]
         "optimizer_state": _plain({k: v for k, v in state.items() if not isinstance(v, np.ndarray)}),
         "optimizer_arrays": sorted(k for k, v in state.items() if isinstance(v, np.ndarray)),
         "rng": rng_state,
+        "updates": net.updates,
+        **({"schedule_state": _plain(net.schedule.state_dict())} if _has_state(net.schedule) else {}),
         # JSON has no NaN: a metric missing from an epoch is written as null
         "history": {k: [None if v != v else v for v in values] for k, values in net.history.items()},
     }
+
+
+def _has_state(schedule: Any) -> bool:
+    """Whether a schedule keeps state of its own (reduce on plateau), which the model saves."""
+    return callable(getattr(schedule, "state_dict", None))
 
 
 def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
@@ -246,6 +254,8 @@ _CONFIG_SCHEMA = {
     "optimizer_state": _Field((dict,), "the optimizer's scalar state", required=False),
     "optimizer_arrays": _Field((list,), "the names of the optimizer's state arrays", required=False, items=str),
     "rng": _Field((dict,), "the random generator's state"),
+    "updates": _Field((int,), "the number of updates made (the schedule's step)", required=False),
+    "schedule_state": _Field((dict,), "the schedule's state", required=False),
     "history": _Field((dict,), "the metrics per epoch", required=False, items=list),
 }
 
@@ -284,7 +294,11 @@ def _config_problems(config: Dict[str, Any]) -> List[str]:
         for role in ROLES.values():
             saved = components.get(role.name)
             where = f"components[{role.name!r}]"
-            if role.per_layer and isinstance(saved, list):
+            if role.optional and role.name not in components:
+                continue
+            if role.many and not isinstance(saved, list):
+                problems.append(f"{where} must be an array of components (got {saved!r})")
+            elif (role.per_layer or role.many) and isinstance(saved, list):
                 for index, item in enumerate(saved):
                     problems += _schema_problems(item, _COMPONENT_SCHEMA, f"{where}[{index}]")
             else:
@@ -326,6 +340,25 @@ def _restore_rng(net: "NeuralNetwork", state: Dict[str, Any], path: Path) -> Non
     net.rng = np.random.Generator(bit_generator)
 
 
+def _restore_schedule(net: "NeuralNetwork", config: Dict[str, Any], path: Path) -> None:
+    """The update count, and the state of a schedule that keeps one."""
+    updates = config.get("updates", 0)
+    if updates < 0:
+        raise ModelFileError(f"{path}: 'updates' must be a count >= 0 (got {updates})")
+    net.updates = updates
+    if "schedule_state" not in config:
+        return
+    if not _has_state(net.schedule):
+        raise ModelFileError(
+            f"{path}: the file holds a schedule state, but its schedule ({net.schedule!r}) keeps none; "
+            "the file is inconsistent"
+        )
+    try:
+        net.schedule.load_state_dict(config["schedule_state"])
+    except NpnetError as exc:
+        raise ModelFileError(f"{path}: the schedule's saved state is refused: {exc}") from exc
+
+
 def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional[Registry] = None) -> "NeuralNetwork":
     """Read a model written by :func:`save_model`."""
     from ..components import get_registry
@@ -335,7 +368,7 @@ def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional
     arrays = _read_archive(path)
     config = _read_config(path, arrays)
     components = config["components"]
-    given = {role: _component_arg(role, components[role], registry) for role in ROLES}
+    given = {role: _component_arg(role, components[role], registry) for role in ROLES if role in components}
     # seed=0: the generator is replaced by the saved one below; seed=None would draw from
     # (and so change) NumPy's global random state
     net = cls(config["layers"], **given, seed=0, dtype=config["dtype"], registry=registry)
@@ -352,6 +385,7 @@ def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional
             raise ModelFileError(f"{path}: the optimizer state array {key!r} is missing")
         state[key] = arrays[_OPTIMIZER_PREFIX + key]
     net.optimizer.load_state_dict(state)
+    _restore_schedule(net, config, path)
     _restore_rng(net, config["rng"], path)
     net.history = {k: [math.nan if v is None else v for v in values] for k, values in config.get("history", {}).items()}
     return net
