@@ -33,6 +33,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     output = printed.getvalue()
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", output).group(1))
     assert accuracy >= 0.95
+    assert float(re.search(r"test f1: ([0-9.]+)", output).group(1)) >= 0.95  # dropout, cosine schedule, adamw
     assert "did you mean 'adam'" in output
     assert float(output.strip().splitlines()[-1]) >= 0.9  # the article-style network learned
     assert (tmp_path / "digits-model.npz").exists()
