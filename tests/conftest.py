@@ -6,7 +6,10 @@ from typing import Iterator
 
 import npnet_adam.plugin
 import npnet_initializers.plugin
+import npnet_metrics.plugin
+import npnet_regularizers.plugin
 import npnet_relu_softmax.plugin
+import npnet_schedules.plugin
 import npnet_sgd_momentum.plugin
 import pytest
 
@@ -17,6 +20,9 @@ OFFICIAL_PLUGINS = {
     "npnet-sgd-momentum": npnet_sgd_momentum.plugin,
     "npnet-adam": npnet_adam.plugin,
     "npnet-initializers": npnet_initializers.plugin,
+    "npnet-schedules": npnet_schedules.plugin,
+    "npnet-regularizers": npnet_regularizers.plugin,
+    "npnet-metrics": npnet_metrics.plugin,
 }
 
 
