@@ -167,7 +167,7 @@ class Schedule(Protocol):
     name: str
 
     def rate(self, step: int, base: float) -> float:
-        """Return the learning rate of the update at ``step`` (>= 0), a finite positive float."""
+        """Return the learning rate of the update at ``step`` (>= 0): finite and >= 0, and > 0 at step 0."""
         ...
 
     def get_config(self) -> Dict[str, Any]:

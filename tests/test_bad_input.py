@@ -109,7 +109,7 @@ CASES = {
         _fit(validation_data=(X[:, :2], LABELS)), ValidationError, "x_val must have 4 columns"
     ),
     "fit-early-stopping-alone": Case(
-        _fit(early_stopping=2), ValidationError, "early_stopping watches the validation loss"
+        _fit(early_stopping=2), ValidationError, "early stopping watches 'val_loss', a validation metric"
     ),
     "fit-verbose-5": Case(_fit(verbose=5), ValidationError, "verbose must be 0 .silent., 1 .progress. or 2"),
     # predict and score

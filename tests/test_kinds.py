@@ -80,6 +80,10 @@ def test_every_role_names_a_kind_and_a_public_article_adapter(role):
     assert ROLES[role].article_adapter is None or ROLES[role].article_adapter in npnet_core.components.__all__
 
 
+#: parameters of the official components that have no default
+REQUIRED = {"step": {"step_size": 10}, "exponential": {"gamma": 0.9}, "cosine": {"total_steps": 100}}
+
+
 def registered_components() -> Dict[str, Set[type]]:
     """The classes the official plugins register, by the hook they register them through."""
     registry = npnet_core.make_registry(autoload=False)
@@ -98,7 +102,10 @@ def test_kind_of_tells_every_official_component_by_the_hook_it_was_registered_th
     assert set(registered) == {
         name for name, kind in KINDS.items() if kind.official
     }  # every kind with official components
-    told = {kind: {factory: kind_of(factory()) for factory in factories} for kind, factories in registered.items()}
+    told = {
+        kind: {factory: kind_of(factory(**REQUIRED.get(factory.name, {}))) for factory in factories}
+        for kind, factories in registered.items()
+    }
     assert told == {kind: dict.fromkeys(factories, kind) for kind, factories in registered.items()}
 
 

@@ -179,6 +179,9 @@ def test_default_registry_loads_the_installed_plugins_with_distribution_and_vers
         "sgd-momentum": ("npnet-sgd-momentum", dist_version("npnet-sgd-momentum")),
         "adam": ("npnet-adam", dist_version("npnet-adam")),
         "initializers": ("npnet-initializers", dist_version("npnet-initializers")),
+        "schedules": ("npnet-schedules", dist_version("npnet-schedules")),
+        "regularizers": ("npnet-regularizers", dist_version("npnet-regularizers")),
+        "metrics": ("npnet-metrics", dist_version("npnet-metrics")),
     }
     assert installed_registry.failures == []
 
@@ -289,14 +292,17 @@ def test_unknown_name_is_a_lookup_error_listing_installed_components(official_re
     assert isinstance(excinfo.value, LookupError) and isinstance(excinfo.value, NpnetError)
     message = str(excinfo.value)
     assert message.startswith("no optimizer named 'rmsprop'")
-    assert "installed optimizers: adam (npnet-adam 0.1.0), sgd (npnet-sgd-momentum 0.1.0)" in message
+    assert (
+        "installed optimizers: adam (npnet-adam 0.1.0), adamw (npnet-adam 0.1.0), sgd (npnet-sgd-momentum 0.1.0)"
+        in message
+    )
     assert "relu" not in message  # only components of the kind asked for
     assert "pip install" not in message  # not an official name
 
 
 def test_unknown_name_suggests_close_matches(official_registry):
     """A misspelt name suggests the close installed names ("adma" -> "adam")."""
-    with pytest.raises(ComponentNotFoundError, match=r"did you mean 'adam'\?"):
+    with pytest.raises(ComponentNotFoundError, match=r"did you mean 'adam' or 'adamw'\?"):
         official_registry.lookup("optimizer", "adma")
 
 
@@ -513,7 +519,14 @@ def test_block_env_var_blocks_just_that_plugin(clean_env, blocked):
         registry.lookup("optimizer", "adam")
     assert registry.lookup("optimizer", "sgd").distribution == "npnet-sgd-momentum"
     assert registry.lookup("activation", "relu").distribution == "npnet-relu-softmax"
-    assert sorted(p.name for p in registry.plugins) == ["initializers", "relu-softmax", "sgd-momentum"]
+    assert sorted(p.name for p in registry.plugins) == [
+        "initializers",
+        "metrics",
+        "regularizers",
+        "relu-softmax",
+        "schedules",
+        "sgd-momentum",
+    ]
     assert registry.failures == []
 
 
@@ -521,7 +534,13 @@ def test_block_env_var_takes_a_comma_separated_list(clean_env):
     """NPNET_BLOCK_PLUGINS="adam, npnet-sgd-momentum" blocks both plugins."""
     clean_env.setenv(_discovery.ENV_BLOCK, "adam, npnet-sgd-momentum")
     registry = Registry()
-    assert [p.name for p in registry.plugins] == ["initializers", "relu-softmax"]
+    assert [p.name for p in registry.plugins] == [
+        "initializers",
+        "metrics",
+        "regularizers",
+        "relu-softmax",
+        "schedules",
+    ]
 
 
 def test_blocked_broken_plugin_is_never_imported(fake_entry_points):
