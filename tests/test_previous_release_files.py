@@ -1,7 +1,9 @@
-"""Files written by the previous release (npnet-core 0.1.0, commit 2e8b257) still load, predict and resume to the bit.
+"""Files of earlier model formats still load, predict and resume to the bit.
 
-The fixtures in tests/fixtures/previous_release were made by make_fixtures.py there, run against the
-old code; this test reads them with whatever code is current, through the public API only.
+tests/fixtures/previous_release holds files of the previous release (npnet-core 0.1.0, commit
+2e8b257, model format 1) and tests/fixtures/format_2 the same networks in model format 2 (commit
+282194a), both made by previous_release/make_fixtures.py run against the old code; this test reads
+them with whatever code is current, through the public API only.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ import pytest
 from npnet_core import NeuralNetwork
 from npnet_core.datasets import load_digits
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "previous_release"
+FOLDERS = ["previous_release", "format_2"]
+
+
+@pytest.fixture(params=FOLDERS)
+def fixtures(request) -> Path:
+    """The folder of one earlier format's files."""
+    return Path(__file__).resolve().parent / "fixtures" / request.param
+
 
 # What make_fixtures.py made: facts of the fixture files, not of the current code.
 MODELS = {
@@ -59,8 +68,8 @@ def digits():
     return load_digits()
 
 
-def expected(name: str) -> dict:
-    with np.load(FIXTURES / f"expected_{name}.npz", allow_pickle=False) as archive:
+def expected(fixtures: Path, name: str) -> dict:
+    with np.load(fixtures / f"expected_{name}.npz", allow_pickle=False) as archive:
         return {key: archive[key] for key in archive.files}
 
 
@@ -69,43 +78,43 @@ def name_of(spec):
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_model_file_predicts_as_saved(name, digits):
+def test_model_file_predicts_as_saved(fixtures, name, digits):
     """A model file of the previous release loads and predicts exactly the outputs it gave then."""
     x, _ = digits
-    net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
+    net = NeuralNetwork.load(fixtures / f"{name}.npz")
     outputs = net.predict(x[:50])
-    stored = expected(name)["outputs"]
+    stored = expected(fixtures, name)["outputs"]
     assert outputs.dtype == stored.dtype
     np.testing.assert_array_equal(outputs, stored)
 
 
-def test_params_file_predicts_as_saved(digits):
+def test_params_file_predicts_as_saved(fixtures, digits):
     """A previous-release .npy parameter file read into a fresh network of the same layers predicts as its model did."""
     x, _ = digits
     net = NeuralNetwork([64, 16, 10], "relu", "softmax", "categorical_crossentropy", "adam", seed=0)
-    net.load_params(FIXTURES / "params_float64.npy")
-    np.testing.assert_array_equal(net.predict(x[:50]), expected("adam_float64")["outputs"])
+    net.load_params(fixtures / "params_float64.npy")
+    np.testing.assert_array_equal(net.predict(x[:50]), expected(fixtures, "adam_float64")["outputs"])
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_resumed_training_is_bit_exact(name, digits):
+def test_resumed_training_is_bit_exact(fixtures, name, digits):
     """Training resumed from a previous-release model file gives the same parameters and losses to the bit."""
     x, y = digits
     categorical = MODELS[name]["categorical"]
     resume_y = y[600:900] if categorical else (y[600:900] / 9.0).reshape(-1, 1)
-    net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
+    net = NeuralNetwork.load(fixtures / f"{name}.npz")
     losses = net.fit(x[600:900], resume_y, batch_size=32, epochs=2, categorical=categorical, verbose=0)
-    stored = expected(name)
+    stored = expected(fixtures, name)
     np.testing.assert_array_equal(losses, stored["losses"])
     assert net.params.dtype == stored["params"].dtype
     np.testing.assert_array_equal(net.params, stored["params"])
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_model_file_keeps_its_architecture(name):
+def test_model_file_keeps_its_architecture(fixtures, name):
     """A previous-release model file loads with its layers, dtype, component names (its initializer too) and history."""
     facts = MODELS[name]
-    net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
+    net = NeuralNetwork.load(fixtures / f"{name}.npz")
     assert list(net.layers) == facts["layers"]
     assert net.dtype == facts["dtype"]
     for role in ("hidden_activation", "output_activation", "loss", "optimizer", "initializer"):
@@ -114,10 +123,12 @@ def test_model_file_keeps_its_architecture(name):
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_saving_again_writes_the_current_format_and_loads_the_same(name, tmp_path, digits):
-    """A previous-release model saved again (format 2, the initializer a component) loads and predicts identically."""
+def test_saving_again_writes_the_current_format_and_loads_the_same(fixtures, name, tmp_path, digits):
+    """An earlier model saved again (the current format) loads and predicts identically, with no regularizers,
+    no schedule and its updates counted from 0."""
     x, _ = digits
-    net = NeuralNetwork.load(FIXTURES / f"{name}.npz")
+    net = NeuralNetwork.load(fixtures / f"{name}.npz")
     again = NeuralNetwork.load(net.save(tmp_path / "again.npz"))
-    np.testing.assert_array_equal(again.predict(x[:50]), expected(name)["outputs"])
+    np.testing.assert_array_equal(again.predict(x[:50]), expected(fixtures, name)["outputs"])
     assert again.component_specs["initializer"].name == MODELS[name]["initializer"]
+    assert again.regularizers == [] and again.schedule is None and again.updates == 0
