@@ -532,3 +532,16 @@ def test_metric_names_must_be_unique_and_known(registry):
         net.fit(x, y, 16, 1, categorical=True, metrics="macro_f1")
     with pytest.raises(Exception, match="macro_f1"):  # did-you-mean from the registry
         net.fit(x, y, 16, 1, categorical=True, metrics=["macro_f2"])
+
+
+def test_text_specs_with_parameters_work_wherever_components_do(registry):
+    """'name:key=value,...' as on the command line, from Python, for any role and for metrics."""
+    net = _net(
+        registry,
+        optimizer="sgd:learning_rate=0.05,momentum=0.5",
+        regularizers=["squared_penalty:factor=0.25"],
+        schedule="halving:every=3",
+    )
+    assert (net.optimizer.learning_rate, net.optimizer.momentum) == (0.05, 0.5)
+    assert net.regularizers[0].factor == 0.25 and net.schedule.every == 3
+    assert net.component_specs["schedule"].params == {"every": 3}

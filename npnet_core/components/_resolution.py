@@ -2,7 +2,8 @@
 
 A component may be given as
 
-- a name: ``"adam"`` or a pinned ``"npnet-adam:adam"``;
+- a name: ``"adam"`` or a pinned ``"npnet-adam:adam"``, or a text spec with
+  parameters, as on the command line: ``"adam:learning_rate=0.003"``;
 - a ``(name, params)`` pair: ``("adam", {"learning_rate": 1e-3})``;
 - an object satisfying the protocol of its kind;
 - the article's ``(function, derivative)`` tuple, or for the optimizer any
@@ -22,6 +23,7 @@ from ..kinds import KINDS, ROLES
 from . import _adapters
 from ._adapters import is_function_pair
 from ._registry import ComponentSpec, Registry
+from ._text import parse_component
 
 __all__ = ["resolve"]
 
@@ -42,6 +44,8 @@ def resolve(role: str, spec: Any, registry: Registry) -> Tuple[Any, Optional[Com
         row.accepts if row else f"a {kind.name} name such as {kind.example!r}, a (name, params) pair, or an object"
     )
     if isinstance(spec, str):
+        if "=" in spec:  # a text spec with parameters: "cosine:total_steps=1000,warmup_steps=50"
+            return registry.create(kind.name, *parse_component(spec))
         return registry.create(kind.name, spec)
     if _is_named_pair(spec):
         return registry.create(kind.name, spec[0], spec[1])
