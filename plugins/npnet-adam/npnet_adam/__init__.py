@@ -1,9 +1,9 @@
-"""npnet-adam: the ``"adam"`` optimizer for npnet (Adam and AMSGrad)."""
+"""npnet-adam: the ``"adam"`` and ``"adamw"`` optimizers for npnet (Adam, AMSGrad and AdamW)."""
 
 from __future__ import annotations
 
-from .adam import Adam
+from .adam import Adam, AdamW
 
-__all__ = ["Adam", "__version__"]
+__all__ = ["Adam", "AdamW", "__version__"]
 
 __version__ = "0.1.0"

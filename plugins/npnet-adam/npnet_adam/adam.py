@@ -1,4 +1,4 @@
-"""The Adam optimizer (Kingma & Ba, 2015), with the optional AMSGrad variant.
+"""The Adam optimizer (Kingma & Ba, 2015), with the optional AMSGrad variant, and AdamW.
 
 Algorithm 1 of the paper, for parameters ``p`` and gradient ``g`` (``m`` and
 ``v`` start at zero, ``t`` at 0)::
@@ -21,30 +21,56 @@ formula rearranged::
 
 and runs in place on preallocated buffers, so after the first call an update
 allocates no parameter-sized array.
+
+AdamW (Loshchilov & Hutter, 2019) first decays the parameters, then makes the
+same Adam step, as ``torch.optim.AdamW`` does::
+
+    p <- p * (1 - learning_rate * weight_decay)
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
 from npnet_core import optimizer_tools as tools
+from npnet_core.errors import InvalidParameterError
 
-__all__ = ["Adam"]
+__all__ = ["Adam", "AdamW"]
 
-#: The state with amsgrad off and on: ``step``, and the moments once ``step`` > 0.
-_STATE = {
-    amsgrad: tools.StateLayout(
+
+def _state_layout(owner: str, amsgrad: bool) -> tools.StateLayout:
+    """The state of ``owner`` (a class name): ``step``, and the moments once ``step`` > 0."""
+    return tools.StateLayout(
         arrays=("m", "v", "v_max") if amsgrad else ("m", "v"),
         counters={"step": tools.Count(minimum=0)},
         step="step",
-        hints={"v_max": f"this Adam has amsgrad={amsgrad}; was the state saved from one with amsgrad={not amsgrad}?"},
-        source="Adam.state_dict()",
+        hints={
+            "v_max": f"this {owner} has amsgrad={amsgrad}; was the state saved from one with amsgrad={not amsgrad}?"
+        },
+        source=f"{owner}.state_dict()",
     )
-    for amsgrad in (False, True)
-}
+
+
+@dataclass(frozen=True)
+class _NonNegative:
+    """A finite number >= 0 (a decay coefficient), returned as a float."""
+
+    usual: float
+
+    def check(self, owner: str, name: str, value: Any) -> float:
+        """Return ``float(value)``, or raise :class:`~npnet_core.errors.InvalidParameterError`."""
+        is_number = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+        if not is_number or not math.isfinite(value) or value < 0:
+            raise InvalidParameterError(
+                f"{owner}: {name} must be a finite number >= 0 (got {tools.show_value(value)}); "
+                f"the usual value is {self.usual}, and 0 turns the decay off"
+            )
+        return float(value)
 
 
 class Adam(tools.HyperparametersMixin):
@@ -77,6 +103,11 @@ class Adam(tools.HyperparametersMixin):
         "epsilon": tools.Positive(usual=1e-8),
         "amsgrad": tools.Flag(),
     }
+    learning_rate: float
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    amsgrad: bool
 
     def __init__(
         self,
@@ -86,9 +117,12 @@ class Adam(tools.HyperparametersMixin):
         epsilon: float = 1e-8,
         amsgrad: bool = False,
     ) -> None:
-        config = tools.check_hyperparameters(self.name, self.hyperparameters, locals())
-        self.learning_rate, self.beta_1, self.beta_2 = config["learning_rate"], config["beta_1"], config["beta_2"]
-        self.epsilon, self.amsgrad = config["epsilon"], config["amsgrad"]
+        self._configure(locals())
+
+    def _configure(self, values: Mapping[str, Any]) -> None:
+        """Check ``values`` (``__init__``'s locals) against :attr:`hyperparameters`, keep them, and reset the state."""
+        for key, value in tools.check_hyperparameters(self.name, self.hyperparameters, values).items():
+            setattr(self, key, value)
         self._step = 0
         self._m: Optional[np.ndarray] = None
         self._v: Optional[np.ndarray] = None
@@ -98,6 +132,10 @@ class Adam(tools.HyperparametersMixin):
     def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         """Apply one Adam step to ``params`` in place (the folded formula of the module docstring)."""
         self._prepare(params, gradient)
+        return self._adam_step(params, gradient)
+
+    def _adam_step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """The Adam step, on arrays checked by :meth:`_prepare`."""
         m, v, work = self._m, self._v, self._work
         assert m is not None and v is not None and work is not None
         b1, b2 = self.beta_1, self.beta_2
@@ -126,14 +164,15 @@ class Adam(tools.HyperparametersMixin):
 
     def _prepare(self, params: Any, gradient: Any) -> None:
         """Check the arrays and allocate the buffers on first use."""
-        tools.check_update_arrays("adam", params, gradient)
+        tools.check_update_arrays(self.name, params, gradient)
         if self._m is None:
             self._m = np.zeros_like(params)
             self._v = np.zeros_like(params)
             if self.amsgrad:
                 self._v_max = np.zeros_like(params)
         else:
-            tools.check_state_matches("adam", "moments", self._m, params, "Adam(**opt.get_config())")
+            fresh = f"{type(self).__name__}(**opt.get_config())"
+            tools.check_state_matches(self.name, "moments", self._m, params, fresh)
         if self._work is None:
             self._work = np.empty_like(params)
 
@@ -146,8 +185,60 @@ class Adam(tools.HyperparametersMixin):
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a state of :meth:`state_dict`, checked against its layout (``_STATE``) first."""
-        checked = tools.check_state(self.name, _STATE[self.amsgrad], state)
+        """Restore a state of :meth:`state_dict`, checked against its layout (:func:`_state_layout`) first."""
+        checked = tools.check_state(self.name, _state_layout(type(self).__name__, self.amsgrad), state)
         self._step = checked["step"]
         self._m, self._v, self._v_max = (checked.get(key) for key in ("m", "v", "v_max"))
         self._work = None
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay, as ``torch.optim.AdamW``.
+
+    Each update first multiplies every parameter by ``1 - learning_rate *
+    weight_decay`` (with the learning rate of that update), then makes the
+    Adam step; the decay never enters the moments. It applies to the whole
+    parameter vector, biases included, as torch's AdamW does to all the
+    parameters it is given.
+
+    Parameters
+    ----------
+    weight_decay : float, default 0.01
+        Decay coefficient, finite and >= 0 (0: exactly Adam).
+
+    The other parameters are those of :class:`Adam`.
+    """
+
+    name = "adamw"
+    hyperparameters = {
+        **{key: value for key, value in Adam.hyperparameters.items() if key != "amsgrad"},
+        "weight_decay": _NonNegative(usual=0.01),
+        "amsgrad": tools.Flag(),
+    }
+    weight_decay: float
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.01,
+        amsgrad: bool = False,
+    ) -> None:
+        self._configure(locals())
+
+    @property
+    def npnet_expected_failures(self) -> Dict[str, str]:
+        """With weight_decay > 0 a zero gradient still shrinks the parameters: the contract check says otherwise."""
+        if not self.weight_decay:
+            return {}
+        return {
+            "check_zero_gradient_keeps_parameters": "decoupled weight decay shrinks the parameters whatever the gradient"
+        }
+
+    def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """Decay ``params`` in place by ``1 - learning_rate * weight_decay``, then make the Adam step."""
+        self._prepare(params, gradient)
+        params *= 1.0 - self.learning_rate * self.weight_decay
+        return self._adam_step(params, gradient)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from npnet_core.hookspecs import Register, hookimpl
 
-from .adam import Adam
+from .adam import Adam, AdamW
 
 __all__ = ["npnet_register_optimizers"]
 
 
 @hookimpl
 def npnet_register_optimizers(register: Register) -> None:
-    """Register :class:`~npnet_adam.Adam` under the name ``"adam"``."""
+    """Register :class:`~npnet_adam.Adam` as ``"adam"`` and :class:`~npnet_adam.AdamW` as ``"adamw"``."""
     register("adam", Adam)
+    register("adamw", AdamW)

@@ -1,12 +1,13 @@
-"""Tests of the Adam optimizer against hand-worked values, Algorithm 1 of the paper and PyTorch."""
+"""Tests of Adam and AdamW against hand-worked values, Algorithm 1 of the paper, torch's AdamW algorithm and PyTorch."""
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 import pytest
-from npnet_adam import Adam
+from npnet_adam import Adam, AdamW
 
 from npnet_core.protocols import Optimizer
 from npnet_core.testing import (
@@ -34,7 +35,34 @@ def algorithm_1(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, ams
     return step
 
 
+def torch_adamw(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01, amsgrad=False):
+    """One step of the AdamW algorithm of torch.optim.AdamW's documentation, written out plainly.
+
+    theta <- theta - lr * lambda * theta, then the Adam step; with amsgrad, v_max = max(v_max, v) of the
+    moments not yet bias-corrected, divided by (1 - beta_2**t), as torch computes it.
+    """
+
+    def step(theta, g, state):
+        t = state.get("step", 0) + 1
+        theta = theta - learning_rate * weight_decay * theta
+        m = beta_1 * state.get("m", 0.0) + (1 - beta_1) * g
+        v = beta_2 * state.get("v", 0.0) + (1 - beta_2) * g**2
+        m_hat = m / (1 - beta_1**t)
+        v_max = np.maximum(state.get("v_max", 0.0), v)
+        v_hat = (v_max if amsgrad else v) / (1 - beta_2**t)
+        theta = theta - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
+        return theta, {"step": t, "m": m, "v": v, "v_max": v_max}
+
+    return step
+
+
 CONFIGS = [{}, {"amsgrad": True}]
+
+
+def random_gradients(steps, size, seed=0):
+    """Gradients whose scale changes from step to step (0.01 to 10), like those of assert_trajectory_matches."""
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=size) * 10.0 ** rng.uniform(-2, 1) for _ in range(steps)]
 
 
 # --- hand-worked values -------------------------------------------------------------------
@@ -89,34 +117,161 @@ def test_first_step_is_learning_rate_times_sign_of_gradient():
     np.testing.assert_allclose(p, [-0.01, 0.01, -0.01, 0.01], rtol=1e-4)
 
 
+# --- AdamW: hand-worked values, the learning rate of the update, Adam without the decay, resuming ---
+
+
+def test_decay_then_adam_step_worked_by_hand():
+    """lr=0.1, weight_decay=0.5, beta_1=beta_2=0.5, epsilon=1: p is multiplied by 0.95, then the Adam step."""
+    opt = AdamW(learning_rate=0.1, beta_1=0.5, beta_2=0.5, epsilon=1.0, weight_decay=0.5)
+    p = np.array([1.0, 2.0])
+    # element 0, gradients 4, -4 (the Adam steps of test_bias_corrected_steps_worked_by_hand):
+    #   t=1: p = 1 * (1 - 0.1*0.5) = 0.95;        m_hat = 4, v_hat = 16:     p -= 0.1*4/(4+1) = 0.08   -> 0.87
+    #   t=2: p = 0.87 * 0.95 = 0.8265;            m_hat = -4/3, v_hat = 16:  p -= -2/75              -> 0.8265 + 2/75
+    # element 1, gradient 0: m = v = 0, the Adam step is 0/(0 + 1) = 0, only the decay acts: p = 2 * 0.95**2
+    for g in ([4.0, 0.0], [-4.0, 0.0]):
+        opt.update(p, np.array(g))
+    np.testing.assert_allclose(p, [0.8265 + 2 / 75, 2 * 0.95**2], rtol=1e-14)
+    # the decay never enters the moments: they are Adam's for these gradients
+    np.testing.assert_allclose(opt.state_dict()["m"], [-1.0, 0.0], rtol=1e-14)
+    np.testing.assert_allclose(opt.state_dict()["v"], [12.0, 0.0], rtol=1e-14)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_zero_gradient_decays_geometrically_with_the_current_learning_rate(config):
+    """With g = 0 the Adam step is 0: p = p0 * prod(1 - lr_t * weight_decay), lr_t the rate set before update t."""
+    opt = AdamW(weight_decay=0.1, **config)
+    p0 = np.array([1.0, -3.0, 0.5])
+    p = p0.copy()
+    rates = [0.5, 0.25, 1.0, 2.0, 0.125]
+    for rate in rates:  # as a schedule does: set the attribute before the update
+        opt.learning_rate = rate
+        opt.update(p, np.zeros(3))
+    # 0.95 * 0.975 * 0.9 * 0.8 * 0.9875
+    np.testing.assert_allclose(p, p0 * 0.95 * 0.975 * 0.9 * 0.8 * 0.9875, rtol=1e-15)
+
+
+def test_decay_is_proportional_where_l2_through_adam_is_not():
+    """First step on a zero loss: AdamW shrinks each p by lr*wd*p; Adam on the L2 gradient wd*p moves each by lr."""
+    p0 = np.array([1e-3, 1.0, 100.0])
+    decoupled, coupled = p0.copy(), p0.copy()
+    AdamW(learning_rate=0.01, weight_decay=0.1).update(decoupled, np.zeros(3))
+    Adam(learning_rate=0.01).update(coupled, 0.1 * coupled)  # the gradient of 0.05 * ||p||^2
+    np.testing.assert_allclose(p0 - decoupled, 0.001 * p0, rtol=1e-12)
+    np.testing.assert_allclose(p0 - coupled, [0.01, 0.01, 0.01], rtol=1e-4)  # m_hat/sqrt(v_hat) = sign(g)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_learning_rate_changed_between_updates_scales_step_and_decay(config):
+    """A schedule's rate, set before each of 300 updates, is the lr of both the decay and the step (torch's algorithm)."""
+    rates = 0.01 * (1 + np.cos(np.linspace(0, 3 * np.pi, 300))) + 1e-4
+    opt = AdamW(weight_decay=0.2, **config)
+    p = np.random.default_rng(1).normal(size=100)
+    expected, state = p.copy(), {}
+    for step, (rate, g) in enumerate(zip(rates, random_gradients(300, 100, seed=2)), start=1):
+        opt.learning_rate = float(rate)
+        opt.update(p, g)
+        expected, state = torch_adamw(learning_rate=float(rate), weight_decay=0.2, **config)(expected, g, state)
+        np.testing.assert_allclose(p, expected, rtol=0, atol=1e-12 * np.max(np.abs(expected)), err_msg=f"step {step}")
+
+
+@pytest.mark.parametrize(
+    "config", [{}, {"amsgrad": True}, {"learning_rate": 0.05, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3}]
+)
+def test_weight_decay_zero_is_adam_bit_for_bit(config):
+    """AdamW(weight_decay=0) and Adam give identical parameters and states over 300 updates."""
+    adamw, adam = AdamW(weight_decay=0, **config), Adam(**config)
+    p_w = p_a = np.random.default_rng(3).normal(size=50)
+    p_w, p_a = p_w.copy(), p_a.copy()
+    for g in random_gradients(300, 50, seed=4):
+        adamw.update(p_w, g)
+        adam.update(p_a, g)
+        assert np.array_equal(p_w, p_a)
+    state_w, state_a = adamw.state_dict(), adam.state_dict()
+    assert state_w.keys() == state_a.keys() and state_w["step"] == state_a["step"] == 300
+    assert all(np.array_equal(state_w[key], state_a[key]) for key in state_w)
+
+
+@pytest.mark.parametrize("config", [{}, {"amsgrad": True}, {"weight_decay": 0.3, "learning_rate": 0.02}])
+def test_saved_and_resumed_run_is_bit_identical(config):
+    """State saved after 160 of 320 updates, loaded into a new AdamW (also through .npz): the same run to the bit."""
+    gradients = random_gradients(320, 40, seed=5)
+    first = AdamW(**config)
+    p = np.random.default_rng(6).normal(size=40)
+    for g in gradients[:160]:
+        first.update(p, g)
+    buffer = io.BytesIO()
+    np.savez(buffer, **first.state_dict())
+    buffer.seek(0)
+    with np.load(buffer) as saved:
+        from_file = {key: saved[key] for key in saved.files}
+    resumed = {"direct": AdamW(**config), "npz": AdamW(**config)}
+    resumed["direct"].load_state_dict(first.state_dict())
+    resumed["npz"].load_state_dict(from_file)
+    params = {how: p.copy() for how in resumed}
+    for g in gradients[160:]:
+        first.update(p, g)
+        for how, opt in resumed.items():
+            opt.update(params[how], g)
+    for how, opt in resumed.items():
+        assert np.array_equal(params[how], p), how
+        state, expected = opt.state_dict(), first.state_dict()
+        assert state.keys() == expected.keys() and all(np.array_equal(state[k], expected[k]) for k in state), how
+
+
 # --- independent references over longer sequences ------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "config",
+    "factory, reference, config",
     [
-        {},
-        {"amsgrad": True},
-        {"learning_rate": 0.01, "epsilon": 1.0},
-        {"learning_rate": 0.01, "epsilon": 1e-3, "amsgrad": True},
-        {"learning_rate": 0.05, "beta_1": 0.0, "beta_2": 0.0},
-        {"learning_rate": 0.05, "beta_1": 0.5, "beta_2": 0.9, "amsgrad": True},
+        (Adam, algorithm_1, {}),
+        (Adam, algorithm_1, {"amsgrad": True}),
+        (Adam, algorithm_1, {"learning_rate": 0.01, "epsilon": 1.0}),
+        (Adam, algorithm_1, {"learning_rate": 0.01, "epsilon": 1e-3, "amsgrad": True}),
+        (Adam, algorithm_1, {"learning_rate": 0.05, "beta_1": 0.0, "beta_2": 0.0}),
+        (Adam, algorithm_1, {"learning_rate": 0.05, "beta_1": 0.5, "beta_2": 0.9, "amsgrad": True}),
+        (AdamW, torch_adamw, {}),
+        (AdamW, torch_adamw, {"amsgrad": True}),
+        (AdamW, torch_adamw, {"learning_rate": 0.01, "weight_decay": 0.1}),
+        (AdamW, torch_adamw, {"learning_rate": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+        (
+            AdamW,
+            torch_adamw,
+            {"learning_rate": 0.05, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3, "weight_decay": 2.0},
+        ),
+        (
+            AdamW,
+            torch_adamw,
+            {"learning_rate": 0.05, "beta_1": 0.0, "beta_2": 0.0, "weight_decay": 0.5, "amsgrad": True},
+        ),
     ],
 )
-def test_matches_plain_algorithm_1_over_300_steps(config):
-    """Folded bias correction agrees with Algorithm 1 to 1e-12 of the params' scale at every step, moments exactly."""
+def test_matches_plain_reference_over_400_steps(factory, reference, config):
+    """Agrees with its plain reference to 1e-12 of the params' scale at every step, moments exactly.
+
+    Adam's reference is Algorithm 1 of the paper (the implementation folds the bias correction); AdamW's is
+    the algorithm of torch.optim.AdamW's documentation.
+    """
     moments = ("step", "m", "v", "v_max") if config.get("amsgrad") else ("step", "m", "v")
     assert_trajectory_matches(
-        Adam(**config), algorithm_1(**config), steps=300, size=200, rtol=1e-12, state_keys=moments, state_rtol=0
+        factory(**config), reference(**config), steps=400, size=200, rtol=1e-12, state_keys=moments, state_rtol=0
     )
 
 
-@pytest.mark.parametrize("config", CONFIGS)
-def test_float32_follows_algorithm_1_in_float64(config):
-    """float32 params and moments stay float32 and follow Algorithm 1 in float64 to float32 accuracy."""
+@pytest.mark.parametrize(
+    "factory, reference, config",
+    [
+        (Adam, algorithm_1, {}),
+        (Adam, algorithm_1, {"amsgrad": True}),
+        (AdamW, torch_adamw, {"weight_decay": 0.1}),
+        (AdamW, torch_adamw, {"weight_decay": 0.1, "amsgrad": True}),
+    ],
+)
+def test_float32_follows_the_reference_in_float64(factory, reference, config):
+    """float32 params and moments stay float32 and follow the plain reference in float64 to float32 accuracy."""
     assert_trajectory_matches(
-        Adam(learning_rate=0.01, **config),
-        algorithm_1(learning_rate=0.01, **config),
+        factory(learning_rate=0.01, **config),
+        reference(learning_rate=0.01, **config),
         steps=30,
         size=20,
         dtype=np.float32,
@@ -126,32 +281,56 @@ def test_float32_follows_algorithm_1_in_float64(config):
     )
 
 
-@pytest.mark.parametrize("config", [{}, {"amsgrad": True}, {"learning_rate": 0.01, "beta_2": 0.9, "epsilon": 1e-3}])
-def test_matches_pytorch(config):
-    """torch.optim.Adam in float64 gives the same parameters to 1e-10 of their scale over 100 steps."""
+@pytest.mark.parametrize(
+    "factory, config",
+    [
+        (Adam, {}),
+        (Adam, {"amsgrad": True}),
+        (Adam, {"learning_rate": 0.01, "beta_2": 0.9, "epsilon": 1e-3}),
+        (AdamW, {}),
+        (AdamW, {"amsgrad": True}),
+        (AdamW, {"learning_rate": 0.01, "beta_2": 0.9, "weight_decay": 0.05}),
+    ],
+)
+def test_matches_pytorch(factory, config):
+    """torch.optim.Adam / AdamW in float64 give the same parameters to 1e-10 of their scale over 100 steps."""
     torch = pytest.importorskip("torch")
-    c = {**Adam().get_config(), **config}
+    c = {**factory().get_config(), **config}
+    # the same names in torch but for these four; amsgrad and AdamW's weight_decay are torch's own
+    torch_config = {
+        "lr": c.pop("learning_rate"),
+        "betas": (c.pop("beta_1"), c.pop("beta_2")),
+        "eps": c.pop("epsilon"),
+        **c,
+    }
 
     def torch_step(p, g, state):
         if not state:
             param = torch.tensor(p, dtype=torch.float64, requires_grad=True)
-            betas = (c["beta_1"], c["beta_2"])
-            adam = torch.optim.Adam([param], lr=c["learning_rate"], betas=betas, eps=c["epsilon"], amsgrad=c["amsgrad"])
-            state = {"param": param, "adam": adam}
+            state = {"param": param, "optimizer": getattr(torch.optim, factory.__name__)([param], **torch_config)}
         state["param"].grad = torch.from_numpy(g)
-        state["adam"].step()
+        state["optimizer"].step()
         return state["param"].detach().numpy().copy(), state
 
-    assert_trajectory_matches(Adam(**config), torch_step, steps=100, rtol=1e-10)
+    assert_trajectory_matches(factory(**config), torch_step, steps=100, rtol=1e-10)
 
 
 # --- convergence on 0.5 x^T A x ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("config", CONFIGS)
-def test_converges_on_well_conditioned_quadratic(config):
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        Adam(learning_rate=0.01),
+        Adam(learning_rate=0.01, amsgrad=True),
+        AdamW(learning_rate=0.01, weight_decay=0.1),  # the optimum is 0, where the decay agrees with the loss
+        AdamW(learning_rate=0.01, weight_decay=0.1, amsgrad=True),
+    ],
+    ids=repr,
+)
+def test_converges_on_well_conditioned_quadratic(optimizer):
     """Condition number 4 (rotated): ||x|| falls below 1e-12 ||x0|| within 1500 steps at lr=0.01."""
-    assert minimise_quadratic(Adam(learning_rate=0.01, **config), [1.0, 1.5, 2.0, 2.5, 3.0, 4.0], steps=1500) < 1e-12
+    assert minimise_quadratic(optimizer, [1.0, 1.5, 2.0, 2.5, 3.0, 4.0], steps=1500) < 1e-12
 
 
 @pytest.mark.parametrize("config, tolerance", [({}, 1e-10), ({"amsgrad": True}, 1e-6)])
@@ -178,11 +357,30 @@ def test_trajectory_ignores_diagonal_scaling():
 
 
 @parametrize_with_assertions(
-    [Adam(), Adam(amsgrad=True), Adam(learning_rate=np.float32(0.5), beta_1=0, beta_2=0.75, epsilon=1e-6, amsgrad=True)]
+    [
+        Adam(),
+        Adam(amsgrad=True),
+        Adam(learning_rate=np.float32(0.5), beta_1=0, beta_2=0.75, epsilon=1e-6, amsgrad=True),
+        AdamW(),
+        AdamW(amsgrad=True, weight_decay=0.1),
+        AdamW(weight_decay=0),
+        AdamW(learning_rate=np.float32(0.5), beta_1=0, beta_2=0.75, epsilon=1e-6, weight_decay=np.float32(0.5)),
+    ]
 )
 def test_behaves_like_an_npnet_optimizer(optimizer, assertion):
     """The assertion of npnet_core.testing named in the test id holds."""
     assertion(optimizer)
+
+
+def test_refused_update_does_not_decay_the_parameters():
+    """A gradient of the wrong shape is refused before the decay: the parameters are untouched."""
+    opt = AdamW(learning_rate=0.1, weight_decay=0.5)
+    p = np.ones(3)
+    opt.update(p, np.ones(3))
+    before = p.copy()
+    with pytest.raises(Exception, match="adamw: gradient has shape"):
+        opt.update(p, np.ones(4))
+    assert np.array_equal(p, before)
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -223,6 +421,28 @@ M = np.ones(3)
 def test_bad_state_is_rejected_and_changes_nothing(config, state, words, numbers):
     """load_state_dict raises ValidationError naming the problem and keeps the old state."""
     assert_state_refused(Adam(**config), state, words=words, numbers=numbers)
+
+
+@pytest.mark.parametrize(
+    "config, state, words",
+    [
+        ({}, {"step": 2, "m": M}, ["missing ['v']", "AdamW.state_dict()"]),
+        ({}, {"step": 2, "m": M, "v": M, "v_max": M}, ["unknown ['v_max']", "this AdamW has amsgrad=False"]),
+        ({"amsgrad": True}, {"step": 2, "m": M, "v": M}, ["missing ['v_max']", "this AdamW has amsgrad=True"]),
+        ({}, {"step": 2, "m": M, "v": np.ones(4)}, ["one shape and dtype", "(4,)"]),
+    ],
+)
+def test_bad_state_is_rejected_in_adamw_terms(config, state, words):
+    """load_state_dict raises ValidationError starting "adamw:", naming AdamW, and keeps the old state."""
+    assert_state_refused(AdamW(**config), state, words=words)
+
+
+def test_state_built_for_other_params_names_adamw():
+    """After updating 3 float64 parameters, 4 are refused with a fix that builds a new AdamW."""
+    opt = AdamW()
+    opt.update(np.ones(3), np.ones(3))
+    with pytest.raises(Exception, match=r"^adamw: .*AdamW\(\*\*opt.get_config\(\)\)"):
+        opt.update(np.ones(4), np.ones(4))
 
 
 # --- hyperparameters ----------------------------------------------------------------------------
@@ -269,3 +489,53 @@ def test_bad_beta_message_in_full():
 def test_bad_hyperparameters_raise_invalid_parameter_error(kwargs, words, numbers):
     """Bad hyperparameters raise InvalidParameterError saying which, the bad value and a fix."""
     assert_hyperparameters_refused(Adam, kwargs, words=words, numbers=numbers)
+
+
+def test_defaults_are_torchs_and_repr_reads_like_the_call():
+    """Defaults are torch.optim.AdamW's; repr() evaluates to an equal AdamW; AdamW is an Optimizer named "adamw"."""
+    defaults = {
+        "learning_rate": 0.001,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-8,
+        "weight_decay": 0.01,
+        "amsgrad": False,
+    }
+    assert AdamW().get_config() == defaults and list(AdamW().get_config()) == list(defaults)
+    rebuilt = eval(repr(AdamW(weight_decay=0.5, amsgrad=True)), {"AdamW": AdamW})
+    assert rebuilt.get_config() == {**defaults, "weight_decay": 0.5, "amsgrad": True}
+    assert isinstance(AdamW(), Optimizer) and AdamW.name == "adamw" and Adam.name == "adam"
+    assert type(AdamW(weight_decay=0).get_config()["weight_decay"]) is float
+
+
+def test_expected_contract_failure_is_declared_only_with_a_decay():
+    """With weight_decay > 0 the zero-gradient contract check is declared to fail; with 0 nothing is declared."""
+    assert set(AdamW().npnet_expected_failures) == {"check_zero_gradient_keeps_parameters"}
+    assert AdamW(weight_decay=0).npnet_expected_failures == {}
+
+
+def test_bad_weight_decay_message_in_full():
+    """The message names the optimizer, the parameter, the range, the bad value, the usual value and how to turn off."""
+    template, numbers = split_numbers(assert_hyperparameters_refused(AdamW, {"weight_decay": -0.5}))
+    assert (
+        template
+        == "adamw: weight_decay must be a finite number >= # (got #); the usual value is #, and # turns the decay off"
+    )
+    assert numbers == [0, -0.5, 0.01, 0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, words, numbers",
+    [
+        ({"weight_decay": -1e-3}, ["weight_decay", ">="], {"got": -1e-3}),
+        ({"weight_decay": float("nan")}, ["weight_decay", "finite"], {"got": float("nan")}),
+        ({"weight_decay": float("inf")}, ["weight_decay", "finite"], {"got": float("inf")}),
+        ({"weight_decay": "0.01"}, ["weight_decay", "got '0.01'"], {}),
+        ({"weight_decay": None}, ["weight_decay", "got None"], {}),
+        ({"weight_decay": True}, ["weight_decay", "got True"], {}),
+        ({"weight_decay": np.bool_(True)}, ["weight_decay", "True"], {}),
+    ],
+)
+def test_bad_weight_decay_raises_invalid_parameter_error(kwargs, words, numbers):
+    """A bad weight_decay raises InvalidParameterError starting "adamw:", saying the bad value and a fix."""
+    assert_hyperparameters_refused(AdamW, kwargs, words=words, numbers=numbers)
