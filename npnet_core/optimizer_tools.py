@@ -1,4 +1,5 @@
-"""Tools for optimizer plugins: declarative checks of hyperparameters, state and update arguments.
+"""Tools for optimizer plugins (and any component with parameters): declarative checks of
+hyperparameters, state and update arguments.
 
 An optimizer declares once what each hyperparameter accepts (a table of
 constraints, like scikit-learn's ``_parameter_constraints``) and what its state
@@ -45,6 +46,7 @@ __all__ = [
     "Flag",
     "Fraction",
     "HyperparametersMixin",
+    "NonNegative",
     "Positive",
     "StateLayout",
     "check_flag",
@@ -97,6 +99,27 @@ class Positive:
         if not _is_number(value) or not math.isfinite(value) or value <= 0:
             raise InvalidParameterError(
                 f"{owner}: {name} must be a finite number > 0 (got {show_value(value)}); the usual value is {self.usual}"
+            )
+        return float(value)
+
+
+@dataclass(frozen=True)
+class NonNegative:
+    """A finite number >= 0 (a weight decay, a penalty factor), returned as a float.
+
+    Refused: ``"... must be a finite number >= 0 (got ...); the usual value is {usual}[, and {advice}]"``.
+    """
+
+    usual: float
+    #: what 0 means, or other advice, appended to the message: "0 turns the decay off"
+    advice: str = ""
+
+    def check(self, owner: str, name: str, value: Any) -> float:
+        """Return ``float(value)``, or raise :class:`~npnet_core.errors.InvalidParameterError`."""
+        if not _is_number(value) or not math.isfinite(value) or value < 0:
+            raise InvalidParameterError(
+                f"{owner}: {name} must be a finite number >= 0 (got {show_value(value)}); the usual value is "
+                f"{self.usual}" + (f", and {self.advice}" if self.advice else "")
             )
         return float(value)
 

@@ -31,14 +31,11 @@ same Adam step, as ``torch.optim.AdamW`` does::
 from __future__ import annotations
 
 import math
-import numbers
-from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
 from npnet_core import optimizer_tools as tools
-from npnet_core.errors import InvalidParameterError
 
 __all__ = ["Adam", "AdamW"]
 
@@ -54,23 +51,6 @@ def _state_layout(owner: str, amsgrad: bool) -> tools.StateLayout:
         },
         source=f"{owner}.state_dict()",
     )
-
-
-@dataclass(frozen=True)
-class _NonNegative:
-    """A finite number >= 0 (a decay coefficient), returned as a float."""
-
-    usual: float
-
-    def check(self, owner: str, name: str, value: Any) -> float:
-        """Return ``float(value)``, or raise :class:`~npnet_core.errors.InvalidParameterError`."""
-        is_number = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-        if not is_number or not math.isfinite(value) or value < 0:
-            raise InvalidParameterError(
-                f"{owner}: {name} must be a finite number >= 0 (got {tools.show_value(value)}); "
-                f"the usual value is {self.usual}, and 0 turns the decay off"
-            )
-        return float(value)
 
 
 class Adam(tools.HyperparametersMixin):
@@ -212,7 +192,7 @@ class AdamW(Adam):
     name = "adamw"
     hyperparameters = {
         **{key: value for key, value in Adam.hyperparameters.items() if key != "amsgrad"},
-        "weight_decay": _NonNegative(usual=0.01),
+        "weight_decay": tools.NonNegative(usual=0.01, advice="0 turns the decay off"),
         "amsgrad": tools.Flag(),
     }
     weight_decay: float

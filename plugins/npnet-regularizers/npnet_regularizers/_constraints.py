@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, List, Union
@@ -12,26 +11,11 @@ import numpy as np
 from npnet_core.errors import InvalidParameterError
 from npnet_core.optimizer_tools import Constraint, show_value
 
-__all__ = ["NonNegative", "PerLayer"]
+__all__ = ["PerLayer"]
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-@dataclass(frozen=True)
-class NonNegative:
-    """A finite number >= 0 (a penalty factor, a noise's standard deviation), returned as a float."""
-
-    usual: float
-
-    def check(self, owner: str, name: str, value: Any) -> float:
-        """Return ``float(value)``, or raise :class:`~npnet_core.errors.InvalidParameterError`."""
-        if not _is_number(value) or not math.isfinite(value) or value < 0:
-            raise InvalidParameterError(
-                f"{owner}: {name} must be a finite number >= 0 (got {show_value(value)}); the usual value is {self.usual}"
-            )
-        return float(value)
 
 
 @dataclass(frozen=True)

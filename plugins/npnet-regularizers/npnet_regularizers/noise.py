@@ -16,7 +16,7 @@ import numpy as np
 from npnet_core import optimizer_tools as tools
 from npnet_core.errors import ValidationError
 
-from ._constraints import NonNegative, PerLayer
+from ._constraints import PerLayer
 
 __all__ = ["Dropout", "GaussianNoise"]
 
@@ -105,7 +105,7 @@ class GaussianNoise(_LayerNoise):
 
     name = "gaussian_noise"
     per_layer = "stddev"
-    hyperparameters = {"stddev": PerLayer(NonNegative(usual=0.1))}
+    hyperparameters = {"stddev": PerLayer(tools.NonNegative(usual=0.1))}
 
     def __init__(self, stddev: Union[float, List[float]] = 0.1) -> None:
         self.stddev = tools.check_hyperparameters(self.name, self.hyperparameters, locals())["stddev"]

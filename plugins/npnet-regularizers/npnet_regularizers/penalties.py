@@ -12,8 +12,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from npnet_core import optimizer_tools as tools
-
-from ._constraints import NonNegative
+from npnet_core.optimizer_tools import NonNegative
 
 __all__ = ["L1", "L1L2", "L2"]
 
