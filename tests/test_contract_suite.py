@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from npnet_adam import Adam
 from npnet_relu_softmax import CategoricalCrossentropy, Identity, MeanSquaredError, ReLU, Softmax
 from npnet_sgd_momentum import SGD
 
-from npnet_core import get_registry, hookimpl
+from npnet_core import NeuralNetwork, get_registry, hookimpl
 from npnet_core.cli import main
 from npnet_core.components import PluginFailure
 from npnet_core.testing import (
@@ -46,9 +47,23 @@ from npnet_core.testing import (
     check_inputs_not_mutated,
     check_installed,
     check_loss_decreases_on_small_network,
+    check_metric_finite_on_edge_cases,
+    check_metric_inputs_not_mutated,
+    check_metric_labels_and_one_hot_agree,
+    check_metric_perfect_prediction_best,
+    check_metric_row_order_invariant,
     check_output_shapes,
+    check_penalty_gradient_matches_finite_differences,
+    check_perturb_backward_consistent,
+    check_perturb_deterministic,
+    check_perturb_preserves_expectation,
     check_registered_name_resolves,
+    check_regularizer_inactive_at_inference,
+    check_regularizer_inputs_not_mutated,
     check_rows_independent,
+    check_schedule_config_round_trip,
+    check_schedule_pure,
+    check_schedule_rates_finite_positive,
     check_state_dict_round_trip,
     check_update_shape_and_dtype,
     check_zero_gradient_keeps_parameters,
@@ -58,7 +73,7 @@ from npnet_core.testing import (
     parametrize_with_checks,
     run_checks,
 )
-from npnet_core.testing._reference import GlorotUniform, SoftmaxCrossEntropy, Tanh
+from npnet_core.testing._reference import GlorotUniform, GradientDescent, SoftmaxCrossEntropy, Tanh
 
 pytest_plugins = ["pytester"]
 
@@ -149,6 +164,158 @@ class GoodGlorotUniform:
     def initialize(self, weights, biases, rng):
         weights[...] = rng.uniform(-self._limit(weights), self._limit(weights), size=weights.shape)
         biases[...] = 0
+
+
+class GoodWarmupDecay:
+    """Linear warmup to the base over warmup_steps, then linear decay to 0 at total_steps, then 0: a correct schedule.
+
+    rate = base * min((step + 1) / warmup_steps, max((total_steps - step) / (total_steps - warmup_steps), 0))
+    """
+
+    name = "good_warmup_decay"
+
+    def __init__(self, warmup_steps=10, total_steps=1000):
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+
+    def _warmup(self, step):
+        return (step + 1) / self.warmup_steps
+
+    def _decay(self, step):
+        return (self.total_steps - step) / (self.total_steps - self.warmup_steps)
+
+    def rate(self, step, base):
+        return base * min(self._warmup(step), max(self._decay(step), 0.0))
+
+    def get_config(self):
+        return {"warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+
+class GoodHalvingOnPlateau:
+    """Halves the rate after `patience` epochs without a lower loss, keeping its state: a correct reacting schedule."""
+
+    name = "good_halving_on_plateau"
+
+    def __init__(self, patience=2):
+        self.patience = patience
+        self._factor, self._best, self._waited = 1.0, math.inf, 0
+
+    def rate(self, step, base):
+        return base * self._factor
+
+    def get_config(self):
+        return {"patience": self.patience}
+
+    def state_dict(self):
+        return {"factor": self._factor, "best": self._best, "waited": self._waited}
+
+    def load_state_dict(self, state):
+        self._factor, self._best, self._waited = state["factor"], state["best"], state["waited"]
+
+    @hookimpl
+    def npnet_on_epoch_end(self, network, epoch, logs):
+        if logs["loss"] < self._best:
+            self._best, self._waited = logs["loss"], 0
+            return
+        self._waited += 1
+        if self._waited >= self.patience:
+            self._factor, self._waited = self._factor / 2, 0
+
+
+class GoodL2:
+    """l2 * sum(W^2), its gradient 2 * l2 * W added into grad; no perturbation: a correct penalty."""
+
+    name = "good_l2"
+
+    def __init__(self, l2=0.01):
+        self.l2 = l2
+
+    def penalty(self, weights, grad):
+        grad += 2 * self.l2 * weights
+        return float(self.l2 * np.sum(weights * weights))
+
+    def perturb(self, a, layer, rng):
+        return a, None
+
+
+class GoodDropout:
+    """Inverted dropout: keep each output with probability 1 - rate and divide it by that; no penalty: correct."""
+
+    name = "good_dropout"
+
+    def __init__(self, rate=0.5):
+        self.rate = rate
+
+    def penalty(self, weights, grad):
+        return 0.0
+
+    def _mask(self, a, rng):
+        return (rng.random(a.shape) >= self.rate).astype(a.dtype)
+
+    def perturb(self, a, layer, rng):
+        scale = self._mask(a, rng) / (1 - self.rate)
+        return a * scale, scale
+
+
+class GoodGaussianNoise:
+    """Adds N(0, stddev^2) noise drawn in a's dtype; the gradient passes unchanged: a correct additive perturbation."""
+
+    name = "good_gaussian_noise"
+
+    def __init__(self, stddev=0.1):
+        self.stddev = stddev
+
+    def penalty(self, weights, grad):
+        return 0.0
+
+    def perturb(self, a, layer, rng):
+        return a + self.stddev * rng.standard_normal(a.shape, dtype=a.dtype), None
+
+
+def class_labels(y_true):
+    """Integer labels from labels or one-hot rows."""
+    y_true = np.asarray(y_true)
+    return y_true if y_true.ndim == 1 else np.argmax(y_true, axis=1)
+
+
+class GoodAccuracy:
+    """The fraction of rows whose largest probability is at the true class: a correct metric."""
+
+    name = "good_accuracy"
+    greater_is_better = True
+
+    def compute(self, y_pred, y_true):
+        return float(np.mean(np.argmax(y_pred, axis=1) == class_labels(y_true)))
+
+
+class GoodBalancedAccuracy:
+    """The mean over the classes present in y_true of the fraction of their rows predicted right: a correct metric."""
+
+    name = "good_balanced_accuracy"
+    greater_is_better = True
+
+    @staticmethod
+    def _per_class(y_pred, y_true):
+        labels, k = class_labels(y_true), y_pred.shape[1]
+        hits = np.bincount(labels[np.argmax(y_pred, axis=1) == labels], minlength=k)
+        return hits, np.bincount(labels, minlength=k)
+
+    def compute(self, y_pred, y_true):
+        hits, counts = self._per_class(y_pred, y_true)
+        present = counts > 0
+        return float(np.mean(hits[present] / counts[present]))
+
+
+class GoodLogLoss:
+    """The mean of -log p[true class], p clipped at 1e-15: a correct metric where lower is better."""
+
+    name = "good_log_loss"
+    greater_is_better = False
+
+    def compute(self, y_pred, y_true):
+        labels = class_labels(y_true)
+        p = np.clip(y_pred[np.arange(len(labels)), labels], 1e-15, 1.0)
+        return float(-np.mean(np.log(p)))
 
 
 # ---------------------------------------------------------------------------
@@ -377,6 +544,217 @@ class TenfoldNormal(GoodGlorotUniform):
     def initialize(self, weights, biases, rng):
         weights[...] = 10 * rng.standard_normal(weights.shape)
         biases[...] = 0
+
+
+class CallCountingWarmupDecay(GoodWarmupDecay):
+    """Counts its own calls as the step, ignoring the step it is given."""
+
+    name = "call_counting_warmup_decay"
+
+    def rate(self, step, base):
+        self.calls = getattr(self, "calls", 0) + 1
+        return super().rate(self.calls - 1, base)
+
+
+class GlobalJitterWarmupDecay(GoodWarmupDecay):
+    """Jitters each rate by 0.1 %, drawn from np.random's global state."""
+
+    name = "global_jitter_warmup_decay"
+
+    def rate(self, step, base):
+        return super().rate(step, base) * (1 + 1e-3 * np.random.standard_normal())
+
+
+class ZeroStartWarmupDecay(GoodWarmupDecay):
+    """Warms up from step / warmup_steps, as transformers' linear schedule does: a rate of 0 at step 0."""
+
+    name = "zero_start_warmup_decay"
+
+    def _warmup(self, step):
+        return step / self.warmup_steps
+
+
+class UnclampedWarmupDecay(GoodWarmupDecay):
+    """Decays without stopping at 0: negative rates after total_steps."""
+
+    name = "unclamped_warmup_decay"
+
+    def rate(self, step, base):
+        return base * min(self._warmup(step), self._decay(step))
+
+
+class ArrayRateWarmupDecay(GoodWarmupDecay):
+    """Clamps with np.clip on a one-element list: returns an array of shape (1,)."""
+
+    name = "array_rate_warmup_decay"
+
+    def rate(self, step, base):
+        return base * np.minimum(self._warmup(step), np.clip([self._decay(step)], 0.0, None))
+
+
+class ForgetfulConfigWarmupDecay(GoodWarmupDecay):
+    """get_config omits total_steps."""
+
+    name = "forgetful_config_warmup_decay"
+
+    def get_config(self):
+        return {"warmup_steps": self.warmup_steps}
+
+
+class NumpyConfigWarmupDecay(GoodWarmupDecay):
+    """get_config returns NumPy integers, which JSON cannot hold."""
+
+    name = "numpy_config_warmup_decay"
+
+    def get_config(self):
+        return {"warmup_steps": np.int64(self.warmup_steps), "total_steps": np.int64(self.total_steps)}
+
+
+class HalfGradientL2(GoodL2):
+    """Adds l2 * W to grad, the gradient of half the penalty it returns (PyTorch's weight_decay convention)."""
+
+    name = "half_gradient_l2"
+
+    def penalty(self, weights, grad):
+        grad += self.l2 * weights
+        return float(self.l2 * np.sum(weights * weights))
+
+
+class RebindingL2(GoodL2):
+    """Binds a new array to the name grad: the network's gradient never sees it."""
+
+    name = "rebinding_l2"
+
+    def penalty(self, weights, grad):
+        grad = grad + 2 * self.l2 * weights
+        return float(self.l2 * np.sum(weights * weights))
+
+
+class OverwritingL2(GoodL2):
+    """Writes the penalty's gradient over grad, losing the loss's gradient."""
+
+    name = "overwriting_l2"
+
+    def penalty(self, weights, grad):
+        grad[...] = 2 * self.l2 * weights
+        return float(self.l2 * np.sum(weights * weights))
+
+
+class InPlaceDropout(GoodDropout):
+    """Multiplies a by the scale in place and returns it."""
+
+    name = "in_place_dropout"
+
+    def perturb(self, a, layer, rng):
+        scale = self._mask(a, rng) / (1 - self.rate)
+        a *= scale
+        return a, scale
+
+
+class UpcastingGaussianNoise(GoodGaussianNoise):
+    """Draws the noise in float64, which makes a float32 output float64."""
+
+    name = "upcasting_gaussian_noise"
+
+    def perturb(self, a, layer, rng):
+        return a + self.stddev * rng.standard_normal(a.shape), None
+
+
+class MaskForgettingDropout(GoodDropout):
+    """Returns the bare mask as the scale, not the mask divided by the keep probability that out was made with."""
+
+    name = "mask_forgetting_dropout"
+
+    def perturb(self, a, layer, rng):
+        mask = self._mask(a, rng)
+        return a * mask / (1 - self.rate), mask
+
+
+class ScalelessGaussianDropout(GoodGaussianNoise):
+    """Multiplies by 1 + noise (Gaussian dropout) but returns no scale, as if the noise were added."""
+
+    name = "scaleless_gaussian_dropout"
+
+    def perturb(self, a, layer, rng):
+        return a * (1 + self.stddev * rng.standard_normal(a.shape, dtype=a.dtype)), None
+
+
+class UninvertedDropout(GoodDropout):
+    """Drops outputs without dividing the kept ones by the keep probability: the mean shrinks to (1 - rate) a."""
+
+    name = "uninverted_dropout"
+
+    def perturb(self, a, layer, rng):
+        mask = self._mask(a, rng)
+        return a * mask, mask
+
+
+class GlobalStateDropout(GoodDropout):
+    """Draws the mask from np.random's global state instead of the generator it is given."""
+
+    name = "global_state_dropout"
+
+    def _mask(self, a, rng):
+        return (np.random.random(a.shape) >= self.rate).astype(a.dtype)
+
+
+class NumpyFloatAccuracy(GoodAccuracy):
+    """Returns np.mean's NumPy float."""
+
+    name = "numpy_float_accuracy"
+
+    def compute(self, y_pred, y_true):
+        return np.mean(np.argmax(y_pred, axis=1) == class_labels(y_true))
+
+
+class UnguardedBalancedAccuracy(GoodBalancedAccuracy):
+    """Averages over every class, so that a class absent from y_true gives 0 / 0."""
+
+    name = "unguarded_balanced_accuracy"
+
+    def compute(self, y_pred, y_true):
+        hits, counts = self._per_class(y_pred, y_true)
+        return float(np.mean(hits / counts))
+
+
+class ColumnLabelsAccuracy(GoodAccuracy):
+    """Makes y_true 2-D by reshaping it to (n, -1): labels become one column, whose argmax is always 0."""
+
+    name = "column_labels_accuracy"
+
+    def compute(self, y_pred, y_true):
+        y_true = np.asarray(y_true)
+        return float(np.mean(np.argmax(y_pred, axis=1) == np.argmax(y_true.reshape(len(y_true), -1), axis=1)))
+
+
+class SmoothedAccuracy(GoodAccuracy):
+    """An exponential moving average of each row's correctness, as a progress bar shows: later rows weigh more."""
+
+    name = "smoothed_accuracy"
+
+    def compute(self, y_pred, y_true):
+        smoothed = 0.0
+        for correct in np.argmax(y_pred, axis=1) == class_labels(y_true):
+            smoothed = 0.9 * smoothed + 0.1 * float(correct)
+        return smoothed
+
+
+class EpsilonAddingLogLoss(GoodLogLoss):
+    """Adds 1e-15 to y_pred in place to keep the logarithm away from 0."""
+
+    name = "epsilon_adding_log_loss"
+
+    def compute(self, y_pred, y_true):
+        y_pred += 1e-15
+        labels = class_labels(y_true)
+        return float(-np.mean(np.log(y_pred[np.arange(len(labels)), labels])))
+
+
+class WrongDirectionLogLoss(GoodLogLoss):
+    """Declares that a higher log loss is better."""
+
+    name = "wrong_direction_log_loss"
+    greater_is_better = True
 
 
 def number(name: str) -> str:
@@ -699,6 +1077,262 @@ GALLERY: Dict[str, Case] = {
             )
         },
     ),
+    "call_counting_warmup_decay": Case(
+        CallCountingWarmupDecay,
+        {
+            # asked again, step 36 is its call 538, which it takes for step 537
+            check_schedule_pure: message(
+                r"^call_counting_warmup_decay fails check_schedule_pure: the rates of steps 0\.\.500 asked a second "
+                rf"time differs at \({number('step')},\): expected {number('expected')}, got {number('got')} "
+                r"\(tolerance rtol=0, atol=0; 500 of 501 entries outside it\); rate must be a function of the step "
+                r"\(and of state changed only by epoch events\), not of earlier calls$",
+                step=36,
+                expected=0.1 * (1000 - 36) / 990,
+                got=0.1 * (1000 - 537) / 990,
+            )
+        },
+    ),
+    "global_jitter_warmup_decay": Case(
+        GlobalJitterWarmupDecay,
+        {
+            check_schedule_pure: r"^global_jitter_warmup_decay fails check_schedule_pure: two copies gave different "
+            r"rates for steps 0\.\.500 after different np\.random\.seed calls; a rate must not draw from np\.random's "
+            r"global state$"
+        },
+        also_fails={check_schedule_config_round_trip: "the rebuilt schedule draws other jitter than the original"},
+    ),
+    "zero_start_warmup_decay": Case(
+        ZeroStartWarmupDecay,
+        {
+            check_schedule_rates_finite_positive: message(
+                r"^zero_start_warmup_decay fails check_schedule_rates_finite_positive: "
+                rf"rate\(0, 0\.001\) returned {number('rate')}; expected a finite rate > 0, as a zero first rate "
+                r"makes no training \(a warmup counts from step \+ 1\)$",
+                rate=0.0,
+            )
+        },
+    ),
+    "unclamped_warmup_decay": Case(
+        UnclampedWarmupDecay,
+        {
+            check_schedule_rates_finite_positive: message(
+                r"^unclamped_warmup_decay fails check_schedule_rates_finite_positive: "
+                rf"rate\(1001, 0\.001\) returned {number('rate')}; expected a finite rate >= 0 \(clamp the formula "
+                r"for steps past the end of the schedule\)$",
+                rate=0.001 * (1000 - 1001) / (1000 - 10),
+            )
+        },
+    ),
+    "array_rate_warmup_decay": Case(
+        ArrayRateWarmupDecay,
+        {
+            # 0.001 * min(1 / 10, 1000 / 990)
+            check_schedule_rates_finite_positive: r"^array_rate_warmup_decay fails "
+            r"check_schedule_rates_finite_positive: rate\(0, 0\.001\) returned array\(\[0\.0001\]\) of type ndarray; "
+            r"expected a real number \(return float\(\.\.\.\), not an array\)$"
+        },
+    ),
+    "forgetful_config_warmup_decay": Case(
+        lambda: ForgetfulConfigWarmupDecay(total_steps=500),
+        {
+            # rebuilt with the default total_steps=1000, it decays from step 11 on as 1000 steps would
+            check_schedule_config_round_trip: message(
+                r"^forgetful_config_warmup_decay fails check_schedule_config_round_trip: the rates of steps 0\.\.500 "
+                rf"of the rebuilt schedule differs at \(500,\): expected {number('expected')}, got {number('got')} "
+                r"\(tolerance rtol=0, atol=0; 490 of 501 entries outside it\); rebuilt from get_config\(\) = "
+                r"(?P<config>\{.*\})$",
+                expected=0.0,
+                got=0.1 * (1000 - 500) / (1000 - 10),
+                config={"warmup_steps": 10},
+            )
+        },
+    ),
+    "numpy_config_warmup_decay": Case(
+        NumpyConfigWarmupDecay,
+        {
+            check_schedule_config_round_trip: r"^numpy_config_warmup_decay fails check_schedule_config_round_trip: "
+            r"get_config\(\) returned \{'warmup_steps': (np\.int64\()?10\)?, 'total_steps': (np\.int64\()?1000\)?\}, "
+            r"which json\.dumps refuses \(Object of type int64 is not JSON serializable\); model files save it as "
+            r"JSON: return plain int, float, str, bool, list and dict values$"
+        },
+    ),
+    "half_gradient_l2": Case(
+        HalfGradientL2,
+        {
+            # the worst entry is the largest weight, W[1, 2] = 1.404: 2 * 0.01 * W expected, 0.01 * W added
+            check_penalty_gradient_matches_finite_differences: message(
+                r"^half_gradient_l2 fails check_penalty_gradient_matches_finite_differences: what penalty added to "
+                rf"grad on shape \(3, 4\) differs at \(1, 2\): expected {number('expected')}, got {number('got')} "
+                r"\(tolerance rtol=1e-05, atol=1e-07; 12 of 12 entries outside it\); compared with central "
+                r"differences of the penalty it returns$",
+                expected=2 * 0.01 * 1.404,
+                got=0.01 * 1.404,
+            )
+        },
+    ),
+    "rebinding_l2": Case(
+        RebindingL2,
+        {
+            check_penalty_gradient_matches_finite_differences: message(
+                r"^rebinding_l2 fails check_penalty_gradient_matches_finite_differences: what penalty added to grad "
+                rf"on shape \(3, 4\) differs at \(1, 2\): expected {number('expected')}, got {number('got')} .*; "
+                r"grad was left unchanged: add the gradient into it in place \(grad \+= \.\.\.\), do not rebind it$",
+                expected=2 * 0.01 * 1.404,
+                got=0.0,
+            )
+        },
+    ),
+    "overwriting_l2": Case(
+        OverwritingL2,
+        {
+            # what it "added" is 2 * 0.01 * W minus the loss's gradient it overwrote, here -1.1033 at (0, 0)
+            check_penalty_gradient_matches_finite_differences: message(
+                r"^overwriting_l2 fails check_penalty_gradient_matches_finite_differences: what penalty added to grad "
+                rf"on shape \(3, 4\) differs at \(0, 0\): expected {number('expected')}, got {number('got')} "
+                r".*12 of 12 entries outside it\); grad holds the penalty's gradient alone: add it to the loss's "
+                r"gradient there \(grad \+= \.\.\.\)$",
+                expected=2 * 0.01 * 0.22573,
+                got=2 * 0.01 * 0.22573 + 1.10334,
+            )
+        },
+    ),
+    "in_place_dropout": Case(
+        InPlaceDropout,
+        {
+            # rate 0.5 makes every entry 0 or 2a: all 6 x 5 change
+            check_regularizer_inputs_not_mutated: r"^in_place_dropout fails check_regularizer_inputs_not_mutated: "
+            r"perturb modified the float32 argument a in place \(30 entries changed\); return a new array$"
+        },
+    ),
+    "upcasting_gaussian_noise": Case(
+        UpcastingGaussianNoise,
+        {
+            check_regularizer_inputs_not_mutated: r"^upcasting_gaussian_noise fails "
+            r"check_regularizer_inputs_not_mutated: perturb on float32 a of shape \(6, 5\) returned shape \(6, 5\) "
+            r"and dtype float64; expected those of a \(draw noise in a's dtype: "
+            r"rng\.standard_normal\(a\.shape, dtype=a\.dtype\)\)$"
+        },
+    ),
+    "mask_forgetting_dropout": Case(
+        MaskForgettingDropout,
+        {
+            # out is a * mask / 0.5 but scale the bare mask: every kept entry is twice a * scale
+            check_perturb_backward_consistent: message(
+                r"^mask_forgetting_dropout fails check_perturb_backward_consistent: out, compared with a \* scale, "
+                rf"differs at \(\d+, \d+\): expected {number('expected')}, got {number('got')} \(tolerance rtol=1e-12, "
+                r"atol=0; 17 of 30 entries outside it\); the backward pass multiplies the gradient by scale: return "
+                r"the factor out was made with \(dropout: the mask divided by the keep probability\)$",
+                expected=-1.82941,
+                got=2 * -1.82941,
+            )
+        },
+    ),
+    "scaleless_gaussian_dropout": Case(
+        ScalelessGaussianDropout,
+        {
+            # a * (1 + noise) - a = a * noise: twice as much on 2a
+            check_perturb_backward_consistent: message(
+                r"^scaleless_gaussian_dropout fails check_perturb_backward_consistent: the noise added to 2a "
+                rf"differs at \(\d+, \d+\): expected {number('expected')}, got {number('got')} \(tolerance "
+                r"rtol=1e-09, atol=1e-12; 30 of 30 entries outside it\); compared with that added to a by a "
+                r"generator in the same state; with scale None the gradient passes unchanged, so out - a must not "
+                r"depend on a: return a multiplicative perturbation's factor as scale$",
+                expected=-0.54279,
+                got=2 * -0.54279,
+            )
+        },
+    ),
+    "uninverted_dropout": Case(
+        UninvertedDropout,
+        {
+            # keeping half the outputs undivided halves the mean: about -1 for a = -2
+            check_perturb_preserves_expectation: message(
+                r"^uninverted_dropout fails check_perturb_preserves_expectation: over 2000 draws, unit 49 with "
+                rf"a = {number('a')} averaged {number('mean')} \({number('errors')} standard errors away; 50 of 50 "
+                r"units beyond 5\); expected mean a: divide dropout's mask by the keep probability, draw zero-mean "
+                r"noise$",
+                a=-2.0,
+                mean=-0.991,
+                errors=45.1,
+            )
+        },
+    ),
+    "global_state_dropout": Case(
+        GlobalStateDropout,
+        {
+            check_perturb_deterministic: r"^global_state_dropout fails check_perturb_deterministic: two generators "
+            r"in the same state gave different scale; draw only from the rng given, never from np\.random's global "
+            r"state or a generator of its own$"
+        },
+    ),
+    "numpy_float_accuracy": Case(
+        NumpyFloatAccuracy,
+        {
+            check_metric_finite_on_edge_cases: message(
+                r"^numpy_float_accuracy fails check_metric_finite_on_edge_cases: compute with 2 classes, random "
+                rf"labels and random predictions returned {number('value')} of type float64; expected a Python "
+                r"float \(return float\(\.\.\.\)\)$",
+                value=0.55,
+            )
+        },
+    ),
+    "unguarded_balanced_accuracy": Case(
+        UnguardedBalancedAccuracy,
+        {
+            check_metric_finite_on_edge_cases: r"^unguarded_balanced_accuracy fails "
+            r"check_metric_finite_on_edge_cases: compute with 2 classes, class 0 absent from y_true and random "
+            r"predictions returned nan; expected a finite float \(guard the divisions that an absent class makes "
+            r"0 / 0, clip probabilities before taking logarithms\)$"
+        },
+    ),
+    "column_labels_accuracy": Case(
+        ColumnLabelsAccuracy,
+        {
+            # with labels it counts the rows predicted as class 0
+            check_metric_labels_and_one_hot_agree: message(
+                rf"^column_labels_accuracy fails check_metric_labels_and_one_hot_agree: compute with 2 classes gave "
+                rf"{number('labels')} for integer labels and {number('one_hot')} for the same targets as one-hot "
+                r"rows; expected the same value \(within 1e-12 relative\): labels of shape \(n,\) with y_pred of "
+                r"shape \(n, 2\) are classes$",
+                labels=13 / 30,
+                one_hot=18 / 30,
+            )
+        },
+    ),
+    "smoothed_accuracy": Case(
+        SmoothedAccuracy,
+        {
+            check_metric_row_order_invariant: message(
+                rf"^smoothed_accuracy fails check_metric_row_order_invariant: compute on 40 samples of 2 classes "
+                rf"gave {number('value')}, and {number('permuted')} with the rows of both arrays in another order; "
+                r"expected the same value \(within 1e-12 relative\): a score must not depend on the order of the "
+                r"samples$",
+                value=0.57584,
+                permuted=0.49451,
+            )
+        },
+    ),
+    "epsilon_adding_log_loss": Case(
+        EpsilonAddingLogLoss,
+        {
+            # 1e-15 is more than half the spacing of float64 numbers below 1: all 30 x 3 entries change
+            check_metric_inputs_not_mutated: r"^epsilon_adding_log_loss fails check_metric_inputs_not_mutated: "
+            r"compute modified the float64 argument y_pred in place \(90 entries changed\); work on a copy$"
+        },
+    ),
+    "wrong_direction_log_loss": Case(
+        WrongDirectionLogLoss,
+        {
+            check_metric_perfect_prediction_best: message(
+                r"^wrong_direction_log_loss fails check_metric_perfect_prediction_best: with 2 classes, perfect "
+                rf"one-hot predictions scored {number('perfect')} and random probabilities {number('random')}; "
+                r"with greater_is_better=True the perfect score must be higher or equal: say which way is better "
+                r"in greater_is_better$",
+                perfect=0.0,
+                random=0.9758,
+            )
+        },
+    ),
 }
 
 CAUGHT = [
@@ -736,6 +1370,46 @@ def test_broken_component_passes_the_checks_unrelated_to_its_fault(case):
         check(component)
 
 
+def test_regularizer_called_at_inference_is_caught(monkeypatch):
+    """A network that perturbs its predictions or adds the penalty to its score is caught, with the numbers.
+
+    No correct network calls a regularizer at inference, so the fault is put in
+    the network: predict applies each regularizer's perturb to the outputs, and
+    score adds each penalty, as a network that forgot it was not training would.
+    """
+    predict, score = NeuralNetwork.predict, NeuralNetwork.score
+
+    def perturbing_predict(self, x, labels=False):
+        out = predict(self, x, labels)
+        for regularizer in self.regularizers:
+            out, _ = regularizer.perturb(out, 0, self.rng)
+        return out
+
+    def penalised_score(self, x, y, *args, **kwargs):
+        penalties = [r.penalty(w, np.zeros_like(w)) for r in self.regularizers for w in self.weights]
+        return score(self, x, y, *args, **kwargs) + sum(penalties)
+
+    monkeypatch.setattr(NeuralNetwork, "predict", perturbing_predict)
+    monkeypatch.setattr(NeuralNetwork, "score", penalised_score)
+    with pytest.raises(
+        ContractViolation,
+        match=r"^good_dropout fails check_regularizer_inactive_at_inference: the first predict of a network trained "
+        r"with it differs at \(\d+, \d+\): .* \(tolerance rtol=0, atol=0; \d+ of 288 entries outside it\); compared "
+        r"with the same network and parameters without it: predict must not call a regularizer$",
+    ):
+        check_regularizer_inactive_at_inference(GoodDropout())
+    with pytest.raises(ContractViolation) as caught:
+        check_regularizer_inactive_at_inference(GoodL2())  # its perturb does nothing: predict is right
+    found = re.fullmatch(
+        rf"good_l2 fails check_regularizer_inactive_at_inference: score of a network trained with it is "
+        rf"{number('score')}, and {number('plain')} without it \(same parameters\); score must not call a "
+        r"regularizer nor add its penalty",
+        str(caught.value),
+    )
+    assert found, str(caught.value)
+    assert float(found["score"]) > float(found["plain"])  # the L2 penalty is positive
+
+
 # ---------------------------------------------------------------------------
 # correct components pass everything
 
@@ -765,6 +1439,18 @@ class _Plugin:
     @hookimpl
     def npnet_register_initializers(self, register):
         self._register("initializer", register)
+
+    @hookimpl
+    def npnet_register_schedules(self, register):
+        self._register("schedule", register)
+
+    @hookimpl
+    def npnet_register_regularizers(self, register):
+        self._register("regularizer", register)
+
+    @hookimpl
+    def npnet_register_metrics(self, register):
+        self._register("metric", register)
 
 
 def failures(component: Any, registry: Any = None) -> List[str]:
@@ -812,8 +1498,15 @@ def test_reference_and_gallery_bases_pass_every_check(empty_registry):
                 "good_softmax": GoodSoftmax,
             },
             loss={"reference_crossentropy": SoftmaxCrossEntropy, "good_crossentropy": GoodCrossEntropy},
-            optimizer={"good_momentum": GoodMomentum},
+            optimizer={"good_momentum": GoodMomentum, "reference_gradient_descent": GradientDescent},
             initializer={"reference_glorot_uniform": GlorotUniform, "good_glorot_uniform": GoodGlorotUniform},
+            schedule={"good_warmup_decay": GoodWarmupDecay, "good_halving_on_plateau": GoodHalvingOnPlateau},
+            regularizer={"good_l2": GoodL2, "good_dropout": GoodDropout, "good_gaussian_noise": GoodGaussianNoise},
+            metric={
+                "good_accuracy": GoodAccuracy,
+                "good_balanced_accuracy": GoodBalancedAccuracy,
+                "good_log_loss": GoodLogLoss,
+            },
         ),
         "gallery",
     )
@@ -822,11 +1515,23 @@ def test_reference_and_gallery_bases_pass_every_check(empty_registry):
         softmax,
         SoftmaxCrossEntropy(),
         GlorotUniform(),
+        GradientDescent(),
         GoodTanh(),
         GoodSoftmax(),
         GoodCrossEntropy(),
         GoodMomentum(),
         GoodGlorotUniform(),
+        GoodWarmupDecay(),
+        GoodWarmupDecay(warmup_steps=1, total_steps=2),  # the rate is 0 from step 2 on: allowed
+        GoodHalvingOnPlateau(),
+        GoodL2(),
+        GoodL2(l2=0.0),  # a penalty of 0.0 that leaves grad as it is
+        GoodDropout(),
+        GoodDropout(rate=0.1),
+        GoodGaussianNoise(),
+        GoodAccuracy(),
+        GoodBalancedAccuracy(),
+        GoodLogLoss(),
     ]:
         assert failures(component, registry=empty_registry) == [], component.name
 
@@ -911,6 +1616,12 @@ class _LossWithOptionalWeight(GoodCrossEntropy):
         (GoodMomentum(), "optimizer"),
         (GlorotUniform(), "initializer"),
         (GoodGlorotUniform(), "initializer"),
+        (GoodWarmupDecay(), "schedule"),
+        (GoodHalvingOnPlateau(), "schedule"),  # get_config, state_dict and load_state_dict, as an optimizer has
+        (GoodL2(), "regularizer"),
+        (GoodDropout(), "regularizer"),
+        (GoodAccuracy(), "metric"),
+        (GoodLogLoss(), "metric"),
     ],
     ids=lambda x: x if isinstance(x, str) else type(x).__name__,
 )
@@ -953,8 +1664,11 @@ def documented_checks(kind: str) -> List[str]:
         (CategoricalCrossentropy(), "loss"),
         (Adam(), "optimizer"),
         (GoodGlorotUniform(), "initializer"),
+        (GoodWarmupDecay(), "schedule"),
+        (GoodDropout(), "regularizer"),
+        (GoodAccuracy(), "metric"),
     ],
-    ids=["activation", "loss", "optimizer", "initializer"],
+    ids=["activation", "loss", "optimizer", "initializer", "schedule", "regularizer", "metric"],
 )
 def test_checks_for_lists_the_checks_of_each_kind(component, kind):
     """checks_for gives each kind the checks its docs page lists, in order; each is exported by npnet_core.testing."""
@@ -967,21 +1681,32 @@ def test_checks_for_lists_the_checks_of_each_kind(component, kind):
 
 
 def test_checks_for_an_incomplete_component_raises_type_error():
-    """An optimizer without state_dict or a name is not checked but refused, saying what it lacks."""
+    """An optimizer without get_config, load_state_dict or a name is not checked but refused, saying what it lacks."""
 
     class Incomplete:
         def update(self, params, gradient):
             return params
 
-        def get_config(self):
+        def state_dict(self):
             return {}
 
     with pytest.raises(
         TypeError,
-        match=r"is not a valid optimizer: it lacks a non-empty string attribute 'name', a method 'state_dict', "
+        match=r"is not a valid optimizer: it lacks a non-empty string attribute 'name', a method 'get_config', "
         r"a method 'load_state_dict'$",
     ):
         checks_for(Incomplete())
+
+
+@pytest.mark.parametrize("direction", [None, "True", np.True_], ids=["missing", "string", "numpy-bool"])
+def test_checks_for_a_metric_without_a_bool_direction_raises_type_error(direction):
+    """A metric's greater_is_better must be a bool: absent, a string or a NumPy bool is refused."""
+
+    class Directionless(GoodAccuracy):
+        greater_is_better = direction
+
+    with pytest.raises(TypeError, match=r"is not a valid metric: it lacks a bool attribute 'greater_is_better'$"):
+        checks_for(Directionless())
 
 
 # ---------------------------------------------------------------------------
@@ -1052,6 +1777,23 @@ def test_parametrize_with_checks_ids_and_marks():
     )
     component, check = params[3].values
     assert isinstance(component, Adam) and check is check_converges_on_quadratic
+
+
+def test_parametrize_with_checks_covers_schedules_regularizers_and_metrics():
+    """Each new kind gets its own checks, in the kinds table's order, with COMPONENT-CHECK ids."""
+    components = [GoodWarmupDecay(total_steps=500), GoodDropout(), GoodAccuracy()]
+    params = parametrize_with_checks(components).mark.args[1]
+    assert [p.id for p in params] == [
+        f"{label}-{check.__name__}"
+        for label, component in zip(["good_warmup_decay(total_steps=500)", "good_dropout", "good_accuracy"], components)
+        for check in checks_for(component)
+    ]
+    assert len(params) == 4 + 7 + 6
+    assert [p.id for p in params[:3]] == [
+        "good_warmup_decay(total_steps=500)-check_schedule_rates_finite_positive",
+        "good_warmup_decay(total_steps=500)-check_schedule_pure",
+        "good_warmup_decay(total_steps=500)-check_schedule_config_round_trip",
+    ]
 
 
 INNER_ARGS = ("-p", "no:cacheprovider", "--import-mode=importlib", "-W", "error", "-v", "-rxX")
@@ -1265,7 +2007,7 @@ def test_npnet_check_unknown_name_is_a_one_line_error(capsys):
     assert captured.err.startswith("npnet: error: no installed component is named 'nonexistent'")
     assert "Traceback" not in captured.err
     assert main(["check", "adma"]) == 1
-    assert "did you mean 'adam'?" in capsys.readouterr().err
+    assert "did you mean 'adam' or 'adamw'?" in capsys.readouterr().err
 
 
 def test_npnet_check_reports_a_broken_component_and_exits_1(monkeypatch, empty_registry, capsys):
@@ -1287,6 +2029,36 @@ def test_npnet_check_reports_a_broken_component_and_exits_1(monkeypatch, empty_r
         "  wrong_sign_tanh fails check_backward_matches_finite_differences: backward on shape (1, 1)"
     ) in out
     assert "1 of 2 components pass the contract suite" in out
+
+
+def test_npnet_check_runs_the_checks_of_schedules_regularizers_and_metrics(monkeypatch, empty_registry, capsys):
+    """npnet check: one row per component of the new kinds, each with its kind's checks; a broken one fails."""
+    empty_registry.register_plugin(
+        _Plugin(
+            schedule={"good_warmup_decay": GoodWarmupDecay},
+            regularizer={"good_dropout": GoodDropout, "good_l2": GoodL2},
+            metric={"good_accuracy": GoodAccuracy, "wrong_direction_log_loss": WrongDirectionLogLoss},
+        ),
+        "gallery",
+        distribution="npnet-gallery",
+        version="9.9",
+    )
+    monkeypatch.setattr("npnet_core.components._registry._default", empty_registry)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    for name, kind, passed, failed in [
+        ("good_warmup_decay", "schedule", 4, 0),
+        ("good_dropout", "regularizer", 7, 0),
+        ("good_l2", "regularizer", 7, 0),
+        ("good_accuracy", "metric", 6, 0),
+        ("wrong_direction_log_loss", "metric", 5, 1),
+    ]:
+        assert re.search(rf"^{name} +{kind} +npnet-gallery +9\.9 +{passed} +{failed} +0$", out, re.MULTILINE), name
+    assert (
+        "FAILED wrong_direction_log_loss (metric) check_metric_perfect_prediction_best:\n"
+        "  wrong_direction_log_loss fails check_metric_perfect_prediction_best: with 2 classes"
+    ) in out
+    assert "4 of 5 components pass the contract suite" in out
 
 
 def test_npnet_check_fails_when_a_plugin_failed_to_load(monkeypatch, empty_registry, capsys):

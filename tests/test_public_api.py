@@ -137,6 +137,28 @@ PREVIOUS_RELEASE: Dict[str, List[str]] = {
     "npnet_core.sklearn": ["NPNetClassifier", "NPNetRegressor"],
 }
 
+#: The names this release adds to the modules plugins build on: the new kinds' protocols, register hooks and checks.
+THIS_RELEASE: Dict[str, List[str]] = {
+    "npnet_core.protocols": ["Metric", "Regularizer", "Schedule"],
+    "npnet_core.hookspecs": ["npnet_register_metrics", "npnet_register_regularizers", "npnet_register_schedules"],
+    "npnet_core.testing": [
+        "check_schedule_rates_finite_positive",
+        "check_schedule_pure",
+        "check_schedule_config_round_trip",
+        "check_penalty_gradient_matches_finite_differences",
+        "check_regularizer_inputs_not_mutated",
+        "check_perturb_backward_consistent",
+        "check_perturb_preserves_expectation",
+        "check_perturb_deterministic",
+        "check_regularizer_inactive_at_inference",
+        "check_metric_finite_on_edge_cases",
+        "check_metric_labels_and_one_hot_agree",
+        "check_metric_row_order_invariant",
+        "check_metric_inputs_not_mutated",
+        "check_metric_perfect_prediction_best",
+    ],
+}
+
 
 def isort_style(name: str) -> Tuple[int, str]:
     """The order of ruff's RUF022: SCREAMING_SNAKE_CASE constants, then CamelCase classes, then the rest."""
@@ -219,6 +241,14 @@ def test_names_the_previous_release_documented_still_import(name):
     code = f"from {name} import {', '.join(PREVIOUS_RELEASE[name])}"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(THIS_RELEASE))
+def test_names_this_release_adds_are_exported(name):
+    """Each name this release adds is in its module's __all__ and imports from it."""
+    module = importlib.import_module(name)
+    assert [n for n in THIS_RELEASE[name] if n not in module.__all__] == []
+    assert all(getattr(module, n) is not None for n in THIS_RELEASE[name])
 
 
 def test_errors_share_one_base_and_builtin_parents():

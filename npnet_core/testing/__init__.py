@@ -28,6 +28,13 @@ from ._initializer_checks import (
     check_initializer_fills_in_place,
     check_initializer_scale_bounded,
 )
+from ._metric_checks import (
+    check_metric_finite_on_edge_cases,
+    check_metric_inputs_not_mutated,
+    check_metric_labels_and_one_hot_agree,
+    check_metric_perfect_prediction_best,
+    check_metric_row_order_invariant,
+)
 from ._numerical import central_difference
 from ._optimizer_assertions import (
     assert_bad_updates_refused,
@@ -52,8 +59,21 @@ from ._optimizer_checks import (
     check_zero_gradient_keeps_parameters,
 )
 from ._parametrize import parametrize_with_checks
+from ._regularizer_checks import (
+    check_penalty_gradient_matches_finite_differences,
+    check_perturb_backward_consistent,
+    check_perturb_deterministic,
+    check_perturb_preserves_expectation,
+    check_regularizer_inactive_at_inference,
+    check_regularizer_inputs_not_mutated,
+)
 from ._report import ContractViolation
 from ._runner import CheckOutcome, ComponentReport, check_installed, run_checks
+from ._schedule_checks import (
+    check_schedule_config_round_trip,
+    check_schedule_pure,
+    check_schedule_rates_finite_positive,
+)
 from ._selection import check_registered_name_resolves, checks_for, expected_failures_of
 
 __all__ = [
@@ -83,9 +103,23 @@ __all__ = [
     "check_inputs_not_mutated",
     "check_installed",
     "check_loss_decreases_on_small_network",
+    "check_metric_finite_on_edge_cases",
+    "check_metric_inputs_not_mutated",
+    "check_metric_labels_and_one_hot_agree",
+    "check_metric_perfect_prediction_best",
+    "check_metric_row_order_invariant",
     "check_output_shapes",
+    "check_penalty_gradient_matches_finite_differences",
+    "check_perturb_backward_consistent",
+    "check_perturb_deterministic",
+    "check_perturb_preserves_expectation",
     "check_registered_name_resolves",
+    "check_regularizer_inactive_at_inference",
+    "check_regularizer_inputs_not_mutated",
     "check_rows_independent",
+    "check_schedule_config_round_trip",
+    "check_schedule_pure",
+    "check_schedule_rates_finite_positive",
     "check_state_dict_round_trip",
     "check_update_shape_and_dtype",
     "check_zero_gradient_keeps_parameters",

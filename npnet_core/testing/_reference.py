@@ -1,17 +1,18 @@
-"""Small reference components and data for the optimizer checks.
+"""Small reference components and data for the checks that build a network.
 
 The core ships no components of its own (they all come from plugins), so the
-check that trains a network uses these: tanh, softmax with cross-entropy from
-logits, and Glorot-uniform weights, each a few lines of textbook formulas.
+checks that train a network (an optimizer's, a regularizer's) use these: tanh,
+softmax with cross-entropy from logits, Glorot-uniform weights and plain
+gradient descent, each a few lines of textbook formulas.
 """
 
 from __future__ import annotations
 
-from typing import Any, Tuple
+from typing import Any, Dict, Mapping, Tuple
 
 import numpy as np
 
-__all__ = ["GlorotUniform", "SoftmaxCrossEntropy", "Tanh", "small_classification"]
+__all__ = ["GlorotUniform", "GradientDescent", "SoftmaxCrossEntropy", "Tanh", "small_classification"]
 
 
 class GlorotUniform:
@@ -23,6 +24,27 @@ class GlorotUniform:
         limit = np.sqrt(6.0 / sum(weights.shape))
         weights[...] = rng.uniform(-limit, limit, size=weights.shape)
         biases[...] = 0
+
+
+class GradientDescent:
+    """``params - learning_rate * gradient``, a new array each update; no state."""
+
+    name = "reference_gradient_descent"
+
+    def __init__(self, learning_rate: float = 0.1) -> None:
+        self.learning_rate = learning_rate
+
+    def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        return params - self.learning_rate * gradient
+
+    def get_config(self) -> Dict[str, Any]:
+        return {"learning_rate": self.learning_rate}
+
+    def state_dict(self) -> Dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        pass
 
 
 class Tanh:

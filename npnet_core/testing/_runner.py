@@ -6,17 +6,18 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
-from ..components import ComponentEntry, Registry, get_registry
+from ..components import ComponentEntry, Registry, get_registry, parse_component
 from ..errors import ComponentNotFoundError
 from ..kinds import KINDS
 from ._selection import check_registered_name_resolves, checks_for, expected_failures_of
 
-__all__ = ["CheckOutcome", "ComponentReport", "check_installed", "run_checks"]
+__all__ = ["CheckOutcome", "ComponentReport", "check_installed", "required_parameters", "run_checks"]
 
 
 @dataclass(frozen=True)
 class CheckOutcome:
-    """One check's result: "passed", "failed", "xfailed" (failed as declared) or "xpassed"."""
+    """One check's result: "passed", "failed", "xfailed" (failed as declared), "xpassed", or "skipped"
+    (the component needs parameters to be built, and none were given)."""
 
     check: str
     status: str
@@ -51,6 +52,7 @@ class ComponentReport:
             "failed": self.count("failed"),
             "xfailed": self.count("xfailed"),
             "xpassed": self.count("xpassed"),
+            "skipped": self.count("skipped"),
             "checks": [outcome.__dict__ for outcome in self.outcomes],
         }
 
@@ -81,16 +83,39 @@ def run_checks(
     return report
 
 
-def _entry_report(entry: ComponentEntry, registry: Registry) -> ComponentReport:
-    report = ComponentReport(entry.name, entry.kind, entry.distribution or f"plugin {entry.plugin}", entry.version)
+def required_parameters(factory: Any) -> List[str]:
+    """The parameters ``factory`` cannot be called without (empty if unknown)."""
+    import inspect
+
     try:
-        component = entry.factory()
-    except Exception as exc:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _entry_report(
+    entry: ComponentEntry, registry: Registry, params: Optional[Dict[str, Any]] = None
+) -> ComponentReport:
+    report = ComponentReport(entry.name, entry.kind, entry.distribution or f"plugin {entry.plugin}", entry.version)
+    required = [] if params is not None else required_parameters(entry.factory)
+    if required:  # a schedule's total_steps: no value would be right for every use
+        example = ",".join(f"{name}=VALUE" for name in required)
         report.outcomes.append(
             CheckOutcome(
-                "build", "failed", f"{entry.name}() with default parameters raised {type(exc).__name__}: {exc}"
+                "build",
+                "skipped",
+                f"{entry.name} needs the parameter{'s' if len(required) > 1 else ''} {', '.join(required)}; "
+                "check it with them, "
+                f"as in npnet check {entry.name}:{example}",
             )
         )
+        return report
+    try:
+        component = entry.factory(**(params or {}))
+    except Exception as exc:
+        built = f"{entry.name}({', '.join(f'{k}={v!r}' for k, v in (params or {}).items())})"
+        report.outcomes.append(CheckOutcome("build", "failed", f"{built} raised {type(exc).__name__}: {exc}"))
         return report
     return run_checks(component, entry.kind, report, registry)
 
@@ -98,14 +123,18 @@ def _entry_report(entry: ComponentEntry, registry: Registry) -> ComponentReport:
 def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = None) -> List[ComponentReport]:
     """Check the installed components called ``names`` (every one when empty).
 
-    A name may be pinned (``npnet-adam:adam``); it is looked up in every kind.
+    A name may be pinned (``npnet-adam:adam``) and carry parameters
+    (``cosine:total_steps=1000``); it is looked up in every kind. A component
+    that cannot be built without parameters, and was given none, is reported
+    as skipped.
     """
     registry = get_registry() if registry is None else registry
     names = list(names)
     if not names:
         return [_entry_report(e, registry) for kind in KINDS for e in registry.entries(kind)]
     reports: List[ComponentReport] = []
-    for name in names:
+    for spec in names:
+        name, params = parse_component(spec) if "=" in spec else (spec, None)
         found = []
         for kind in KINDS:
             try:
@@ -114,7 +143,7 @@ def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = No
                 continue
         if not found:
             raise ComponentNotFoundError(_not_found(registry, name))
-        reports.extend(_entry_report(entry, registry) for entry in found)
+        reports.extend(_entry_report(entry, registry, params) for entry in found)
     return reports
 
 
