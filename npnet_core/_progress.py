@@ -16,8 +16,15 @@ __all__ = ["format_metrics", "make_progress"]
 
 
 def format_metrics(logs: Dict[str, float]) -> str:
-    """``"loss: 0.1234 - accuracy: 0.9650 - ... - 0.05s"``: the metrics, then the epoch's time."""
-    parts = [f"{key}: {value:.4f}" for key, value in logs.items() if key != "epoch_time" and not math.isnan(value)]
+    """``"loss: 0.1234 - accuracy: 0.9650 - ... - 0.05s"``: the metrics, then the epoch's time.
+
+    The learning rate, often 1e-4 or less, keeps four significant digits instead of four decimals.
+    """
+    parts = [
+        f"{key}: {value:.4g}" if key == "learning_rate" else f"{key}: {value:.4f}"
+        for key, value in logs.items()
+        if key != "epoch_time" and not math.isnan(value)
+    ]
     if "epoch_time" in logs:
         parts.append(f"{logs['epoch_time']:.2f}s")
     return " - ".join(parts)

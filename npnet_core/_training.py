@@ -33,7 +33,7 @@ from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError,
 if TYPE_CHECKING:  # pragma: no cover
     from .network import NeuralNetwork
 
-__all__ = ["checkpoint", "fit", "iter_batches", "restore"]
+__all__ = ["checkpoint", "directions", "fit", "iter_batches", "resolve_metrics", "restore"]
 
 _Data = Tuple[np.ndarray, np.ndarray]
 
@@ -109,15 +109,16 @@ def _check_clip_norm(clip_norm: Any) -> Optional[float]:
     return float(clip_norm)
 
 
-def _resolve_metrics(net: "NeuralNetwork", metrics: Any) -> Dict[str, Any]:
-    """The metrics ``fit`` reports, by history key: the name as given (for a pair, its name; for an object, its name)."""
+def resolve_metrics(metrics: Any, registry: Any) -> Dict[str, Any]:
+    """The metrics ``fit`` reports, by history key: the name as given (for a pair, its name; for an object, its
+    name), without a ``DISTRIBUTION:`` pin."""
     if metrics is None:
         return {}
     if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
         raise ValidationError(f"metrics must be a list, such as metrics=['accuracy', 'f1'] (got {metrics!r})")
     resolved: Dict[str, Any] = {}
     for spec in metrics:
-        metric, _ = resolve("metric", spec, net.registry)
+        metric, _ = resolve("metric", spec, registry)
         key = spec if isinstance(spec, str) else spec[0] if isinstance(spec, tuple) else metric.name
         key = key.rpartition(":")[2]  # a pinned "npnet-metrics:f1" is reported as f1
         if key in resolved or key in ("loss", "epoch_time", "learning_rate"):
@@ -134,6 +135,13 @@ class _Monitor(NamedTuple):
     patience: int
 
 
+def directions(metrics: Dict[str, Any], classifier: bool) -> Dict[str, bool]:
+    """What ``fit`` records (without ``val_``) and whether a greater value of each is better."""
+    recorded = {"loss": False, **({"accuracy": True} if classifier else {})}
+    recorded.update({key: bool(metric.greater_is_better) for key, metric in metrics.items()})
+    return recorded
+
+
 def _check_monitor(
     early_stopping: Any, monitor: str, metrics: Dict[str, Any], classifier: bool, validation: Optional[_Data]
 ) -> Optional[_Monitor]:
@@ -143,11 +151,10 @@ def _check_monitor(
     if not isinstance(monitor, str):
         raise ValidationError(f"monitor must be a history key such as 'val_loss' or 'val_f1' (got {monitor!r})")
     name = monitor[4:] if monitor.startswith("val_") else monitor
-    directions = {"loss": False, **({"accuracy": True} if classifier else {})}
-    directions.update({key: bool(metric.greater_is_better) for key, metric in metrics.items()})
-    if name not in directions:
+    directions_ = directions(metrics, classifier)
+    if name not in directions_:
         raise ValidationError(
-            f"early stopping cannot monitor {monitor!r}: fit records {', '.join(sorted(directions))} (and "
+            f"early stopping cannot monitor {monitor!r}: fit records {', '.join(sorted(directions_))} (and "
             f"val_ of each when validating); to watch another metric, list it in metrics=[...]"
         )
     if monitor != name and validation is None:
@@ -155,7 +162,7 @@ def _check_monitor(
             f"early stopping watches {monitor!r}, a validation metric: give validation_data or "
             f"validation_split too, or monitor={name!r}"
         )
-    return _Monitor(monitor, directions[name], patience)
+    return _Monitor(monitor, directions_[name], patience)
 
 
 def _is_one_hot(y: np.ndarray) -> bool:
@@ -315,7 +322,7 @@ def fit(
         net, _check_data(net, x, y, bool(categorical)), validation_data, validation_split, bool(categorical)
     )
     classifier = net.layers[-1] > 1 and _is_one_hot(train[1])
-    resolved = _resolve_metrics(net, metrics)
+    resolved = resolve_metrics(metrics, net.registry)
     watched = _check_monitor(early_stopping, monitor, resolved, classifier, validation)
     loop = _Loop(net, train, validation, batch_size, watched)
     loop.classifier, loop.metrics = classifier, resolved

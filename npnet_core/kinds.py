@@ -320,7 +320,7 @@ def _signatures_match(kind: Kind, component: Any) -> bool:
 
 
 def kind_of(component: Any) -> str:
-    """Return the kind whose protocol's methods ``component`` has most of; their arguments decide a tie.
+    """Return the kind whose protocol's methods ``component`` has most of; their number, then their arguments decide a tie.
 
     An activation and a loss both have ``forward`` and ``backward``; the
     arguments their protocols require tell them apart: ``backward(z, a, grad_a)``
@@ -328,12 +328,11 @@ def kind_of(component: Any) -> str:
     other arguments, is still given its kind, so that the contract checks say
     what is wrong.
     """
-    present = {
-        name: sum(callable(getattr(component, m, None)) for m in k.methods) / len(k.methods)
-        for name, k in KINDS.items()
-    }
-    best = max(present.values())
-    chosen = [name for name, share in present.items() if share == best > 0]
+    # the share of the protocol's methods present, then their number: update and get_config make
+    # half an optimizer and half a schedule, but two of the optimizer's methods against one
+    present = {name: sum(callable(getattr(component, m, None)) for m in k.methods) for name, k in KINDS.items()}
+    scores = {name: (n / len(KINDS[name].methods), n) for name, n in present.items() if n}
+    chosen = [name for name, score in scores.items() if score == max(scores.values())]
     if len(chosen) > 1:
         chosen = [name for name in chosen if _signatures_match(KINDS[name], component)]
     if len(chosen) == 1:

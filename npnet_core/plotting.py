@@ -1,4 +1,4 @@
-"""Training curves: the loss and accuracy of each epoch, drawn with matplotlib.
+"""Training curves: the loss, accuracy, metrics and learning rate of each epoch, drawn with matplotlib.
 
 matplotlib is an optional dependency (``pip install npnet-core[plot]``); it is
 imported only when a plot is drawn. The figure is rendered with the Agg
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import NpnetError, ValidationError
 from .io import PathLike, atomic_write
@@ -61,6 +61,20 @@ def _series(history: Mapping[str, Any], key: str) -> Optional[List[float]]:
     return [float(v) for v in values]
 
 
+#: history keys that are not a curve of their own: drawn elsewhere, or not per-epoch values worth drawing
+_NOT_METRICS = ("loss", "accuracy", "learning_rate", "epoch_time")
+
+
+def _metric_names(history: Mapping[str, Any]) -> List[str]:
+    """The metrics in ``history`` besides loss and accuracy, in its order: ``f1`` for ``f1`` and ``val_f1``."""
+    names: List[str] = []
+    for key in history:
+        name = key[4:] if key.startswith("val_") else key
+        if name not in _NOT_METRICS and name not in names:
+            names.append(name)
+    return names
+
+
 def plot_history(history: Mapping[str, Sequence[float]], path: PathLike, *, title: Optional[str] = None) -> Path:
     """Draw the training curves in ``history`` to an image file; return its path.
 
@@ -68,19 +82,21 @@ def plot_history(history: Mapping[str, Sequence[float]], path: PathLike, *, titl
     ----------
     history : mapping of str to lists of float
         As in :attr:`NeuralNetwork.history`: ``loss`` (required), and when
-        present ``val_loss``, ``accuracy`` and ``val_accuracy``, one value per
-        epoch.
+        present ``val_loss``, ``accuracy``, ``val_accuracy``, each metric with
+        its ``val_`` counterpart, and ``learning_rate``, one value per epoch.
     path : path
         The image to write; its extension chooses the format (``.png``,
         ``.pdf``, ``.svg``, ...). It is written atomically.
     title : str, optional
         A title above the panels.
 
-    Two panels, loss and accuracy per epoch, each with the training and (when
-    present) validation curves; a network without accuracy (a regressor) gets
-    the loss panel only. When there is a validation loss, a dotted line marks
-    the epoch where it was lowest. A loss that falls by more than a factor of
-    100 is drawn on a log scale.
+    One panel per quantity, each with the training and (when present)
+    validation curves: the loss, the accuracy (a classifier's), each metric,
+    then the learning rate (with a schedule) of each epoch's last update, on a
+    log scale unless a rate is 0. Up to three panels side by side, then further rows. When
+    there is a validation loss, a dotted line marks the epoch where it was
+    lowest. A loss that falls by more than a factor of 100 is drawn on a log
+    scale.
     """
     path = Path(path)
     fmt = image_format(path)
@@ -88,22 +104,33 @@ def plot_history(history: Mapping[str, Sequence[float]], path: PathLike, *, titl
     if loss is None:
         raise ValidationError("the history has no 'loss' values to plot; train the network first")
     val_loss = _series(history, "val_loss")
-    accuracy = _series(history, "accuracy")
-    val_accuracy = _series(history, "val_accuracy")
+    # (name, train, validation): the panels, in order
+    panels: List[Tuple[str, Optional[List[float]], Optional[List[float]]]] = [("loss", loss, val_loss)]
+    for name in ("accuracy", *_metric_names(history)):
+        train, validation = _series(history, name), _series(history, f"val_{name}")
+        if train is not None or validation is not None:
+            panels.append((name, train, validation))
+    rate = _series(history, "learning_rate")
+    if rate is not None:
+        panels.append(("learning rate", rate, None))
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    panels = 2 if accuracy is not None or val_accuracy is not None else 1
-    figure = Figure(figsize=(5.0 * panels + 1.0, 4.2), layout="constrained")
+    rows = math.ceil(len(panels) / 3)
+    columns = math.ceil(len(panels) / rows)
+    figure = Figure(figsize=(5.0 * columns + 1.0, 4.2 * rows), layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.subplots(1, panels, squeeze=False)[0]
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for unused in axes[len(panels) :]:
+        unused.remove()
     # epochs without validation hold NaN: the best epoch is the lowest among the others
     measured = [i for i, v in enumerate(val_loss or []) if math.isfinite(v)]
     best = min(measured, key=val_loss.__getitem__) + 1 if val_loss and measured else None
 
     def draw(ax: Any, train: Optional[List[float]], validation: Optional[List[float]], name: str, mark: bool) -> None:
-        for values, curve, style in ((train, "train", "-"), (validation, "validation", "--")):
+        first = "each epoch's last update" if name == "learning rate" else "train"
+        for values, curve, style in ((train, first, "-"), (validation, "validation", "--")):
             if values is not None:
                 epochs = range(1, len(values) + 1)
                 ax.plot(epochs, values, style, marker="o" if len(values) <= 30 else None, markersize=3, label=curve)
@@ -117,13 +144,14 @@ def plot_history(history: Mapping[str, Sequence[float]], path: PathLike, *, titl
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend()
 
-    draw(axes[0], loss, val_loss, "loss", True)
-    values = [v for v in loss + (val_loss or []) if math.isfinite(v)]
-    if values and min(values) > 0 and max(values) > 100 * min(values):  # spans orders of magnitude: show them all
-        axes[0].set_yscale("log")
-        axes[0].set_ylabel("loss (log scale)")
-    if panels == 2:
-        draw(axes[1], accuracy, val_accuracy, "accuracy", False)
+    for ax, (name, train, validation) in zip(axes, panels):
+        draw(ax, train, validation, name, ax is axes[0])
+        values = [v for v in (train or []) + (validation or []) if math.isfinite(v)]
+        positive = bool(values) and min(values) > 0
+        # the loss when it spans orders of magnitude; a rate always (schedules decay geometrically)
+        if positive and (name == "learning rate" or (name == "loss" and max(values) > 100 * min(values))):
+            ax.set_yscale("log")
+            ax.set_ylabel(f"{name} (log scale)")
     if title:
         figure.suptitle(title)
     atomic_write(path, lambda handle: figure.savefig(handle, format=fmt, dpi=100))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import inspect
 import json
+import math
 import re
 import struct
 import subprocess
@@ -269,9 +271,9 @@ def test_validation_and_early_stopping(tmp_path, capsys):
     assert epochs < 40
     best = int(np.argmin(history["val_loss"])) + 1
     assert (
-        f"stopped early after epoch {epochs}: the validation loss had not improved for 1 epoch; the weights of epoch {best}"
-        in out
-    )
+        f"stopped early after epoch {epochs}: val_loss had not improved for 1 epoch; the weights of epoch {best} "
+        "(the lowest val_loss) were restored"
+    ) in out
     rows = table_rows(out)
     assert set(rows) == {"train", "validation", "test"} and rows["validation"][2] == "270"
     assert float(rows["validation"][0]) == pytest.approx(min(history["val_loss"]), abs=1e-4)  # the best weights
@@ -289,6 +291,297 @@ def test_plot_writes_a_png(tmp_path, capsys):
     data = plot.read_bytes()
     assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
     assert struct.unpack(">II", data[16:24]) == (1100, 420) and len(data) > 10_000
+
+
+# -- regularizers, schedules and metrics -----------------------------------------------------------
+
+
+def digits_split(validation_split):
+    """The digits as npnet train splits them by default: (train, validation, test), each (x, labels)."""
+    from npnet_core.datasets import load_digits, train_test_split
+
+    x, y = load_digits()
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=0)
+    n_val = math.ceil(validation_split * len(x_train))
+    return (x_train[:-n_val], y_train[:-n_val]), (x_train[-n_val:], y_train[-n_val:]), (x_test, y_test)
+
+
+def test_regularizers_schedule_metrics_and_monitor(tmp_path, capsys):
+    """The options end to end: the network line, metric columns against scikit-learn, early stopping on val_f1."""
+    from sklearn.metrics import f1_score, top_k_accuracy_score
+
+    model = tmp_path / "model.npz"
+    status, out, err = run(
+        capsys,
+        "train",
+        "--epochs",
+        "40",
+        "--hidden",
+        "16",
+        "--optimizer",
+        "adam:learning_rate=0.05",
+        "--regularizer",
+        "l2:factor=1e-4",
+        "--regularizer",
+        "dropout:rate=0.2",
+        "--schedule",
+        "cosine:total_steps=3000",
+        "--metrics",
+        "f1,top_k_accuracy",
+        "--validation-split",
+        "0.2",
+        "--early-stopping",
+        "1",
+        "--monitor",
+        "val_f1",
+        "--save",
+        str(model),
+    )
+    assert status == 0, err
+    assert (
+        "network: 64 -> 16 -> 10; relu, softmax, categorical_crossentropy, adam, initializer glorot_uniform, "
+        "regularizers l2 + dropout, schedule cosine (1210 parameters, float64)"
+    ) in out
+    assert re.search(r"^Epoch 1/40 - loss: .* - f1: .* - top_k_accuracy: .* - val_f1: .* - learning_rate: ", out, re.M)
+    net = NeuralNetwork.load(model)
+    history, epochs = net.history, len(net.history["loss"])
+    assert [r.name for r in net.regularizers] == ["l2", "dropout"] and net.regularizers[0].get_config()[
+        "factor"
+    ] == 1e-4
+    assert net.schedule.name == "cosine" and net.schedule.get_config()["total_steps"] == 3000
+    batches = math.ceil(1077 / 32)
+    assert net.updates == epochs * batches
+    # the rate of each epoch's last update (step batches * e - 1), cosine annealing written out from base 0.05
+    expected_rates = [0.05 * (1 + math.cos(math.pi * (batches * e - 1) / 3000)) / 2 for e in range(1, epochs + 1)]
+    np.testing.assert_allclose(history["learning_rate"], expected_rates, rtol=1e-12)
+    # stopped on val_f1, which improves upwards: the weights kept are those of its highest value
+    assert epochs < 40
+    best = int(np.argmax(history["val_f1"])) + 1
+    assert (
+        f"stopped early after epoch {epochs}: val_f1 had not improved for 1 epoch; the weights of epoch {best} "
+        "(the highest val_f1) were restored"
+    ) in out
+    assert re.search(r"^ +loss +accuracy +f1 +top_k_accuracy +samples$", out, flags=re.MULTILINE)
+    rows = table_rows(out)
+    assert rows["validation"][2] == f"{max(history['val_f1']):.4f}"
+    for name, (x, labels) in zip(("train", "validation", "test"), digits_split(0.2)):
+        probabilities = net.predict(x)
+        f1 = f1_score(labels, probabilities.argmax(axis=1), average="macro", labels=range(10), zero_division=0.0)
+        top_5 = top_k_accuracy_score(labels, probabilities, k=5, labels=range(10))
+        assert [float(v) for v in rows[name][2:4]] == pytest.approx([f1, top_5], abs=5e-5), name
+        assert rows[name][4] == str(len(x))
+    # info: a row per regularizer with its parameters, the schedule, the updates, the metric history
+    status, out, err = run(capsys, "info", str(model))
+    assert status == 0, err
+    assert re.search(r"^  regularizer +l2 +npnet-regularizers 0\.1\.0\n    parameters: factor=0\.0001$", out, re.M)
+    assert re.search(r"^  regularizer +dropout +npnet-regularizers 0\.1\.0\n    parameters: rate=0\.2$", out, re.M)
+    schedule = parameters_on_line(r"^  schedule +cosine +npnet-schedules 0\.1\.0\n    parameters: ", out)
+    assert schedule["total_steps"] == "3000"
+    assert f"training: {epochs} epochs ({epochs * batches} updates) in " in out
+    last = re.search(r"^  last epoch: (.*)$", out, flags=re.MULTILINE)
+    assert last and [item.split(": ")[0] for item in last.group(1).split(" - ")] == [
+        "loss",
+        "accuracy",
+        "f1",
+        "top_k_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "val_f1",
+        "val_top_k_accuracy",
+        "learning_rate",
+    ]
+    assert f"val_f1: {history['val_f1'][-1]:.4f}" in last.group(1)
+
+
+def test_monitor_a_training_value(capsys):
+    """--monitor loss watches the training loss: no validation split needed; metric parameters in the list."""
+    status, out, err = run(
+        capsys,
+        "train",
+        "--epochs",
+        "2",
+        "--hidden",
+        "8",
+        "--quiet",
+        "--early-stopping",
+        "1",
+        "--monitor",
+        "loss",
+        "--metrics",
+        "top_k_accuracy:k=1",
+        "recall",
+    )
+    assert status == 0, err
+    assert re.search(r"^ +loss +accuracy +top_k_accuracy +recall +samples$", out, flags=re.MULTILINE)
+    rows = table_rows(out)
+    assert rows["test"][1] == rows["test"][2]  # top-1 accuracy is the accuracy
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["f1,top_k_accuracy"], [("f1", {}), ("top_k_accuracy", {})]),
+        (["top_k_accuracy:k=3,f1"], [("top_k_accuracy", {"k": 3}), ("f1", {})]),
+        (["f1", "top_k_accuracy:k=3"], [("f1", {}), ("top_k_accuracy", {"k": 3})]),
+        (["precision:zero_division=1,k=2,recall"], [("precision", {"zero_division": 1, "k": 2}), ("recall", {})]),
+        (["f1,", "recall"], [("f1", {}), ("recall", {})]),
+        (["f1, recall"], [("f1", {}), ("recall", {})]),
+        (["npnet-metrics:f1,mae"], [("npnet-metrics:f1", {}), ("mae", {})]),
+        (["top_k_accuracy:k=3", "k2=4"], [("top_k_accuracy", {"k": 3, "k2": 4})]),
+    ],
+)
+def test_metric_lists(words, expected):
+    """--metrics: specs separated by commas or words; KEY=VALUE after a comma continues the spec before."""
+    from npnet_core.cli._common import component_list
+
+    assert component_list(words) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--metrics", "f1,k=3"], "'k=3' is a parameter, but no spec after 'f1' takes parameters; write f1:k=3"),
+        (["--metrics", "k=3"], "'k=3' is a parameter, but no spec takes parameters; write NAME:k=3"),
+        (["--metrics", ","], "it names nothing"),
+        (["--metrics", "f1:"], "bad component spec 'f1:': the name is empty"),
+        (["--regularizer", "l2:factor="], "argument --regularizer: bad component spec 'l2:factor='"),
+        (["--schedule", "cosine:total_steps="], "argument --schedule: bad component spec"),
+    ],
+)
+def test_bad_lists_are_usage_errors(argv, message, capsys):
+    """A malformed --metrics list or spec: exit status 2, one line naming the option."""
+    status, out, err = run(capsys, "train", *argv)
+    assert_one_line_error(status, err, expected_status=2)
+    assert message in err and out == ""
+    assert err.startswith(f"npnet train: error: argument {argv[0]}: ")
+
+
+def test_metrics_may_be_repeated():
+    """--metrics twice extends the list, in order; --regularizer appends, one spec each."""
+    from npnet_core.cli._parser import _parser
+
+    args = _parser().parse_args(
+        ["train", "--metrics", "f1", "--metrics", "recall,mae", "--regularizer", "l2", "--regularizer", "l1:factor=2"]
+    )
+    assert args.metrics == [("f1", {}), ("recall", {}), ("mae", {})]
+    assert args.regularizers == [("l2", {}), ("l1", {"factor": 2})]
+    assert _parser().parse_args(["train"]).metrics is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--metrics", "f1,recall", "--early-stopping", "2", "--validation-split", "0.2", "--monitor", "val_f2"],
+            "--monitor val_f2: training records loss, accuracy, f1, recall (and val_ of each); add f2 to --metrics",
+        ),
+        (["--monitor", "val_f1"], "--monitor chooses what --early-stopping watches: add --early-stopping PATIENCE"),
+        (
+            ["--metrics", "f1", "--early-stopping", "2", "--monitor", "val_f1"],
+            "--early-stopping watches val_f1, a validation value: add --validation-split, e.g. 0.2, or --monitor f1",
+        ),
+        (["--metrics", "f1,f1"], "--metrics names 'f1' twice; give each metric once"),
+        (
+            ["--data", "{tmp}/reg.csv", "--early-stopping", "2", "--monitor", "accuracy"],
+            "--monitor accuracy: training records loss (and val_ of each); accuracy is recorded for classifiers only",
+        ),
+        (["--regularizer", "dropout:rate=1.5"], "dropout: rate must be in [0, 1) (got 1.5)"),
+        (
+            ["--schedule", "cosine"],
+            "schedule 'cosine' (npnet-schedules 0.1.0): missing a required argument: 'total_steps'",
+        ),
+    ],
+)
+def test_option_errors(argv, message, tmp_path, capsys):
+    """Metric, monitor, regularizer and schedule mistakes: one line, before any training."""
+    (tmp_path / "reg.csv").write_text("x,y\n" + "".join(f"{i},{i / 7}\n" for i in range(20)))
+    status, out, err = run(capsys, "train", *[a.format(tmp=tmp_path) for a in argv])
+    assert_one_line_error(status, err)
+    assert message in err and "Epoch" not in out
+
+
+@pytest.mark.parametrize(
+    ("option", "kind", "wrong", "right"),
+    [
+        ("--metrics", "metric", "top_k_acuracy", "top_k_accuracy"),
+        ("--regularizer", "regularizer", "dropot", "dropout"),
+        ("--schedule", "schedule", "cosin", "cosine"),
+    ],
+)
+def test_unknown_names_say_what_was_meant(option, kind, wrong, right, capsys):
+    """A misspelled metric, regularizer or schedule: the registry's did-you-mean, before any work."""
+    status, out, err = run(capsys, "train", option, wrong)
+    assert status == 1 and out == "" and "Traceback" not in err
+    assert err.startswith(f"npnet: error: no {kind} named {wrong!r}; did you mean {right!r}")
+
+
+class _RatelessOptimizer:
+    """Plain gradient descent with a fixed step: no learning_rate attribute for a schedule to set."""
+
+    name = "rateless"
+
+    def update(self, params, gradient):
+        return params - 0.01 * gradient
+
+    def get_config(self):
+        return {}
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+
+@hookimpl
+def _register_rateless(register):
+    register("rateless", _RatelessOptimizer)
+
+
+def test_a_schedule_needs_an_optimizer_with_a_learning_rate(monkeypatch, official_registry, capsys):
+    """--schedule with an optimizer that has no learning_rate: one line naming both, before any training."""
+    plugin = types.SimpleNamespace(npnet_register_optimizers=_register_rateless)
+    official_registry.register_plugin(plugin, "rateless", distribution="npnet-rateless", version="1.0")
+    monkeypatch.setattr("npnet_core.components._registry._default", official_registry)
+    status, out, err = run(
+        capsys, "train", "--epochs", "1", "--quiet", "--optimizer", "rateless", "--schedule", "inverse_scaling"
+    )
+    assert_one_line_error(status, err)
+    assert (
+        "the schedule 'inverse_scaling' sets the optimizer's learning rate before each update, but the optimizer 'rateless' has no numeric attribute learning_rate"
+        in err
+    )
+    assert out == ""
+    status, _, err = run(capsys, "train", "--epochs", "1", "--quiet", "--hidden", "8", "--optimizer", "rateless")
+    assert status == 0, err  # the optimizer itself works
+
+
+def test_plot_draws_metrics_and_the_learning_rate(tmp_path, capsys):
+    """--plot with --metrics and --schedule: loss, accuracy, each metric and the learning rate, in two rows."""
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curves.png"
+    status, _, err = run(
+        capsys,
+        "train",
+        "--epochs",
+        "2",
+        "--hidden",
+        "8",
+        "--quiet",
+        "--validation-split",
+        "0.2",
+        "--metrics",
+        "f1,mae",
+        "--schedule",
+        "exponential:gamma=0.99",
+        "--plot",
+        str(plot),
+    )
+    assert status == 0, err
+    data = plot.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    # five panels: three a row, 5 + 1 inches wide each row plus a margin, 4.2 inches a row, at 100 dpi
+    assert struct.unpack(">II", data[16:24]) == (1600, 840)
 
 
 def test_quiet_prints_only_the_table(capsys):
@@ -513,7 +806,7 @@ def test_info_describes_the_model(digits_model, capsys):
     """Layers, each component with provider, version and parameters, dtype, parameters, history."""
     status, out, err = run(capsys, "info", str(digits_model))
     assert status == 0, err
-    assert f"model: {digits_model} (npnet model format 2, written by npnet-core " in out
+    assert f"model: {digits_model} (npnet model format 3, written by npnet-core " in out
     assert "layers: 64 -> 16 -> 10 (1210 parameters, float64)" in out
     assert re.search(r"^  initializer +glorot_uniform +npnet-initializers 0\.1\.0$", out, flags=re.MULTILINE)
     assert re.search(r"^  1 +64 -> 16 +relu +1040$", out, flags=re.MULTILINE)
@@ -521,7 +814,8 @@ def test_info_describes_the_model(digits_model, capsys):
     assert re.search(r"^  hidden activation +relu +npnet-relu-softmax 0\.1\.0$", out, flags=re.MULTILINE)
     adam = parameters_on_line(r"^  optimizer +adam +npnet-adam 0\.1\.0\n    parameters: ", out)
     assert float(adam["learning_rate"]) == pytest.approx(0.001) and float(adam["beta_1"]) == pytest.approx(0.9)
-    assert "training: 3 epochs in " in out
+    updates = 3 * math.ceil(1077 / 32)  # 1347 training samples less a validation fifth, in batches of 32
+    assert f"training: 3 epochs ({updates} updates) in " in out
     assert re.search(
         r"^  last epoch: loss: [0-9.]+ - accuracy: [0-9.]+ - val_loss: [0-9.]+ - val_accuracy: [0-9.]+$",
         out,
@@ -593,8 +887,18 @@ def test_plugins_lists_the_official_distributions(capsys):
     assert status == 0
     assert "relu-softmax: npnet-relu-softmax 0.1.0\n  activations: relu, identity, softmax\n" in out
     assert "losses: mean_squared_error (aliases: mse), categorical_crossentropy" in out
-    assert "adam: npnet-adam 0.1.0\n  optimizers: adam\n" in out
+    assert "adam: npnet-adam 0.1.0\n  optimizers: adam, adamw\n" in out
     assert "CONFLICT" not in out and "FAILED" not in out
+    for kind in ("schedule", "regularizer", "metric"):  # the new kinds: the names and aliases the kinds table lists
+        official = KINDS[kind].official
+        (distribution,) = set(official.values())
+        listed = re.search(
+            rf"^[a-z-]+: {distribution} 0\.1\.0\n  {KINDS[kind].plural}: (.*)$",
+            out,
+            flags=re.MULTILINE,
+        )
+        assert listed, out
+        assert set(re.findall(r"[a-z0-9_]+", listed.group(1).replace("(aliases:", ""))) == set(official)
 
 
 def test_plugins_params(capsys):
@@ -608,6 +912,14 @@ def test_plugins_params(capsys):
     assert list(sgd) == ["learning_rate", "momentum", "nesterov"] and sgd["nesterov"] == "False"
     assert [float(sgd["learning_rate"]), float(sgd["momentum"])] == pytest.approx([0.01, 0.0])
     assert "    relu: none\n" in out
+    # a parameter without a default is required, not None: as the class's signature says
+    from npnet_schedules.schedules import CosineDecay
+
+    expected = [
+        f"{p.name} (required)" if p.default is p.empty else f"{p.name}={p.default!r}"
+        for p in inspect.signature(CosineDecay).parameters.values()
+    ]
+    assert f"    cosine: {', '.join(expected)}\n" in out and "(required)" in expected[0]
 
 
 def test_plugins_json(capsys):
@@ -735,7 +1047,7 @@ def test_unknown_component_is_the_registrys_message(capsys):
     """A misspelled name: the registry's message (several lines are fine), no traceback."""
     status, out, err = run(capsys, "train", "--optimizer", "adma")
     assert status == 1 and out == ""
-    assert err.startswith("npnet: error: no optimizer named 'adma'; did you mean 'adam'?")
+    assert err.startswith("npnet: error: no optimizer named 'adma'; did you mean 'adam' or 'adamw'?")
     assert "Traceback" not in err
 
 
@@ -788,6 +1100,11 @@ def test_usage_errors_are_one_line_with_status_2(argv, message, capsys):
                 "adam:learning_rate=0.003",
                 "--validation-split",
                 "--early-stopping PATIENCE",
+                "--regularizer SPEC",
+                "--schedule SPEC",
+                "--metrics LIST",
+                "--monitor KEY",
+                "--regularizer l2:factor=1e-4 --regularizer dropout:rate=0.2",
                 "--test-size",
                 "--save MODEL",
                 "--plot FILE.png",

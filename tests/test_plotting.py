@@ -94,3 +94,64 @@ def test_importing_npnet_does_not_import_matplotlib_or_tqdm():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def drawn_figure(monkeypatch, history, path):
+    """Plot ``history`` to ``path``; return the matplotlib Figure as it was saved."""
+    from matplotlib.figure import Figure
+
+    saved = []
+    original = Figure.savefig
+
+    def savefig(self, *args, **kwargs):
+        saved.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    plot_history(history, path)
+    (figure,) = saved
+    return figure
+
+
+def curves(ax):
+    """The curves of a panel, by legend label: {label: y values} (the epoch marker has no data of interest)."""
+    return {line.get_label(): list(line.get_ydata()) for line in ax.get_lines() if line.get_linestyle() != ":"}
+
+
+def test_metrics_and_learning_rate_get_panels(monkeypatch, tmp_path):
+    """Each metric with its val_ counterpart in a panel, the learning rate last on a log scale, three a row."""
+    rates = [0.01 * 0.5**epoch for epoch in range(4)]
+    history = {
+        **HISTORY,
+        "f1": [0.4, 0.6, 0.7, 0.8],
+        "val_f1": [0.3, 0.5, 0.6, 0.6],
+        "mae": [0.3, 0.2, 0.1, 0.05],  # a metric reported on the training batches only
+        "learning_rate": rates,
+    }
+    figure = drawn_figure(monkeypatch, history, tmp_path / "all.png")
+    assert [ax.get_title() for ax in figure.axes] == ["loss", "accuracy", "f1", "mae", "learning rate"]
+    loss, _, f1, mae, rate = figure.axes
+    assert curves(f1) == {"train": history["f1"], "validation": history["val_f1"]}
+    assert curves(mae) == {"train": history["mae"]}
+    assert curves(rate) == {"each epoch's last update": rates}
+    assert rate.get_yscale() == "log" and loss.get_yscale() == "linear"
+    # the lowest validation loss (epoch 3) is marked in every panel
+    assert all(
+        [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":"] == [3] for ax in figure.axes
+    )
+    # two rows of three, the sixth place left empty: (5 * 3 + 1) by (4.2 * 2) inches at 100 dpi
+    assert png_size(tmp_path / "all.png") == (1600, 840)
+
+
+def test_four_panels_make_two_rows_of_two(tmp_path):
+    """Loss, accuracy, a metric and the rate: a square of panels, (5 * 2 + 1) by (4.2 * 2) inches."""
+    history = {**HISTORY, "f1": [0.4, 0.6, 0.7, 0.8], "learning_rate": [0.1, 0.1, 0.01, 0.01]}
+    assert png_size(plot_history(history, tmp_path / "four.png")) == (1100, 840)
+
+
+def test_a_rate_of_zero_keeps_a_linear_scale(monkeypatch, tmp_path):
+    """A schedule that reaches 0 (cosine to its end) cannot be drawn on a log scale: linear then."""
+    history = {"loss": [1.0, 0.5, 0.4], "learning_rate": [0.1, 0.05, 0.0]}
+    figure = drawn_figure(monkeypatch, history, tmp_path / "zero.png")
+    assert [ax.get_title() for ax in figure.axes] == ["loss", "learning rate"]
+    assert figure.axes[1].get_yscale() == "linear" and curves(figure.axes[1])["each epoch's last update"][-1] == 0.0

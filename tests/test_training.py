@@ -414,3 +414,8 @@ def test_history_with_validation_gaps_plots_and_summarises(tmp_path, capsys):
     assert main(["info", str(path)]) == 0
     best = 3 + int(np.argmin(net.history["val_loss"][2:]))
     assert f"lowest val_loss at epoch {best}" in capsys.readouterr().out
+
+
+def test_format_metrics_keeps_small_learning_rates_readable():
+    """A learning rate of 3e-5 shows as such, not as 0.0000."""
+    assert progress_module.format_metrics({"loss": 0.5, "learning_rate": 3e-5}) == "loss: 0.5000 - learning_rate: 3e-05"

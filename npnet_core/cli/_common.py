@@ -7,15 +7,17 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn, Optional, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from ..errors import NpnetError
 
 __all__ = [
     "CommandError",
+    "ComponentList",
     "Formatter",
     "Parser",
     "check_output_path",
+    "component_list",
     "component_spec",
     "fraction",
     "non_negative_int",
@@ -89,6 +91,48 @@ def component_spec(text: str) -> Tuple[str, Dict[str, Any]]:
         return parse_component(text)
     except NpnetError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def component_list(words: Sequence[str]) -> List[Tuple[str, Dict[str, Any]]]:
+    """The specs in one or more words, separated by commas: ``top_k_accuracy:k=3,f1`` or ``f1 accuracy``.
+
+    A comma separates two specs, except before ``KEY=VALUE`` (an ``=`` with no
+    ``:`` before it), which continues the parameters of the spec before it.
+    """
+    from ..components import ComponentSpecError, parse_component
+
+    texts: List[str] = []
+    for word in words:
+        for token in word.split(","):
+            if "=" in token and ":" not in token.partition("=")[0]:
+                if not texts or "=" not in texts[-1]:
+                    after = f" after {texts[-1]!r}" if texts else ""
+                    example = f"{texts[-1] if texts else 'NAME'}:{token.strip()}"
+                    raise ComponentSpecError(
+                        f"bad component list {' '.join(words)!r}: {token.strip()!r} is a parameter, but no spec"
+                        f"{after} takes parameters; write {example}"
+                    )
+                texts[-1] += "," + token
+            elif token.strip():
+                texts.append(token.strip())
+    if not texts:
+        raise ComponentSpecError(
+            f"bad component list {' '.join(words)!r}: it names nothing; e.g. f1,top_k_accuracy:k=3"
+        )
+    return [parse_component(text) for text in texts]
+
+
+class ComponentList(argparse.Action):
+    """Extend the option's list with the specs of :func:`component_list`; the option may be repeated."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        try:
+            specs = component_list([values] if isinstance(values, str) else values)
+        except NpnetError as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), *specs])
 
 
 # -- messages --------------------------------------------------------------------------

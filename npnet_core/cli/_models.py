@@ -225,7 +225,8 @@ def run_info(args: argparse.Namespace) -> int:
             status = item["status"]
             if role == "hidden_activation" and len(layers) == 2:
                 status = "(unused: no hidden layers)"
-            rows.append([role.replace("_", " "), item["name"], provider, status])
+            label = ROLES[role].kind if ROLES[role].many else role.replace("_", " ")  # a row per regularizer
+            rows.append([label, item["name"], provider, status])
             params.append(item.get("params") or {})
     for line, values in zip(table(rows).splitlines(), params):
         print("  " + line)
@@ -252,9 +253,15 @@ def _strip_status(component: Any) -> Any:
     return {k: v for k, v in component.items() if k != "status"}
 
 
-_METRIC_ORDER = ("loss", "accuracy", "val_loss", "val_accuracy")
-
-
 def _metrics(logs: Dict[str, Any]) -> str:
-    keys = [k for k in _METRIC_ORDER if k in logs] + sorted(k for k in logs if k not in _METRIC_ORDER)
-    return " - ".join(f"{key}: {logs[key]:.4f}" for key in keys if isinstance(logs[key], (int, float)))
+    """The values of one epoch: loss, accuracy and the metrics, then each on the validation data, the learning rate."""
+    first = [k for k in ("loss", "accuracy") if k in logs]
+    train = first + [k for k in logs if not k.startswith("val_") and k not in (*first, "learning_rate")]
+    validation = [f"val_{k}" for k in train if f"val_{k}" in logs]
+    keys = train + validation + [k for k in logs if k.startswith("val_") and k not in validation]
+    keys += [k for k in logs if k == "learning_rate"]
+    return " - ".join(
+        f"{key}: {logs[key]:.4g}" if key == "learning_rate" else f"{key}: {logs[key]:.4f}"
+        for key in keys
+        if isinstance(logs[key], (int, float))
+    )

@@ -1,5 +1,5 @@
-"""The network options (--hidden, --activation, --output-activation, --loss, --optimizer, --task,
---seed), and building and describing a network from its components."""
+"""The network options (--hidden, --activation, --output-activation, --loss, --optimizer, --initializer,
+--regularizer, --schedule, --task, --seed), and building and describing a network from its components."""
 
 from __future__ import annotations
 
@@ -67,6 +67,22 @@ def add_component_arguments(parser: argparse.ArgumentParser) -> None:
         help="how each layer's weights and biases start (default glorot_uniform), e.g. he_normal",
     )
     group.add_argument(
+        ROLES["regularizers"].option,
+        dest="regularizers",
+        type=component_spec,
+        action="append",
+        metavar="SPEC",
+        help="a regularizer, active in training only; repeat the option for several, applied in order, "
+        "e.g. --regularizer l2:factor=1e-4 --regularizer dropout:rate=0.2 (default: none)",
+    )
+    group.add_argument(
+        ROLES["schedule"].option,
+        type=component_spec,
+        metavar="SPEC",
+        help="the learning rate of each update, from the optimizer's learning_rate as the base, e.g. "
+        "cosine:total_steps=3000 (default: none, the optimizer's rate throughout)",
+    )
+    group.add_argument(
         "--task",
         choices=["auto", "classification", "regression"],
         default="auto",
@@ -114,11 +130,18 @@ def build_network(layers: List[int], specs: Dict[str, Any], seed: int, dtype: st
     except NpnetError:
         raise
     except (TypeError, ValueError, ArithmeticError) as exc:  # a plugin's factory refusing its parameters
-        shown = ", ".join(
-            f"{ROLES[r].option} {_spec_text(s) if isinstance(s, tuple) else ' '.join(map(_spec_text, s))}"
-            for r, s in specs.items()
-        )
+        shown = ", ".join(_option_text(role, spec) for role, spec in specs.items())
         raise CommandError(f"cannot build the network ({shown}): {type(exc).__name__}: {exc}") from None
+
+
+def _option_text(role: str, spec: Any) -> str:
+    """The options that gave ``spec``: ``--activation relu tanh``, ``--regularizer l2 --regularizer dropout``."""
+    option = ROLES[role].option
+    if isinstance(spec, tuple):
+        return f"{option} {_spec_text(spec)}"
+    if ROLES[role].many:
+        return " ".join(f"{option} {_spec_text(s)}" for s in spec)
+    return f"{option} {' '.join(map(_spec_text, spec))}"
 
 
 def is_classifier(net: "NeuralNetwork") -> bool:
@@ -129,10 +152,16 @@ def is_classifier(net: "NeuralNetwork") -> bool:
 
 
 def describe_network(net: "NeuralNetwork") -> str:
+    """``64 -> 64 -> 10; relu, softmax, ..., regularizers l2 + dropout, schedule cosine (... parameters, float64)``."""
+
+    components = net.components
+
     def name(role: str) -> str:
-        spec = net.component_specs[role]
-        specs = spec if isinstance(spec, list) else [spec]
-        return "/".join(s.name if s is not None else "?" for s in specs)
+        spec, component = net.component_specs[role], components[role]
+        pairs = zip(spec, component) if isinstance(spec, list) else [(spec, component)]
+        # one per hidden layer: relu/tanh; several applied in turn: l2 + dropout
+        separator = " + " if ROLES[role].many else "/"
+        return separator.join(s.name if s is not None else str(getattr(c, "name", "?")) for s, c in pairs)
 
     layers = " -> ".join(map(str, net.layers))
     parts = [f"{role} {name(role)}" if ROLES[role].keyword else name(role) for role in net.component_specs]

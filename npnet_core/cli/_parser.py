@@ -10,7 +10,16 @@ from typing import Callable, Optional, Sequence, Tuple
 
 from ..errors import NpnetError
 from ..kinds import KINDS
-from ._common import Formatter, Parser, fraction, os_error_message, positive_int, print_error, show_warning
+from ._common import (
+    ComponentList,
+    Formatter,
+    Parser,
+    fraction,
+    os_error_message,
+    positive_int,
+    print_error,
+    show_warning,
+)
 from ._data import add_data_arguments
 from ._models import run_evaluate, run_info, run_predict
 from ._networks import add_component_arguments
@@ -27,11 +36,14 @@ examples:
   npnet train --dataset mnist --data-dir ~/mnist --epochs 10 --save mnist.npz
   npnet train --data iris.csv --label-column species_id --hidden 16 --epochs 200
   npnet train --data x.npy --labels y.npy --task regression
+  npnet train --regularizer l2:factor=1e-4 --regularizer dropout:rate=0.2 \\
+              --schedule cosine:total_steps=3000 --metrics f1,top_k_accuracy:k=3 \\
+              --validation-split 0.2 --early-stopping 5 --monitor val_f1
 
-The table at the end gives the loss and accuracy of the final network on the
-training, validation and test samples. A progress bar is shown on a terminal
-(with tqdm installed: pip install npnet-core[progress]), one line per epoch
-otherwise.
+The table at the end gives the loss, the accuracy and each of --metrics of the
+final network on the training, validation and test samples. A progress bar is
+shown on a terminal (with tqdm installed: pip install npnet-core[progress]),
+one line per epoch otherwise.
 """
 
 _EVALUATE_EXAMPLES = """\
@@ -68,7 +80,7 @@ _COMMANDS: Tuple[Tuple[str, Callable[[argparse.Namespace], int], str, str, Optio
         "train",
         run_train,
         "train a network on the digits, MNIST, or a data file; print a table of metrics",
-        "Train a network and print the loss and accuracy on the train, validation and test samples.",
+        "Train a network and print the loss, accuracy and metrics on the train, validation and test samples.",
         _TRAIN_EXAMPLES,
     ),
     (
@@ -166,16 +178,30 @@ def _parser() -> argparse.ArgumentParser:
         "--early-stopping",
         type=positive_int,
         metavar="PATIENCE",
-        help="stop when the validation loss has not improved for PATIENCE epochs and keep the best "
-        "epoch's weights (needs --validation-split)",
+        help="stop when the value --monitor watches (the validation loss by default) has not improved for "
+        "PATIENCE epochs and keep the best epoch's weights (a val_ value needs --validation-split)",
+    )
+    fitting.add_argument(
+        "--metrics",
+        action=ComponentList,
+        nargs="+",
+        metavar="LIST",
+        help="metrics to report per epoch and in the final table, as specs separated by commas or spaces, "
+        "e.g. f1,top_k_accuracy:k=3 (`npnet plugins` lists the installed metrics)",
+    )
+    fitting.add_argument(
+        "--monitor",
+        metavar="KEY",
+        help="what --early-stopping watches: loss, accuracy or a metric of --metrics, with val_ for its value "
+        "on the validation samples (default val_loss); losses improve downwards, metrics as they say",
     )
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="MODEL", help="save the trained model to this file (an .npz archive)")
     output.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="draw the loss and accuracy per epoch, train and validation, to this image (needs matplotlib: "
-        "pip install npnet-core[plot])",
+        help="draw the loss, accuracy and each metric per epoch, train and validation, and the learning rate "
+        "with --schedule, to this image (needs matplotlib: pip install npnet-core[plot])",
     )
     output.add_argument("--quiet", "-q", action="store_true", help="no progress output: print only the final table")
 

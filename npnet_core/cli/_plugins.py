@@ -14,20 +14,36 @@ __all__ = ["run_check", "run_new_plugin", "run_plugins"]
 # -- plugins ---------------------------------------------------------------------------
 
 
-def _parameters(factory: Any) -> Optional[Dict[str, Any]]:
-    """A factory's keyword parameters and their defaults (None when it has no signature)."""
+def _keywords(factory: Any) -> Optional[List[Any]]:
+    """A factory's parameters that may be given by keyword, as ``inspect.Parameter`` (None without a signature)."""
     import inspect
 
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):
         return None
+    return [p for p in signature.parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _parameters(factory: Any) -> Optional[Dict[str, Any]]:
+    """A factory's keyword parameters and their defaults (None for a required one, or when it has no signature)."""
+    keywords = _keywords(factory)
+    if keywords is None:
+        return None
     params = {}
-    for p in signature.parameters.values():
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            default = None if p.default is p.empty else p.default
-            params[p.name] = default if isinstance(default, (bool, int, float, str, type(None))) else repr(default)
+    for p in keywords:
+        default = None if p.default is p.empty else p.default
+        params[p.name] = default if isinstance(default, (bool, int, float, str, type(None))) else repr(default)
     return params
+
+
+def _shown_parameters(factory: Any) -> str:
+    """``total_steps (required), final_fraction=0.0``, ``none``, or ``(unknown)``."""
+    keywords, params = _keywords(factory), _parameters(factory)
+    if keywords is None or params is None:
+        return "(unknown)"
+    shown = [f"{p.name} (required)" if p.default is p.empty else f"{p.name}={params[p.name]!r}" for p in keywords]
+    return ", ".join(shown) or "none"
 
 
 def run_plugins(args: argparse.Namespace) -> int:
@@ -78,11 +94,7 @@ def run_plugins(args: argparse.Namespace) -> int:
                 print(f"  {KINDS[kind].plural}: {', '.join(names)}")
             if args.params:
                 for e in entries:
-                    params = _parameters(e.factory)
-                    shown = (
-                        "(unknown)" if params is None else ", ".join(f"{k}={v!r}" for k, v in params.items()) or "none"
-                    )
-                    print(f"    {e.name}: {shown}")
+                    print(f"    {e.name}: {_shown_parameters(e.factory)}")
     if not plugins:
         print("no plugins installed: pip install npnet-core[all] brings the official ones")
     for kind, name, pins in conflicts:

@@ -65,6 +65,33 @@ def _split(args: argparse.Namespace, data: Data, test: Optional[Data]) -> Tuple[
     return train_test_split(data.x, data.y, test_size=test_size, seed=args.seed)
 
 
+def _resolve_metrics(specs: List[Tuple[str, Dict[str, Any]]]) -> Dict[str, Any]:
+    """The metrics of ``--metrics`` by history key, resolved now so that a wrong name fails before any work."""
+    from .._training import resolve_metrics
+    from ..components import get_registry
+
+    keys = [name.rpartition(":")[2] for name, _ in specs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise CommandError(f"--metrics names {repeated[0]!r} twice; give each metric once")
+    return resolve_metrics(specs, get_registry())
+
+
+def _check_monitor(args: argparse.Namespace, metrics: Dict[str, Any], classification: bool) -> Optional[bool]:
+    """Whether a greater value of the monitored key is better (None without --early-stopping)."""
+    if args.early_stopping is None:
+        return None
+    monitor = args.monitor or "val_loss"
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    from .._training import directions
+
+    recorded = directions(metrics, classification)
+    if name not in recorded:
+        hint = "accuracy is recorded for classifiers only" if name == "accuracy" else f"add {name} to --metrics"
+        raise CommandError(f"--monitor {monitor}: training records {', '.join(recorded)} (and val_ of each); {hint}")
+    return recorded[name]
+
+
 def run_train(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -78,8 +105,15 @@ def run_train(args: argparse.Namespace) -> int:
     kind = dataset_kind(args)
     if kind == "mnist" and args.test_size is not None:
         raise CommandError("--test-size does not apply to MNIST, whose test set is its own t10k files")
-    if args.early_stopping is not None and not args.validation_split:
-        raise CommandError("--early-stopping watches the validation loss: add --validation-split, e.g. 0.2")
+    monitor = args.monitor or "val_loss"
+    if args.monitor is not None and args.early_stopping is None:
+        raise CommandError("--monitor chooses what --early-stopping watches: add --early-stopping PATIENCE too")
+    if args.early_stopping is not None and monitor.startswith("val_") and not args.validation_split:
+        watched = "the validation loss" if monitor == "val_loss" else f"{monitor}, a validation value"
+        raise CommandError(
+            f"--early-stopping watches {watched}: add --validation-split, e.g. 0.2, or --monitor {monitor[4:]}"
+        )
+    metrics = _resolve_metrics(args.metrics or [])
     dtype = args.dtype
     data = load(args, kind, dtype, subset="train")
     if data.y is None:
@@ -104,6 +138,7 @@ def run_train(args: argparse.Namespace) -> int:
         x_train, y_train = x_train[:-n_val], y_train[:-n_val]
 
     classification = task == "classification"
+    greater_is_better = _check_monitor(args, metrics, classification)
     activations = args.activation
     n_hidden = len(args.hidden)
     if len(activations) not in (1, n_hidden):
@@ -117,6 +152,10 @@ def run_train(args: argparse.Namespace) -> int:
         "optimizer": args.optimizer,
         "initializer": args.initializer,
     }
+    if args.regularizers:
+        specs["regularizers"] = args.regularizers
+    if args.schedule is not None:
+        specs["schedule"] = args.schedule
     layers = [data.x.shape[1], *args.hidden, n_out]
     net = build_network(layers, specs, args.seed, dtype)
     if not args.quiet:
@@ -133,6 +172,9 @@ def run_train(args: argparse.Namespace) -> int:
         options["validation_data"] = validation
     if args.early_stopping is not None:
         options["early_stopping"] = args.early_stopping
+        options["monitor"] = monitor
+    if args.metrics:
+        options["metrics"] = list(args.metrics)
     try:
         net.fit(x_train, y_train, args.batch_size, args.epochs, categorical=classification, **options)
     except KeyboardInterrupt:
@@ -142,19 +184,23 @@ def run_train(args: argparse.Namespace) -> int:
 
     epochs_run = len(net.history.get("loss", []))
     if args.early_stopping is not None and not args.quiet and epochs_run < args.epochs:
-        best = int(np.argmin(net.history["val_loss"])) + 1
+        values = np.array(net.history[monitor], dtype=float)
+        best = int(np.nanargmax(values) if greater_is_better else np.nanargmin(values)) + 1
         print(
-            f"stopped early after epoch {epochs_run}: the validation loss had not improved for "
-            f"{args.early_stopping} epoch{'s' if args.early_stopping > 1 else ''}; the weights of epoch {best} "
-            "(the lowest validation loss) were restored"
+            f"stopped early after epoch {epochs_run}: {monitor} had not improved for {args.early_stopping} "
+            f"epoch{'s' if args.early_stopping > 1 else ''}; the weights of epoch {best} (the "
+            f"{'highest' if greater_is_better else 'lowest'} {monitor}) were restored"
         )
-    rows = [["", "loss"] + (["accuracy"] if classification else []) + ["samples"]]
+    # a metric named accuracy is the column a classifier has anyway
+    columns = [key for key in metrics if not (classification and key == "accuracy")]
+    rows = [["", "loss"] + (["accuracy"] if classification else []) + columns + ["samples"]]
     for name, part in (("train", (x_train, y_train)), ("validation", validation), ("test", (x_test, y_test))):
         if part is None or part[0] is None:
             continue
         row = [name, number(net.score(*part))]
         if classification:
             row.append(number(net.score(*part, accuracy=True)))
+        row.extend(number(net.score(*part, metric=metrics[key])) for key in columns)
         rows.append(row + [str(len(part[0]))])
     print(table(rows))
     if args.save:
