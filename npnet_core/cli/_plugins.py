@@ -130,27 +130,25 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         rows = [["component", "kind", "provider", "version", "passed", "failed", "xfailed"]]
         for r in reports:
-            failed = r.count("failed") + r.count("xpassed")
-            rows.append(
-                [
-                    r.name,
-                    r.kind,
-                    r.provider or "",
-                    r.version or "",
-                    str(r.count("passed")),
-                    str(failed),
-                    str(r.count("xfailed")),
-                ]
-            )
+            counts = [r.count("passed"), r.count("failed") + r.count("xpassed"), r.count("xfailed")]
+            shown = ["-"] * 3 if r.count("skipped") else [str(n) for n in counts]
+            rows.append([r.name, r.kind, r.provider or "", r.version or "", *shown])
         print(table(rows))
         for r in reports:
             for outcome in r.outcomes:
                 if outcome.status in ("failed", "xpassed"):
                     print(f"\nFAILED {r.name} ({r.kind}) {outcome.check}:\n  {outcome.message}")
+                elif outcome.status == "skipped":
+                    print(f"\nSKIPPED {r.name} ({r.kind}): {outcome.message}")
         for failure in broken:
             print(f"\nFAILED {failure.describe()}")
-        bad = sum(not r.ok for r in reports)
-        print(f"\n{len(reports) - bad} of {len(reports)} components pass the contract suite")
+        checked = [r for r in reports if not r.count("skipped")]
+        bad = sum(not r.ok for r in checked)
+        skipped = len(reports) - len(checked)
+        print(
+            f"\n{len(checked) - bad} of {len(checked)} components pass the contract suite"
+            + (f"; {skipped} need parameters to be checked (SKIPPED above)" if skipped else "")
+        )
         if broken:
             print(f"{len(broken)} plugin(s) failed to load")
     return 0 if all(r.ok for r in reports) and not broken else 1
