@@ -13,11 +13,13 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from npnet_core import Registry, ValidationError
+from npnet_core import NeuralNetwork, Registry, ValidationError
 from npnet_core.cli import main
 from npnet_core.kinds import KINDS
 from npnet_core.scaffold import _scaffold, new_plugin, plugin_names, render_plugin
@@ -31,6 +33,9 @@ PLUGINS = [
     ("npnet-tanh", "activation", "tanh", "Tanh"),
     ("npnet-logcosh", "loss", "logcosh", "Logcosh"),
     ("npnet-lecun-uniform", "initializer", "lecun_uniform", "LecunUniform"),
+    ("npnet-linear-decay", "schedule", "linear_decay", "LinearDecay"),
+    ("npnet-gaussian-dropout", "regularizer", "gaussian_dropout", "GaussianDropout"),
+    ("npnet-balanced-accuracy", "metric", "balanced_accuracy", "BalancedAccuracy"),
 ]
 
 
@@ -59,12 +64,18 @@ def load_toml(path):
 
 
 @pytest.fixture
-def forget_imports():
-    """Remove the modules a test imports from generated folders, so that the next test imports its own."""
+def forget_imports(tmp_path):
+    """Remove the modules a test imports from generated folders, so that the next test imports its own.
+
+    Only those: a library imported for the first time meanwhile (scikit-learn) stays, as it cannot be imported twice.
+    """
     before = set(sys.modules)
+    folder = tmp_path.resolve()
     yield
     for name in set(sys.modules) - before:
-        del sys.modules[name]
+        path = getattr(sys.modules[name], "__file__", None)
+        if path is not None and Path(path).resolve().is_relative_to(folder):
+            del sys.modules[name]
 
 
 def import_generated(plugin, monkeypatch):
@@ -106,6 +117,24 @@ def import_generated(plugin, monkeypatch):
             ("npnet_lambda", "lambda", "lambda", "activation_lambda", "ActivationLambda"),
         ),
         ("npnet-mapping", "optimizer", None, ("npnet_mapping", "mapping", "mapping", "mapping", "MappingOptimizer")),
+        (
+            "npnet-hyperparameters-mixin",
+            "schedule",
+            None,
+            (
+                "npnet_hyperparameters_mixin",
+                "hyperparameters-mixin",
+                "hyperparameters_mixin",
+                "hyperparameters_mixin",
+                "HyperparametersMixinSchedule",
+            ),
+        ),
+        (
+            "npnet-fraction",
+            "regularizer",
+            None,
+            ("npnet_fraction", "fraction", "fraction", "fraction", "FractionRegularizer"),
+        ),
     ],
 )
 def test_names_derived_from_the_distribution_name(name, kind, component_name, expected):
@@ -179,7 +208,9 @@ def test_each_kind_writes_a_complete_distribution(tmp_path, name, kind, componen
     plugin_py = (plugin.root / package / "plugin.py").read_text()
     assert "@hookimpl" in plugin_py and f'register("{component}", {class_name})' in plugin_py
     component_py = (plugin.root / package / f"{component}.py").read_text()
-    assert f"class {class_name}:" in component_py and f'name = "{component}"' in component_py
+    assert (
+        re.search(rf"^class {class_name}[(:]", component_py, re.MULTILINE) and f'name = "{component}"' in component_py
+    )
     assert "parametrize_with_checks" in (plugin.root / "tests" / "test_contract.py").read_text()
 
     readme = (plugin.root / "README.md").read_text()
@@ -265,6 +296,95 @@ def test_generated_component_with_unusual_names_passes_the_contract_suite(tmp_pa
             check(optimizer, registry=registry)
         else:
             check(optimizer)
+
+
+def test_generated_metric_is_scikit_learns_balanced_accuracy(tmp_path, monkeypatch, forget_imports):
+    """The metric kind's example gives sklearn.metrics.balanced_accuracy_score of the argmax (or > 0.5) classes.
+
+    Random outputs and labels of 1 to 5 outputs, with classes absent from y_true (which scikit-learn ignores,
+    warning) and imbalanced ones; y_true as labels and as one-hot rows.
+    """
+    metrics = pytest.importorskip("sklearn.metrics")
+    package, _ = import_generated(new_plugin("npnet-balanced-accuracy", "metric", tmp_path), monkeypatch)
+    metric = package.BalancedAccuracy()
+    rng = np.random.default_rng(0)
+    for n_outputs, n_samples, n_present in [(2, 40, 2), (3, 7, 2), (5, 200, 5), (5, 30, 3), (1, 50, 2), (4, 1, 1)]:
+        n_classes = max(n_outputs, 2)
+        labels = rng.choice(rng.permutation(n_classes)[:n_present], size=n_samples)
+        y_pred = rng.random((n_samples, n_outputs))
+        predicted = (y_pred[:, 0] > 0.5).astype(int) if n_outputs == 1 else y_pred.argmax(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "y_pred contains classes not in y_true"
+            expected = metrics.balanced_accuracy_score(labels, predicted)
+        assert metric.compute(y_pred, labels) == pytest.approx(expected, rel=1e-12)
+        if n_outputs > 1:
+            assert metric.compute(y_pred, np.eye(n_outputs)[labels]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_generated_schedule_sets_the_learning_rate_of_a_network(tmp_path, monkeypatch, forget_imports):
+    """In a network with SGD, the schedule kind's example sets each update's rate by hand formula, over fit calls.
+
+    100 samples in batches of 25 are 4 updates per epoch; with total_steps = 8 and base 0.1, the last updates
+    of epochs 1 and 2 (steps 3 and 7) have the rates 0.1 (1 - 3/8) = 0.0625 and 0.1 (1 - 7/8) = 0.0125. A
+    second fit goes on from step 8, where the rate is 0: SGD then leaves the parameters as they are. After
+    each fit the optimizer has its own learning rate, 0.1, again.
+    """
+    package, _ = import_generated(new_plugin("npnet-linear-decay", "schedule", tmp_path), monkeypatch)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(100, 3)), rng.integers(0, 2, size=100)
+    net = NeuralNetwork(
+        [3, 5, 2],
+        "relu",
+        "softmax",
+        "categorical_crossentropy",
+        ("sgd", {"learning_rate": 0.1}),
+        seed=0,
+        schedule=package.LinearDecay(total_steps=8),
+    )
+    before = net.params.copy()
+    net.fit(x, y, batch_size=25, epochs=2, categorical=True, verbose=0)
+    assert net.history["learning_rate"] == pytest.approx([0.0625, 0.0125], rel=1e-12)
+    assert net.updates == 8 and net.optimizer.learning_rate == 0.1
+    assert not np.array_equal(net.params, before)
+    trained = net.params.copy()
+    net.fit(x, y, batch_size=25, epochs=1, categorical=True, verbose=0)
+    assert net.updates == 12 and net.history["learning_rate"][-1] == 0.0
+    np.testing.assert_array_equal(net.params, trained)
+    assert net.optimizer.learning_rate == 0.1
+
+
+def test_generated_metric_is_reported_by_fit_and_score(tmp_path, monkeypatch, forget_imports):
+    """fit(metrics=[...]) records the metric kind's example under its name; score(metric=) is sklearn's on predict.
+
+    Three imbalanced classes (about 60 %, 30 % and 10 %), learnt part of the way: the scores lie strictly between
+    1/3 (one class predicted for all) and 1, where balanced accuracy and accuracy differ.
+    """
+    metrics = pytest.importorskip("sklearn.metrics")
+    package, _ = import_generated(new_plugin("npnet-balanced-accuracy", "metric", tmp_path), monkeypatch)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 2))
+    y = np.digitize(x[:, 0] + 0.3 * rng.normal(size=300), [0.25, 1.3])
+    net = NeuralNetwork(
+        [2, 8, 3], "relu", "softmax", "categorical_crossentropy", ("adam", {"learning_rate": 0.01}), seed=0
+    )
+    net.fit(
+        x[:200],
+        y[:200],
+        batch_size=20,
+        epochs=10,
+        categorical=True,
+        verbose=0,
+        metrics=[package.BalancedAccuracy()],
+        validation_data=(x[200:], y[200:]),
+    )
+    assert len(net.history["balanced_accuracy"]) == len(net.history["val_balanced_accuracy"]) == 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # sklearn warns when a class is predicted but absent from y
+        on_validation = metrics.balanced_accuracy_score(y[200:], net.predict(x[200:], labels=True))
+        on_all = metrics.balanced_accuracy_score(y, net.predict(x, labels=True))
+    assert 1 / 3 < on_validation < 1 and 1 / 3 < on_all < 1
+    assert net.history["val_balanced_accuracy"][-1] == pytest.approx(on_validation, rel=1e-12)
+    assert net.score(x, y, metric=package.BalancedAccuracy()) == pytest.approx(on_all, rel=1e-12)
 
 
 @pytest.mark.parametrize("name, kind, component, class_name", PLUGINS, ids=[p[1] for p in PLUGINS])

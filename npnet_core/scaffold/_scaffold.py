@@ -3,8 +3,9 @@
 :func:`new_plugin` writes, into ``DIRECTORY/NAME``, a distribution that
 provides one component of the chosen kind and passes the contract suite
 (:mod:`npnet_core.testing`) as written: for each kind of :data:`npnet_core.kinds.KINDS`,
-the example its ``scaffold`` names (RMSprop, tanh, log-cosh), written from the
-templates in ``templates/<kind>/``.
+the example its ``scaffold`` names (RMSprop, tanh, log-cosh, LeCun uniform, a
+linear decay, Gaussian dropout, balanced accuracy), written from the templates
+in ``templates/<kind>/``.
 
 The names come from ``NAME``, the distribution name (``npnet-rmsprop``):
 
@@ -55,9 +56,16 @@ _TAKEN_MODULES = {"plugin", "contract"}
 _TAKEN_CLASSES = {
     "Any",
     "Callable",
+    "ClassVar",
+    "Constraint",
     "Dict",
+    "Fraction",
+    "HyperparametersMixin",
     "Mapping",
     "Optional",
+    "Positive",
+    "StateLayout",
+    "Tuple",
     "InvalidParameterError",
     "ValidationError",
     "Registry",
