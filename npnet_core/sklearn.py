@@ -21,16 +21,19 @@ scikit-learn is an optional extra: ``pip install npnet-core[sklearn]``.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    from sklearn.metrics import r2_score  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    from sklearn.model_selection import train_test_split  # type: ignore[import-untyped, import-not-found, unused-ignore]
     from sklearn.utils import check_random_state  # type: ignore[import-untyped, import-not-found, unused-ignore]
     from sklearn.utils.multiclass import check_classification_targets  # type: ignore[import-untyped, import-not-found, unused-ignore]
     from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped, import-not-found, unused-ignore]
@@ -48,6 +51,7 @@ except ImportError:  # pragma: no cover - scikit-learn 1.3 to 1.5
         return estimator._validate_data(X, y, **kwargs)
 
 
+from . import optimizer_tools as tools
 from ._validation import check_dtype
 from .errors import InvalidParameterError, ModelFileError
 from .network import NeuralNetwork
@@ -65,6 +69,12 @@ class _Config(NamedTuple):
     epochs: int
     dtype: np.dtype
     verbose: Any
+    alpha: float
+    dropout: Union[None, float, List[Any]]
+    schedule: Any
+    early_stopping: bool
+    validation_fraction: float
+    n_iter_no_change: Union[int, float]
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -113,6 +123,78 @@ def _seed(random_state: Any) -> int:
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
+def _alpha(value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0 <= float(value) < math.inf:
+        raise InvalidParameterError(
+            f"alpha must be a finite number >= 0, the strength of the L2 penalty as in MLPClassifier; "
+            f"0 turns it off (got {value!r})"
+        )
+    return float(value)
+
+
+def _dropout(value: Any, hidden_layer_sizes: List[int]) -> Union[None, float, List[Any]]:
+    """``None`` for no dropout, or the rate(s) as ``("dropout", {"rate": ...})`` takes them (checked there)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, np.ndarray)):
+        rates = list(np.asarray(value).tolist()) if isinstance(value, np.ndarray) else list(value)
+        if len(rates) != len(hidden_layer_sizes):
+            raise InvalidParameterError(
+                f"dropout has {len(rates)} rate(s) {rates!r}, but hidden_layer_sizes={tuple(hidden_layer_sizes)!r} "
+                f"gives {len(hidden_layer_sizes)} hidden layer(s); give one rate per hidden layer, or a single "
+                "float for all of them"
+            )
+        return rates
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and value == 0:
+        return None  # no dropout, as None
+    if not hidden_layer_sizes:
+        raise InvalidParameterError(
+            f"dropout acts on the hidden layers' outputs, and hidden_layer_sizes=() gives none "
+            f"(got dropout={value!r}); use dropout=None"
+        )
+    return value  # a rate, or something the dropout regularizer refuses with its own message
+
+
+def _schedule_spec(schedule: Any) -> Any:
+    """What NeuralNetwork takes for the schedule: None, a name, ``(name, params)``, or a fresh copy of an object."""
+    if schedule is None or isinstance(schedule, str):
+        return schedule
+    if isinstance(schedule, tuple) and len(schedule) == 2 and isinstance(schedule[1], Mapping):
+        return (schedule[0], dict(schedule[1]))
+    return copy.deepcopy(schedule)  # a schedule that reacts keeps state: each fit starts a fresh one
+
+
+def _validation_fraction(value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0 <= float(value) < 1:
+        raise InvalidParameterError(
+            f"validation_fraction must be a number in [0, 1), the fraction of the samples early stopping "
+            f"holds out (got {value!r}); the usual value is 0.1"
+        )
+    return float(value)
+
+
+def _n_iter_no_change(value: Any) -> Union[int, float]:
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and value == math.inf:
+        return math.inf  # as scikit-learn allows: never stop, but keep the best epoch
+    return _positive_int("n_iter_no_change", value)
+
+
+class _R2Score:
+    """R² of the outputs, as :func:`sklearn.metrics.r2_score` (its ``uniform_average`` over the targets).
+
+    The validation score of :class:`NPNetRegressor`'s early stopping, as
+    :class:`~sklearn.neural_network.MLPRegressor` scores its validation set
+    (of 2 samples or more). ``fit`` also reports it on the training batches,
+    where a single sample gives NaN (R² needs two) without scikit-learn's warning.
+    """
+
+    name = "r2"
+    greater_is_better = True
+
+    def compute(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        return float(r2_score(y_true, y_pred)) if len(y_true) > 1 else math.nan
+
+
 # -- pickling ------------------------------------------------------------------------
 #
 # A NeuralNetwork holds its registry (a plugin manager holding modules), so it cannot be
@@ -158,6 +240,9 @@ class _NPNetEstimator(BaseEstimator):
 
     _output_activation = ""
     _loss = ""
+    _categorical = False
+    #: the history key of the validation score early stopping watches, and the metrics fit adds for it
+    _monitor = ""
 
     def __init__(
         self,
@@ -170,6 +255,12 @@ class _NPNetEstimator(BaseEstimator):
         dtype: str = "float64",
         random_state: Any = None,
         verbose: int = 0,
+        alpha: float = 0.0,
+        dropout: Any = None,
+        schedule: Any = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -180,40 +271,114 @@ class _NPNetEstimator(BaseEstimator):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.alpha = alpha
+        self.dropout = dropout
+        self.schedule = schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     def _config(self) -> _Config:
         """Check the parameters (scikit-learn checks them in fit, never in __init__)."""
+        hidden_layer_sizes = _hidden_layer_sizes(self.hidden_layer_sizes)
         return _Config(
-            hidden_layer_sizes=_hidden_layer_sizes(self.hidden_layer_sizes),
+            hidden_layer_sizes=hidden_layer_sizes,
             activation=self.activation if isinstance(self.activation, str) else copy.deepcopy(self.activation),
             optimizer=_optimizer_spec(self.optimizer, self.optimizer_params),
             batch_size=_positive_int("batch_size", self.batch_size),
             epochs=_positive_int("epochs", self.epochs),
             dtype=check_dtype(self.dtype),
             verbose=self.verbose,  # NeuralNetwork.fit checks it
+            alpha=_alpha(self.alpha),
+            dropout=_dropout(self.dropout, hidden_layer_sizes),
+            schedule=_schedule_spec(self.schedule),  # NeuralNetwork checks it
+            early_stopping=tools.Flag().check(type(self).__name__, "early_stopping", self.early_stopping),
+            validation_fraction=_validation_fraction(self.validation_fraction),
+            n_iter_no_change=_n_iter_no_change(self.n_iter_no_change),
         )
 
-    def _start(self, config: _Config, n_inputs: int, n_outputs: int) -> None:
-        """Make a new network ``network_`` and reset what training records."""
+    def _l2_factor(self, alpha: float, batch: int, n_outputs: int) -> float:
+        """npnet's ``l2`` factor that weighs the penalty as scikit-learn's ``alpha`` does (see the class docstring)."""
+        raise NotImplementedError
+
+    def _start(self, config: _Config, n_inputs: int, n_outputs: int, seed: int, n_samples: int) -> None:
+        """Make a new network ``network_`` for training on ``n_samples`` samples, and reset what training records."""
         layers = [n_inputs, *config.hidden_layer_sizes, n_outputs]
+        regularizers: List[Any] = []
+        if config.alpha > 0:
+            batch = min(config.batch_size, n_samples)  # the samples of a full batch
+            regularizers.append(("l2", {"factor": self._l2_factor(config.alpha, batch, n_outputs)}))
+        if config.dropout is not None:
+            regularizers.append(("dropout", {"rate": config.dropout}))
         self.network_ = NeuralNetwork(
             layers,
             config.activation,
             self._output_activation,
             self._loss,
             config.optimizer,
-            seed=_seed(self.random_state),
+            seed=seed,
             dtype=config.dtype,
+            regularizers=regularizers,
+            schedule=config.schedule,
         )
         self.loss_curve_: List[float] = []
         self.n_iter_ = 0
+        self.best_loss_: Optional[float] = None
+        self.validation_scores_: Optional[List[float]] = None
+        self.best_validation_score_: Optional[float] = None
 
-    def _train(self, config: _Config, X: np.ndarray, y: np.ndarray, epochs: int, categorical: bool) -> None:
-        run = self.network_.fit(X, y, config.batch_size, epochs, categorical, verbose=config.verbose)
+    def _fit_new(self, config: _Config, X: np.ndarray, y: np.ndarray, n_outputs: int, encode: Callable) -> None:
+        """Train a new network on ``X`` and ``y`` for ``epochs``, holding out a validation set with early stopping."""
+        seed = _seed(self.random_state)
+        validation = None
+        if config.early_stopping:
+            n_val = math.ceil(config.validation_fraction * len(X))
+            if n_val < 2:
+                raise ValueError(
+                    f"The validation set is too small: validation_fraction={config.validation_fraction} of "
+                    f"{len(X)} samples holds out {n_val}, and early stopping needs at least 2. Increase "
+                    "validation_fraction or the size of your dataset"
+                )
+            # scikit-learn's split, from the estimator's random_state: random, and stratified for a classifier
+            X, X_val, y, y_val = train_test_split(
+                X, y, test_size=config.validation_fraction, random_state=seed, stratify=y if self._categorical else None
+            )
+            validation = (X_val, encode(y_val))
+        self._start(config, X.shape[1], n_outputs, seed, len(X))
+        self._train(config, X, encode(y), config.epochs, validation)
+
+    def _train(
+        self,
+        config: _Config,
+        X: np.ndarray,
+        y: np.ndarray,
+        epochs: int,
+        validation: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+    ) -> None:
+        options: Dict[str, Any] = {}
+        if validation is not None:
+            # scikit-learn stops once the score has not improved for more than n_iter_no_change epochs
+            no_change = config.n_iter_no_change
+            patience = config.epochs if no_change == math.inf else int(no_change) + 1
+            metrics = [_R2Score()] if self._monitor == "val_r2" else None
+            options = dict(validation_data=validation, early_stopping=patience, monitor=self._monitor, metrics=metrics)
+        run = self.network_.fit(X, y, config.batch_size, epochs, self._categorical, verbose=config.verbose, **options)
         losses = [float(loss) for loss in np.ravel(run)]
         self.loss_curve_ = self.loss_curve_ + losses
         self.loss_ = self.loss_curve_[-1]
         self.n_iter_ += len(losses)  # the epochs run
+        if validation is None:
+            self.best_loss_ = min(self.loss_curve_)
+        else:
+            self.validation_scores_ = [float(score) for score in self.network_.history[self._monitor][-len(losses) :]]
+            self.best_validation_score_ = max(self.validation_scores_)
+
+    def _check_partial_fit(self, config: _Config) -> None:
+        if config.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (as in scikit-learn): it trains one epoch "
+                "on the data it is given, with nothing held out; use fit, or early_stopping=False"
+            )
 
     def _outputs(self, X: Any) -> np.ndarray:
         """The fitted network's outputs for ``X``, after checking ``X`` against what fit saw."""
@@ -256,7 +421,45 @@ _PARAMETERS = """
         network as ``NeuralNetwork(..., seed=random_state)``; None draws a seed
         from NumPy's global random state.
     verbose : int, default=0
-        Passed to :meth:`NeuralNetwork.fit`: 0 is silent, 1 or 2 report each epoch."""
+        Passed to :meth:`NeuralNetwork.fit`: 0 is silent, 1 or 2 report each epoch.
+    alpha : float, default=0.0
+        The strength of the L2 penalty on the weights (not the biases), as in
+        scikit-learn's MLP, which adds ``alpha / 2 * ||W||² / batch`` to the
+        mean loss of each batch of ``batch`` samples. The network gets npnet's
+        ``("l2", {"factor": ...})`` (``npnet-regularizers``) with the factor
+        that gives scikit-learn's gradient (the class description says which);
+        0 adds none. The factor is fixed when the network is made, for a
+        batch of ``min(batch_size, n_samples)`` samples (the training samples,
+        or those of the first ``partial_fit``): a shorter batch, such as the
+        last of an epoch, is penalised as a full one (scikit-learn divides by
+        its size).
+    dropout : float or list of float, default=None
+        Inverted dropout on the hidden layers' outputs during training, one
+        rate for all or a list with one per hidden layer: the network gets
+        ``("dropout", {"rate": dropout})`` (``npnet-regularizers``). None or
+        0 adds none.
+    schedule : str, (name, params) or Schedule, default=None
+        The learning rate of each update, by name from the installed npnet
+        plugins (``"cosine"``, ``("step", {"step_size": 100})``,
+        ``"reduce_on_plateau"``... from ``npnet-schedules``) or an object
+        (copied at each ``fit``). None: the optimizer's rate throughout.
+    early_stopping : bool, default=False
+        As in scikit-learn's MLP: ``fit`` holds out ``validation_fraction`` of
+        the samples with :func:`sklearn.model_selection.train_test_split`
+        (randomly, from ``random_state``; stratified for the classifier),
+        scores them after each epoch (see ``validation_scores_``), stops once
+        the score has not improved for more than ``n_iter_no_change`` epochs,
+        and keeps the network of the best epoch. There is no ``tol``: every
+        strict improvement counts, where scikit-learn's needs one of at least
+        ``tol=1e-4``. Without early stopping, ``fit`` trains ``epochs`` epochs
+        (scikit-learn's would also stop when the training loss stalls).
+        ``partial_fit`` refuses it, as scikit-learn's does.
+    validation_fraction : float, default=0.1
+        The fraction of the samples early stopping holds out; at least 2 of them.
+    n_iter_no_change : int, default=10
+        The epochs early stopping waits for an improvement: it stops after
+        ``n_iter_no_change + 1`` epochs in a row without one, as scikit-learn
+        does. ``numpy.inf`` never stops early, but still keeps the best epoch."""
 
 _ATTRIBUTES = """
     network_ : NeuralNetwork
@@ -270,7 +473,15 @@ _ATTRIBUTES = """
     loss_ : float
         The last of them.
     n_iter_ : int
-        The number of epochs trained."""
+        The number of epochs trained.
+    best_loss_ : float or None
+        The least of ``loss_curve_``; None with early stopping.
+    validation_scores_ : list of float or None
+        With early stopping, the score of the held-out samples after each
+        epoch, as scikit-learn's: the accuracy for the classifier, R²
+        (averaged over the targets) for the regressor. None without.
+    best_validation_score_ : float or None
+        With early stopping, the best of them, that of the network kept; None without."""
 
 
 class NPNetClassifier(ClassifierMixin, _NPNetEstimator):
@@ -280,6 +491,14 @@ class NPNetClassifier(ClassifierMixin, _NPNetEstimator):
     and the categorical cross-entropy loss. Class labels may be of any type
     (strings, integers, ...); they are mapped to output units in sorted order,
     as :class:`sklearn.preprocessing.LabelEncoder` does.
+
+    With ``alpha``, the network gets ``("l2", {{"factor": alpha / (2 * batch)}})``:
+    the categorical cross-entropy is scikit-learn's log loss, so the gradient
+    on a batch of ``batch`` samples is that of :class:`~sklearn.neural_network.MLPClassifier`
+    with the same ``alpha`` and weights. Early stopping scores the held-out
+    samples by their accuracy, as scikit-learn does; the accuracy moves in
+    steps of ``1 / n_held_out``, larger than scikit-learn's ``tol=1e-4`` for
+    fewer than 10,000 held-out samples, where the two stop alike.
 
     Parameters
     ----------{_PARAMETERS}
@@ -301,6 +520,11 @@ class NPNetClassifier(ClassifierMixin, _NPNetEstimator):
 
     _output_activation = "softmax"
     _loss = "categorical_crossentropy"
+    _categorical = True
+    _monitor = "val_accuracy"  # scikit-learn scores a classifier's validation set by its accuracy
+
+    def _l2_factor(self, alpha: float, batch: int, n_outputs: int) -> float:
+        return alpha / (2 * batch)  # the cross-entropy is scikit-learn's log loss: the same gradient
 
     def fit(self, X: Any, y: Any) -> "NPNetClassifier":
         """Train a new network on ``X`` and the class labels ``y``; return self.
@@ -325,8 +549,7 @@ class NPNetClassifier(ClassifierMixin, _NPNetEstimator):
                 f"y has 1 class ({classes[0]!r})"
             )
         self.classes_ = classes
-        self._start(config, X.shape[1], len(classes))
-        self._train(config, X, _encode(classes, y), config.epochs, categorical=True)
+        self._fit_new(config, X, y, len(classes), lambda labels: _encode(classes, labels))
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> "NPNetClassifier":
@@ -346,6 +569,7 @@ class NPNetClassifier(ClassifierMixin, _NPNetEstimator):
         self : NPNetClassifier
         """
         config = self._config()
+        self._check_partial_fit(config)
         first = not hasattr(self, "network_")
         if first and classes is None:
             raise ValueError(
@@ -369,8 +593,8 @@ class NPNetClassifier(ClassifierMixin, _NPNetEstimator):
         encoded = _encode(classes, y)
         if first:
             self.classes_ = classes
-            self._start(config, X.shape[1], len(classes))
-        self._train(config, X, encoded, 1, categorical=True)
+            self._start(config, X.shape[1], len(classes), _seed(self.random_state), len(X))
+        self._train(config, X, encoded, 1)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -435,6 +659,16 @@ class NPNetRegressor(RegressorMixin, _NPNetEstimator):
     scale large targets (for example with
     :class:`sklearn.compose.TransformedTargetRegressor`).
 
+    With ``alpha``, the network gets ``("l2", {{"factor": alpha / (n_outputs * batch)}})``:
+    npnet's mean squared error, ``mean((p - y)**2)`` over the targets, has
+    ``2 / n_outputs`` times the gradient of scikit-learn's squared loss, and the
+    factor scales the penalty alike, so that the gradient on a batch of
+    ``batch`` samples is ``2 / n_outputs`` times that of
+    :class:`~sklearn.neural_network.MLPRegressor` with the same ``alpha`` and
+    weights (SGD with learning rate ``lr * n_outputs / 2`` takes its steps with
+    ``lr``). Early stopping scores the held-out samples by their R², as
+    scikit-learn does.
+
     Parameters
     ----------{_PARAMETERS}
 
@@ -455,6 +689,12 @@ class NPNetRegressor(RegressorMixin, _NPNetEstimator):
 
     _output_activation = "identity"
     _loss = "mean_squared_error"
+    _monitor = "val_r2"  # scikit-learn scores a regressor's validation set by its R²
+
+    def _l2_factor(self, alpha: float, batch: int, n_outputs: int) -> float:
+        # npnet's mean squared error, mean((p - y)**2) over the targets, has the gradient 2 / n_outputs times
+        # scikit-learn's (p - y); its penalty is scaled alike: alpha / (2 * batch) * (2 / n_outputs)
+        return alpha / (n_outputs * batch)
 
     def fit(self, X: Any, y: Any) -> "NPNetRegressor":
         """Train a new network on ``X`` and the targets ``y``; return self.
@@ -472,13 +712,13 @@ class NPNetRegressor(RegressorMixin, _NPNetEstimator):
         X, y = _validate_data(self, X, y, dtype=config.dtype, order="C", multi_output=True, y_numeric=True)
         self._y_ndim = y.ndim
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        self._start(config, X.shape[1], self.n_outputs_)
-        self._train(config, X, y, config.epochs, categorical=False)
+        self._fit_new(config, X, y, self.n_outputs_, lambda targets: targets)
         return self
 
     def partial_fit(self, X: Any, y: Any) -> "NPNetRegressor":
         """Train one epoch on ``X`` and ``y`` (shaped as for :meth:`fit`), continuing the network if there is one; return self."""
         config = self._config()
+        self._check_partial_fit(config)
         first = not hasattr(self, "network_")
         dtype = config.dtype if first else self.network_.dtype
         X, y = _validate_data(self, X, y, reset=first, dtype=dtype, order="C", multi_output=True, y_numeric=True)
@@ -486,10 +726,10 @@ class NPNetRegressor(RegressorMixin, _NPNetEstimator):
         if first:
             self._y_ndim = y.ndim
             self.n_outputs_ = n_outputs
-            self._start(config, X.shape[1], n_outputs)
+            self._start(config, X.shape[1], n_outputs, _seed(self.random_state), len(X))
         elif n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} targets, but {type(self).__name__} was fitted with {self.n_outputs_}")
-        self._train(config, X, y, 1, categorical=False)
+        self._train(config, X, y, 1)
         return self
 
     def predict(self, X: Any) -> np.ndarray:

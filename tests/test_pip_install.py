@@ -1,7 +1,7 @@
 """For real: pip-install npnet into a fresh virtual environment and use plugins through their entry points.
 
 One virtual environment per module (made with ``sys.executable -m venv``) gets
-npnet-core, the three official plugins (built from this checkout, not editable)
+npnet-core, the official plugins (built from this checkout, not editable)
 and pytest. Then:
 
 - a plugin written by ``npnet new-plugin`` (an optimizer; an initializer) is installed, resolves by name,
@@ -34,7 +34,15 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-OFFICIAL_PLUGINS = ["npnet-relu-softmax", "npnet-sgd-momentum", "npnet-adam", "npnet-initializers"]
+OFFICIAL_PLUGINS = [
+    "npnet-relu-softmax",
+    "npnet-sgd-momentum",
+    "npnet-adam",
+    "npnet-initializers",
+    "npnet-schedules",
+    "npnet-regularizers",
+    "npnet-metrics",
+]
 COPY_IGNORE = shutil.ignore_patterns(
     ".venv", ".ci-venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "tests"
 )
@@ -195,7 +203,7 @@ def test_scaffolded_optimizer_installs_trains_checks_and_uninstalls(venv, tmp_pa
         """
     ).stdout
     assert gone.startswith("no optimizer named 'rmsprop'")
-    assert "installed optimizers: adam (npnet-adam 0.1.0), sgd (npnet-sgd-momentum 0.1.0)" in gone
+    assert "installed optimizers: adam (npnet-adam 0.1.0), adamw (npnet-adam 0.1.0), sgd" in gone
 
 
 #: A network started by the initializer named in argv[1], from the default registry; print JSON.
@@ -256,8 +264,11 @@ OFFICIAL = """
     names = {
         "activation": ["relu", "identity", "softmax"],
         "loss": ["mean_squared_error", "mse", "categorical_crossentropy"],
-        "optimizer": ["sgd", "adam"],
+        "optimizer": ["sgd", "adam", "adamw"],
         "initializer": ["glorot_uniform", "he_normal", "article"],
+        "schedule": ["cosine", "reduce_on_plateau"],
+        "regularizer": ["l2", "dropout"],
+        "metric": ["f1", "mae"],
     }
     resolved = {kind: {n: registry.lookup(kind, n).distribution for n in ns} for kind, ns in names.items()}
     rng = np.random.default_rng(0)
@@ -290,8 +301,11 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
         assert result["resolved"] == {
             "activation": dict.fromkeys(["relu", "identity", "softmax"], "npnet-relu-softmax"),
             "loss": dict.fromkeys(["mean_squared_error", "mse", "categorical_crossentropy"], "npnet-relu-softmax"),
-            "optimizer": {"sgd": "npnet-sgd-momentum", "adam": "npnet-adam"},
+            "optimizer": {"sgd": "npnet-sgd-momentum", "adam": "npnet-adam", "adamw": "npnet-adam"},
             "initializer": dict.fromkeys(["glorot_uniform", "he_normal", "article"], "npnet-initializers"),
+            "schedule": dict.fromkeys(["cosine", "reduce_on_plateau"], "npnet-schedules"),
+            "regularizer": dict.fromkeys(["l2", "dropout"], "npnet-regularizers"),
+            "metric": dict.fromkeys(["f1", "mae"], "npnet-metrics"),
         }
         assert all(result["falls"].values()), result["falls"]
         assert result["failures"] == [BROKEN_LINE]
@@ -302,7 +316,10 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
         for line in [
             "adam: npnet-adam 0.1.0",
             "initializers: npnet-initializers 0.1.0",
+            "metrics: npnet-metrics 0.1.0",
+            "regularizers: npnet-regularizers 0.1.0",
             "relu-softmax: npnet-relu-softmax 0.1.0",
+            "schedules: npnet-schedules 0.1.0",
             "sgd-momentum: npnet-sgd-momentum 0.1.0",
         ]:
             assert line in listing.stdout.splitlines()
@@ -355,6 +372,9 @@ def test_entry_points_give_each_plugin_its_distribution_and_version(venv):
     assert result["found"] == [
         ["adam", "npnet-adam", "0.1.0"],
         ["initializers", "npnet-initializers", "0.1.0"],
+        ["metrics", "npnet-metrics", "0.1.0"],
+        ["regularizers", "npnet-regularizers", "0.1.0"],
         ["relu-softmax", "npnet-relu-softmax", "0.1.0"],
+        ["schedules", "npnet-schedules", "0.1.0"],
         ["sgd-momentum", "npnet-sgd-momentum", "0.1.0"],
     ]

@@ -1,9 +1,9 @@
 """The plugin author's pages run: their distributions are written out, found through entry points and tested.
 
-``docs/plugins/activation.md`` (npnet-tanh), ``docs/plugins/loss.md`` (npnet-mae and
-npnet-binary), ``docs/plugins/optimizer.md`` (npnet-rmsprop) and the guide
-``docs/plugins.md`` (the scaffold of ``npnet new-plugin``) are read block by block, in
-page order, with these conventions:
+The pages of ``docs/plugins/`` (one per kind: ``activation.md`` with npnet-tanh,
+``loss.md`` with npnet-mae and npnet-binary, ``optimizer.md`` with npnet-rmsprop, and so on)
+and the guide ``docs/plugins.md`` (the scaffold of ``npnet new-plugin``) are read block by
+block, in page order, with these conventions:
 
 - **A file.** A code block whose preceding non-empty line is exactly a backticked path
   and a colon (`` `npnet-tanh/npnet_tanh/plugin.py`: ``) is that file of the

@@ -21,8 +21,10 @@ sklearn = pytest.importorskip("sklearn")
 from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import make_blobs  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
+from sklearn.metrics import accuracy_score, f1_score, r2_score  # noqa: E402
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score  # noqa: E402
+from sklearn.model_selection import train_test_split as train_test_split_sk  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
@@ -40,16 +42,33 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Small and quick: the checks fit tens to a few hundred samples, many times over.
 _QUICK = {"hidden_layer_sizes": (16,), "epochs": 5, "batch_size": 16, "optimizer_params": {"learning_rate": 0.01}}
+# every training option away from its default: a penalty, dropout and a schedule; early stopping
+_REGULARIZED = {"alpha": 1e-3, "dropout": 0.1, "schedule": ("exponential", {"gamma": 0.999})}
+_EARLY_STOPPING = {"early_stopping": True, "validation_fraction": 0.2, "n_iter_no_change": 2}
 CHECKED = [
     NPNetClassifier(**_QUICK),
     NPNetRegressor(**_QUICK),
     NPNetClassifier(**_QUICK, dtype="float32"),
     NPNetRegressor(**_QUICK, dtype="float32"),
+    NPNetClassifier(**_QUICK, **_REGULARIZED),
+    NPNetRegressor(**_QUICK, **_REGULARIZED),
+    NPNetClassifier(**{**_QUICK, "epochs": 20}, **_EARLY_STOPPING),
+    NPNetRegressor(**{**_QUICK, "epochs": 20}, **_EARLY_STOPPING),
 ]
+
+# the checks that call partial_fit, which refuses early stopping as scikit-learn's MLP does
+_PARTIAL_FIT_CHECKS = (
+    "check_fit_score_takes_y",
+    "check_n_features_in_after_fitting",
+    "check_estimators_partial_fit_n_features",
+)
 
 
 def _expected_failed_checks(estimator):
     """The checks an estimator is known to fail, with the reason (scikit-learn's own mechanism)."""
+    if estimator.early_stopping:
+        reason = "partial_fit raises ValueError with early_stopping=True, as MLPClassifier's and MLPRegressor's do"
+        return dict.fromkeys(_PARTIAL_FIT_CHECKS, reason)
     if isinstance(estimator, NPNetRegressor) and estimator.dtype == "float32":
         return {
             "check_regressor_multioutput": (
@@ -316,6 +335,388 @@ def test_regressor_partial_fit_continues_training(smooth):
         model.partial_fit(x_train, y_train[:, 0])
 
 
+# -- alpha: scikit-learn's L2 penalty ------------------------------------------------------------
+
+
+def _problem(n_outputs, n=24, seed=1):
+    """A small problem: 4 features, and 3 classes or ``n_outputs`` regression targets."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    if n_outputs is None:
+        return x, np.arange(n) % 3
+    y = np.column_stack([np.sin(x[:, 0]) + x[:, 1], x[:, 2] * x[:, 3]])[:, :n_outputs]
+    return x, (y[:, 0] if n_outputs == 1 else y)
+
+
+_HEADS = {"classifier": ("softmax", "categorical_crossentropy"), "regressor": ("identity", "mean_squared_error")}
+
+
+def _start_and_order(head, n_outputs, n_samples, seed=0):
+    """The initial weights and biases of the estimators' network for ``_problem``, and its first epoch's order.
+
+    The network of ``NeuralNetwork(..., seed=random_state)`` (the estimator's, as a test above shows)
+    draws its initial weights from its generator ``rng``, and then each epoch's order of the samples.
+    """
+    net = NeuralNetwork([4, 5, n_outputs], "relu", *_HEADS[head], "sgd", seed=seed)
+    return [w.copy() for w in net.weights], [b.ravel().copy() for b in net.biases], net.rng.permutation(n_samples)
+
+
+def _sklearn_epoch(mlp, x, y, weights, biases):
+    """One epoch of scikit-learn's ``mlp`` on ``x`` and ``y`` in their order, from these weights; return it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # one epoch: it would like more
+        mlp.fit(x, y)  # sets up the layers; then from our weights:
+        mlp.coefs_, mlp.intercepts_ = [w.copy() for w in weights], [b.copy() for b in biases]
+        mlp.set_params(warm_start=True).fit(x, y)
+    return mlp
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+@pytest.mark.parametrize("batch_size", [8, 24, 100], ids=["mini-batches", "one-batch", "batch-above-n"])
+def test_alpha_takes_the_sgd_steps_of_mlpclassifier(alpha, batch_size):
+    """An epoch of SGD takes, batch by batch, the steps of MLPClassifier with that alpha from the same weights."""
+    x, y = _problem(None)
+    lr = 0.3
+    params = dict(hidden_layer_sizes=(5,), alpha=alpha, batch_size=batch_size, epochs=1, random_state=0)
+    model = NPNetClassifier(optimizer="sgd", optimizer_params={"learning_rate": lr}, **params)
+    weights, biases, order = _start_and_order("classifier", 3, len(x))
+    model.fit(x, y)
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(5,),
+        alpha=alpha,
+        batch_size=min(batch_size, len(x)),  # as scikit-learn would clip it, with a warning
+        solver="sgd",
+        learning_rate_init=lr,
+        momentum=0.0,
+        shuffle=False,
+        max_iter=1,
+    )
+    _sklearn_epoch(mlp, x[order], y[order], weights, biases)
+    for ours, theirs in zip(model.network_.weights, mlp.coefs_):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
+    for ours, theirs in zip(model.network_.biases, mlp.intercepts_):
+        np.testing.assert_allclose(ours.ravel(), theirs, rtol=1e-10, atol=1e-13)
+    # the epoch's mean loss, penalty included, is scikit-learn's too
+    assert model.loss_curve_[0] == pytest.approx(mlp.loss_curve_[-1], rel=1e-12)
+    assert model.loss_curve_[0] > 0 and not np.allclose(model.network_.weights[0], weights[0])
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+@pytest.mark.parametrize("batch_size", [8, 24])
+def test_alpha_takes_the_sgd_steps_of_mlpregressor_at_its_learning_rate_scaled(n_outputs, batch_size):
+    """npnet's MSE has 2 / n_outputs times scikit-learn's gradient: at lr * n_outputs / 2, the same SGD steps."""
+    x, y = _problem(n_outputs)
+    lr, alpha = 0.05, 0.8
+    model = NPNetRegressor(
+        hidden_layer_sizes=(5,),
+        optimizer="sgd",
+        optimizer_params={"learning_rate": lr * n_outputs / 2},
+        alpha=alpha,
+        batch_size=batch_size,
+        epochs=1,
+        random_state=0,
+    )
+    weights, biases, order = _start_and_order("regressor", n_outputs, len(x))
+    model.fit(x, y)
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(5,),
+        alpha=alpha,
+        batch_size=batch_size,
+        solver="sgd",
+        learning_rate_init=lr,
+        momentum=0.0,
+        shuffle=False,
+        max_iter=1,
+    )
+    _sklearn_epoch(mlp, x[order], y[order], weights, biases)
+    for ours, theirs in zip(model.network_.weights, mlp.coefs_):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
+    for ours, theirs in zip(model.network_.biases, mlp.intercepts_):
+        np.testing.assert_allclose(ours.ravel(), theirs, rtol=1e-10, atol=1e-13)
+    if n_outputs == 1:  # mean((p - y)**2) + alpha / batch * ||W||², twice scikit-learn's loss
+        assert model.loss_curve_[0] == pytest.approx(2 * mlp.loss_curve_[-1], rel=1e-12)
+
+
+def test_alpha_penalty_on_one_batch_is_sklearns_formula():
+    """On one batch of n samples: loss + alpha / 2 * sum(W**2) / n, and the gradient + alpha * W / n."""
+    x, y = _problem(None, n=30)
+    lr, alpha = 0.1, 2.0
+
+    def one_step(alpha):
+        model = NPNetClassifier(
+            hidden_layer_sizes=(5,),
+            optimizer="sgd",
+            optimizer_params={"learning_rate": lr},
+            alpha=alpha,
+            batch_size=64,  # more than the samples: one batch of 30
+            epochs=1,
+            random_state=0,
+        )
+        return model.fit(x, y)
+
+    plain, penalised = one_step(0.0), one_step(alpha)
+    weights = _start_and_order("classifier", 3, len(x))[0]
+    squares = sum(float(np.sum(w**2)) for w in weights)
+    assert penalised.loss_curve_[0] - plain.loss_curve_[0] == pytest.approx(alpha / 2 * squares / 30, rel=1e-9)
+    for start, w_plain, w_penalised in zip(weights, plain.network_.weights, penalised.network_.weights):
+        # w_plain = start - lr * grad and w_penalised = start - lr * (grad + alpha * start / n)
+        np.testing.assert_allclose(w_plain - w_penalised, lr * alpha * start / 30, rtol=1e-9, atol=1e-15)
+    for b_plain, b_penalised in zip(plain.network_.biases, penalised.network_.biases):
+        np.testing.assert_array_equal(b_plain, b_penalised)  # the biases are not penalised
+
+
+def test_alpha_zero_adds_no_regularizer(blobs):
+    x, y = blobs
+    assert NPNetClassifier(epochs=1, random_state=0).fit(x, y).network_.regularizers == []
+    assert NPNetClassifier(alpha=0, dropout=0.0, epochs=1, random_state=0).fit(x, y).network_.regularizers == []
+    model = NPNetClassifier(alpha=1e-2, epochs=1, random_state=0).fit(x, y)
+    assert [r.name for r in model.network_.regularizers] == ["l2"]
+
+
+# -- dropout and schedule ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dropout", [0.3, [0.3, 0.0], (0.1, 0.2), np.array([0.2, 0.1])], ids=str)
+def test_dropout_trains_as_neural_network_with_the_dropout_regularizer(blobs, dropout):
+    x, y = blobs
+    model = NPNetClassifier(hidden_layer_sizes=(8, 8), dropout=dropout, epochs=3, random_state=4).fit(x, y)
+    rate = dropout if isinstance(dropout, float) else [float(r) for r in dropout]
+    assert [r.get_config() for r in model.network_.regularizers] == [{"rate": rate}]
+    net = NeuralNetwork(
+        [2, 8, 8, 3],
+        "relu",
+        "softmax",
+        "categorical_crossentropy",
+        "adam",
+        seed=4,
+        regularizers=[("dropout", {"rate": rate})],
+    )
+    net.fit(x, y, 32, 3, categorical=True, verbose=0)
+    np.testing.assert_array_equal(model.network_.params, net.params)
+    without = NPNetClassifier(hidden_layer_sizes=(8, 8), epochs=3, random_state=4).fit(x, y)
+    assert not np.array_equal(model.network_.params, without.network_.params)  # the dropout acted
+    assert model.dropout is dropout  # the parameter as given
+
+
+def test_dropout_errors_name_the_parameter(blobs):
+    x, y = blobs
+    with pytest.raises(InvalidParameterError, match=r"dropout has 3 rate.*2 hidden layer"):
+        NPNetClassifier(hidden_layer_sizes=(8, 8), dropout=[0.1, 0.2, 0.3]).fit(x, y)
+    with pytest.raises(InvalidParameterError, match=r"hidden_layer_sizes=\(\) gives none"):
+        NPNetClassifier(hidden_layer_sizes=(), dropout=0.5).fit(x, y)
+    with pytest.raises(InvalidParameterError, match=r"dropout: rate must be in \[0, 1\)"):
+        NPNetClassifier(dropout=1.0).fit(x, y)
+
+
+def test_a_step_schedule_sets_the_learning_rate_of_each_update(blobs):
+    """step: rate = base * gamma ** (update // step_size); the history logs the rate of each epoch's last update."""
+    x, y = blobs  # 300 samples, 30 batches of 10 per epoch
+    schedule = ("step", {"step_size": 45, "gamma": 0.5})
+    model = NPNetClassifier(optimizer="sgd", optimizer_params={"learning_rate": 0.2}, batch_size=10, epochs=4)
+    model.set_params(schedule=schedule, random_state=0).fit(x, y)
+    expected = [0.2 * 0.5 ** ((30 * epoch - 1) // 45) for epoch in range(1, 5)]
+    np.testing.assert_allclose(model.network_.history["learning_rate"], expected, rtol=1e-15)
+    assert model.network_.optimizer.learning_rate == 0.2  # fit gives the optimizer its base rate back
+    assert model.network_.updates == 120
+
+
+def test_a_schedule_object_is_copied_at_each_fit(blobs):
+    """A schedule that keeps state starts afresh at each fit, and the estimator's object stays as given."""
+    npnet_schedules = pytest.importorskip("npnet_schedules")
+    x, y = blobs
+    schedule = npnet_schedules.ReduceOnPlateau(patience=1, factor=0.5, min_delta=10.0)  # reduces every epoch
+    model = NPNetClassifier(epochs=6, schedule=schedule, random_state=0)
+    first = model.fit(x, y).network_.params.copy()
+    rates = model.network_.history["learning_rate"]
+    assert min(rates) < max(rates)  # it reduced the rate on a plateau of the loss
+    np.testing.assert_array_equal(model.fit(x, y).network_.params, first)
+    assert model.network_.schedule is not schedule
+    assert schedule.state_dict() == npnet_schedules.ReduceOnPlateau().state_dict()  # never trained with
+
+
+# -- early stopping ------------------------------------------------------------------------------
+
+
+def _sklearn_stopping(scores, n_iter_no_change, tol):
+    """scikit-learn's MLP rule on validation scores: (the epoch it stops after, or None, the index of the epoch kept).
+
+    Each epoch whose score is below the best so far plus ``tol`` counts one without improvement, any
+    other resets the count; training stops when the count exceeds ``n_iter_no_change``. The epoch kept
+    is the first of the greatest score.
+    """
+    best, count = -np.inf, 0
+    for epoch, score in enumerate(scores, start=1):
+        count = count + 1 if score < best + tol else 0
+        best = max(best, score)
+        if count > n_iter_no_change:
+            return epoch, int(np.argmax(scores[:epoch]))
+    return None, int(np.argmax(scores))
+
+
+def test_the_stopping_rule_written_out_is_sklearns(blobs):
+    """The rule the tests below hold npnet to reproduces MLPClassifier's own epochs."""
+    x, y = blobs
+    for n_iter_no_change in (1, 3):
+        mlp = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, n_iter_no_change=n_iter_no_change)
+        mlp.set_params(learning_rate_init=0.01, max_iter=200, random_state=0).fit(x, y)
+        assert mlp.n_iter_ < 200  # it stopped early
+        stopped, _ = _sklearn_stopping(mlp.validation_scores_, n_iter_no_change, mlp.tol)
+        assert stopped == mlp.n_iter_
+
+
+def test_classifier_early_stopping_holds_out_a_stratified_split_and_stops_as_sklearn(blobs):
+    x, y = blobs
+    model = NPNetClassifier(hidden_layer_sizes=(8,), epochs=200, early_stopping=True, n_iter_no_change=3)
+    model.set_params(validation_fraction=0.2, random_state=0, optimizer_params={"learning_rate": 0.003}).fit(x, y)
+    # scikit-learn's split: 60 of the 300, 20 of each class, drawn by train_test_split from random_state
+    x_train, x_val, y_train, y_val = train_test_split_sk(x, y, test_size=0.2, random_state=0, stratify=y)
+    scores = model.validation_scores_
+    assert len(scores) == model.n_iter_ == len(model.loss_curve_) < 200
+    stopped, kept = _sklearn_stopping(scores, 3, tol=1e-4)  # 1/60 > tol: tol changes nothing here
+    assert model.n_iter_ == stopped
+    assert model.best_validation_score_ == max(scores) == scores[kept]
+    assert model.score(x_val, y_val) == model.best_validation_score_  # the network kept is the best epoch's
+    assert model.best_loss_ is None
+    # trained on the rest only, and scored on the held-out samples: as NeuralNetwork with that validation data
+    net = NeuralNetwork(
+        [2, 8, 3], "relu", "softmax", "categorical_crossentropy", ("adam", {"learning_rate": 0.003}), seed=0
+    )
+    net.fit(x_train, y_train, 32, stopped, categorical=True, verbose=0, validation_data=(x_val, y_val))
+    assert net.history["val_accuracy"] == scores
+    np.testing.assert_array_equal(net.history["loss"], model.loss_curve_)
+
+
+def test_regressor_early_stopping_scores_r2_on_a_random_split(smooth):
+    x_train, _, y_train, _ = smooth  # 400 samples, two targets
+    params = dict(hidden_layer_sizes=(16,), epochs=300, early_stopping=True, n_iter_no_change=4, random_state=3)
+    model = NPNetRegressor(**params, optimizer_params={"learning_rate": 0.03}).fit(x_train, y_train)
+    _, x_val, _, y_val = train_test_split_sk(x_train, y_train, test_size=0.1, random_state=3)
+    scores = model.validation_scores_
+    assert len(set(scores)) == len(scores)  # no ties, where tol=0 and npnet's strict rule would differ
+    stopped, kept = _sklearn_stopping(scores, 4, tol=0.0)
+    assert stopped is not None and model.n_iter_ == stopped
+    assert model.best_validation_score_ == scores[kept]
+    assert model.best_validation_score_ == pytest.approx(r2_score(y_val, model.predict(x_val)), rel=1e-12)
+    assert model.best_validation_score_ == pytest.approx(model.score(x_val, y_val), rel=1e-12)
+
+
+def test_early_stopping_never_stops_with_an_infinite_n_iter_no_change(blobs):
+    x, y = blobs
+    model = NPNetClassifier(epochs=8, early_stopping=True, n_iter_no_change=np.inf, random_state=0).fit(x, y)
+    assert model.n_iter_ == 8 and len(model.validation_scores_) == 8
+
+
+def test_early_stopping_refusals(blobs):
+    x, y = blobs
+    model = NPNetClassifier(epochs=2, early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        model.partial_fit(x, y, classes=[0, 1, 2])
+    assert not hasattr(model, "network_")
+    with pytest.raises(ValueError, match="validation set is too small"):
+        NPNetRegressor(early_stopping=True, validation_fraction=0.01).fit(x[:50], y[:50])
+    with pytest.raises(ValueError, match="least populated class"):  # train_test_split's, as MLPClassifier's
+        NPNetClassifier(early_stopping=True).fit(x[:21], np.r_[np.zeros(20), 1])
+    without = NPNetClassifier(epochs=2, random_state=0).fit(x, y)
+    assert without.validation_scores_ is None and without.best_validation_score_ is None
+    assert without.best_loss_ == min(without.loss_curve_)
+
+
+# -- scoring ---------------------------------------------------------------------------------------------
+
+
+def test_cross_val_score_with_f1_macro_scores_the_predictions(blobs):
+    """scoring="f1_macro" scores predict's labels: as f1_score on each fold, fitted by hand."""
+    x, y = blobs
+    named = np.array(["ant", "bee", "cow"])[y]
+    model = NPNetClassifier(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    folds = StratifiedKFold(n_splits=3)
+    scores = cross_val_score(model, x, named, scoring="f1_macro", cv=folds)
+    expected = []
+    for train, test in folds.split(x, named):
+        fitted = clone(model).fit(x[train], named[train])
+        expected.append(f1_score(named[test], fitted.predict(x[test]), average="macro"))
+    np.testing.assert_allclose(scores, expected, rtol=1e-15)
+    assert len(set(expected)) > 1 and min(expected) < 1  # not a saturated score that anything would give
+
+
+def test_score_is_accuracy_and_r2_as_sklearns(blobs, smooth):
+    x, y = blobs
+    model = NPNetClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(x, y)
+    assert model.score(x, y) == accuracy_score(y, model.predict(x)) < 1
+    x_train, x_test, y_train, y_test = smooth
+    regressor = NPNetRegressor(hidden_layer_sizes=(8,), epochs=3, random_state=0).fit(x_train, y_train)
+    assert regressor.score(x_test, y_test) == pytest.approx(r2_score(y_test, regressor.predict(x_test)), rel=1e-12)
+
+
+# -- the new parameters in scikit-learn's object protocol ----------------------------------------------
+
+_OPTIONS = {
+    "alpha": 1e-3,
+    "dropout": [0.2, 0.1],
+    "hidden_layer_sizes": (8, 8),
+    "early_stopping": True,
+    "validation_fraction": 0.25,
+    "n_iter_no_change": 3,
+}
+
+
+def test_get_params_set_params_and_clone_carry_the_new_parameters(blobs):
+    npnet_schedules = pytest.importorskip("npnet_schedules")
+    schedule = npnet_schedules.CosineDecay(total_steps=100, warmup_steps=5)
+    model = NPNetClassifier(**_OPTIONS, schedule=schedule, epochs=3, random_state=0)
+    params = model.get_params()
+    assert {key: params[key] for key in _OPTIONS} == _OPTIONS and params["schedule"] is schedule
+    twin = clone(model)
+    twin_params = twin.get_params()
+    assert twin_params["schedule"] is not schedule and twin_params["schedule"].get_config() == schedule.get_config()
+    assert {key: twin_params[key] for key in _OPTIONS} == _OPTIONS
+    assert twin.dropout is not model.dropout  # clone copies the list
+    x, y = blobs
+    np.testing.assert_array_equal(twin.fit(x, y).network_.params, model.fit(x, y).network_.params)
+    model.set_params(alpha=0.5, dropout=None, schedule="constant", early_stopping=False)
+    assert model.get_params()["alpha"] == 0.5 and model.get_params()["schedule"] == "constant"
+    model.fit(x, y)
+    assert [r.name for r in model.network_.regularizers] == ["l2"] and model.network_.schedule.name == "constant"
+    assert model.validation_scores_ is None
+
+
+def test_grid_search_tunes_alpha(blobs):
+    x, y = blobs
+    model = NPNetClassifier(epochs=5, random_state=0, optimizer_params={"learning_rate": 0.01})
+    search = GridSearchCV(model, {"alpha": [0.0, 1e4]}, cv=3).fit(x, y)
+    # an enormous penalty shrinks the weights to almost nothing: outputs near 1/3 each, chance accuracy
+    low, high = search.cv_results_["mean_test_score"]
+    assert low > 0.95 and high < 0.5 and search.best_params_ == {"alpha": 0.0}
+    shrunk = clone(model).set_params(alpha=1e4).fit(x, y)
+    assert max(np.abs(w).max() for w in shrunk.network_.weights) < 0.1
+    np.testing.assert_allclose(shrunk.predict_proba(x), 1 / 3, atol=0.05)
+
+
+def test_pickled_model_keeps_its_training_options_and_trains_on_identically(blobs):
+    """Penalty, dropout (its draws from the network's generator) and a schedule's state survive pickling."""
+    x, y = blobs
+    plateau = ("reduce_on_plateau", {"patience": 2, "factor": 0.5, "min_delta": 10.0})  # reduces every 2 epochs
+    options = dict(alpha=1e-2, dropout=0.3, schedule=plateau)
+    model = NPNetClassifier(**options, epochs=6, random_state=0).fit(x, y)
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.get_params() == model.get_params()
+    assert [r.get_config() for r in restored.network_.regularizers] == [
+        r.get_config() for r in model.network_.regularizers
+    ]
+    assert restored.network_.schedule.get_config() == model.network_.schedule.get_config()
+    assert restored.network_.schedule.state_dict() == model.network_.schedule.state_dict()
+    assert restored.network_.updates == model.network_.updates
+    assert restored.best_loss_ == model.best_loss_ and restored.validation_scores_ is None
+    model.partial_fit(x, y)  # the original itself, not a copy: a copy would go through the same pickling
+    restored.partial_fit(x, y)
+    np.testing.assert_array_equal(restored.network_.params, model.network_.params)
+    assert restored.network_.schedule.state_dict() == model.network_.schedule.state_dict()
+    stopping = NPNetRegressor(early_stopping=True, epochs=3, random_state=0).fit(x, y.astype(float))
+    again = pickle.loads(pickle.dumps(stopping))
+    assert again.validation_scores_ == stopping.validation_scores_
+    assert again.best_validation_score_ == stopping.best_validation_score_
+
+
 # -- the scikit-learn object protocol -----------------------------------------------------------
 
 
@@ -377,6 +778,18 @@ def test_parameters_are_checked_in_fit_not_in_init(blobs):
         {"optimizer_params": "fast"},
         {"verbose": -1},
         {"optimizer": object(), "optimizer_params": {"learning_rate": 1}},
+        {"alpha": -1.0},
+        {"alpha": float("nan")},
+        {"alpha": "1e-4"},
+        {"dropout": 1.0},
+        {"dropout": [0.1, 0.2]},  # two rates, one hidden layer
+        {"dropout": "half"},
+        {"schedule": ("step", {"step_size": 0})},
+        {"early_stopping": 1},
+        {"validation_fraction": 1.0},
+        {"validation_fraction": -0.1},
+        {"n_iter_no_change": 0},
+        {"n_iter_no_change": 2.5},
     ]
     for params in bad:
         model = NPNetClassifier(**params)  # scikit-learn convention: __init__ only stores
@@ -387,6 +800,11 @@ def test_parameters_are_checked_in_fit_not_in_init(blobs):
         NPNetClassifier(optimizer="adma").fit(x, y)
     with pytest.raises(ValueError, match="learning_rat"):
         NPNetClassifier(optimizer_params={"learning_rat": 0.1}).fit(x, y)
+    with pytest.raises(LookupError, match="did you mean 'cosine'"):
+        NPNetClassifier(schedule="cosin").fit(x, y)
+    for name, value in [("alpha", -1.0), ("validation_fraction", 1.0), ("n_iter_no_change", 0)]:
+        with pytest.raises(InvalidParameterError, match=name):
+            NPNetClassifier(**{name: value}).fit(x, y)
 
 
 def test_sample_weight_is_not_accepted():

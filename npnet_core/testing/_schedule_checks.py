@@ -103,7 +103,7 @@ def check_schedule_pure(schedule: Any) -> None:
 
 
 def check_schedule_config_round_trip(schedule: Any) -> None:
-    """get_config() is JSON-serialisable and type(s)(**config), rebuilt from its JSON, gives the same rates."""
+    """``get_config()`` is JSON-serialisable and ``type(s)(**config)``, rebuilt from its JSON, gives the same rates."""
     check = "check_schedule_config_round_trip"
     config = schedule.get_config()
     try:
