@@ -297,7 +297,10 @@ def _check_user_guide(output: str, folder: Path) -> None:
     assert adam and float(adam.group(1)) == pytest.approx(0.003), output
     assert _number_after("tanh network accuracy:", output) >= 0.9
     assert "['ReLU', 'Tanh']" in output
-    assert "no optimizer named 'adma'; did you mean 'adam'?" in output
+    assert "no optimizer named 'adma'; did you mean 'adam' or 'adamw'?" in output
+    rates = re.search(r"^172 \[(.*)\]$", output, re.MULTILINE)  # the cosine schedule: 4 epochs of 43 updates
+    assert rates and [float(r) for r in rates.group(1).split(", ")][-1] == 0.0, output
+    assert "'val_f1'" in output and "'val_top_k_accuracy'" in output
     assert "did you mean 'learning_rate'?" in output
     assert _number_after("article-style accuracy:", output) >= 0.9
     assert (folder / "article-weights.npy").is_file()
