@@ -109,8 +109,9 @@ t2 = time.perf_counter()
 from npnet_core.kinds import KINDS
 registry = npnet_core.get_registry()
 names = [(kind, name) for kind in KINDS for name in registry.names(kind)]
+needed = {"cosine": {"total_steps": 100}, "step": {"step_size": 10}, "exponential": {"gamma": 0.9}}  # no defaults
 for kind, name in names:
-    registry.create(kind, name)
+    registry.create(kind, name, needed.get(name))
 t3 = time.perf_counter()
 print(json.dumps({"numpy": t1 - t0, "import": t2 - t1, "resolve": t3 - t2, "components": len(names)}))
 """

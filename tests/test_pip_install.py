@@ -4,9 +4,9 @@ One virtual environment per module (made with ``sys.executable -m venv``) gets
 npnet-core, the official plugins (built from this checkout, not editable)
 and pytest. Then:
 
-- a plugin written by ``npnet new-plugin`` (an optimizer; an initializer) is installed, resolves by name,
-  trains, is listed and checked by the CLI, passes its own tests, and is gone
-  after ``pip uninstall``;
+- a plugin written by ``npnet new-plugin`` (an optimizer; an initializer; a schedule, a
+  regularizer and a metric) is installed, resolves by name, trains, is listed and checked
+  by the CLI, passes its own tests, and is gone after ``pip uninstall``;
 - a plugin whose module raises ImportError is reported, and the official
   components keep working, unless ``NPNET_STRICT_PLUGINS=1`` asks for an error;
 - the entry points give each official plugin with its distribution and version.
@@ -233,6 +233,62 @@ def test_scaffolded_initializer_installs_and_starts_networks_by_name(venv, tmp_p
         assert "initializer lecun_uniform" in trained
     finally:
         venv.pip("uninstall", "-y", "npnet-lecun-uniform")
+
+
+#: Use the component named in argv[2] of the kind in argv[1] by name in a network; print JSON.
+USE_BY_KIND = """
+    import json, sys
+    import numpy as np
+    from npnet_core import NeuralNetwork, get_registry
+
+    kind, name = sys.argv[1], sys.argv[2]
+    entry = get_registry().lookup(kind, name)
+    rng = np.random.default_rng(0)
+    labels = np.arange(90) % 3
+    x = rng.normal(scale=2.0, size=(3, 4))[labels] + rng.normal(size=(90, 4))
+    given = {"schedule": {"schedule": name}, "regularizer": {"regularizers": [name]}}.get(kind, {})
+    net = NeuralNetwork([4, 8, 3], "relu", "softmax", "categorical_crossentropy", "sgd", seed=0, **given)
+    metrics = [name] if kind == "metric" else None
+    net.fit(x, labels, batch_size=9, epochs=3, categorical=True, verbose=0, metrics=metrics, validation_split=0.2)
+    component = {"schedule": net.schedule, "regularizer": (net.regularizers or [None])[0]}.get(kind)
+    print(json.dumps({
+        "distribution": entry.distribution, "history": sorted(net.history), "updates": net.updates,
+        "class": type(component).__name__ if component is not None else None,
+        "score": net.score(x, labels, metric=name) if kind == "metric" else None,
+    }))
+"""
+
+
+@pytest.mark.parametrize(
+    "distribution, kind, name, option",
+    [
+        ("npnet-linear-decay", "schedule", "linear_decay", "--schedule"),
+        ("npnet-gaussian-dropout", "regularizer", "gaussian_dropout", "--regularizer"),
+        ("npnet-balanced-accuracy", "metric", "balanced_accuracy", "--metrics"),
+    ],
+)
+def test_scaffolded_plugin_of_each_new_kind_is_used_by_name_from_python_and_the_cli(
+    venv, tmp_path, distribution, kind, name, option
+):
+    """npnet new-plugin --kind schedule|regularizer|metric, pip install: the component works by name, then is gone."""
+    venv.npnet("new-plugin", distribution, "--kind", kind, "--directory", str(tmp_path))
+    venv.pip("install", str(tmp_path / distribution))
+    try:
+        result = json.loads(venv.run([venv.python, "-c", textwrap.dedent(USE_BY_KIND), kind, name]).stdout)
+        assert result["distribution"] == distribution and result["updates"] == 24
+        if kind == "metric":
+            assert {name, f"val_{name}"} <= set(result["history"]) and 0 <= result["score"] <= 1
+        else:
+            assert result["class"] == "".join(part.title() for part in name.split("_"))
+        if kind == "schedule":
+            assert "learning_rate" in result["history"]
+        trained = venv.npnet("train", "--epochs", "1", "--hidden", "16", option, name, "--quiet").stdout
+        assert name in trained if kind == "metric" else "test" in trained
+        assert "1 of 1 components pass the contract suite" in venv.npnet("check", name).stdout
+    finally:
+        venv.pip("uninstall", "-y", distribution)
+    gone = venv.npnet("train", "--epochs", "1", option, name, "--quiet", check=False)
+    assert gone.returncode == 1 and f"no {kind} named {name!r}" in gone.stderr
 
 
 BROKEN_PYPROJECT = """\
