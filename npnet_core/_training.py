@@ -33,7 +33,7 @@ from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError,
 if TYPE_CHECKING:  # pragma: no cover
     from .network import NeuralNetwork
 
-__all__ = ["checkpoint", "directions", "fit", "iter_batches", "resolve_metrics", "restore"]
+__all__ = ["Checkpoint", "checkpoint", "directions", "fit", "iter_batches", "resolve_metrics", "restore"]
 
 _Data = Tuple[np.ndarray, np.ndarray]
 
@@ -354,8 +354,18 @@ def fit(
     return np.array(loop.losses)
 
 
-def checkpoint(net: "NeuralNetwork") -> Optional[Tuple[np.ndarray, Any, int]]:
-    """A copy of the parameters, the optimizer's state and the update count, or None if the state cannot be copied.
+class Checkpoint(NamedTuple):
+    """What :func:`restore` puts back: the parameters, the optimizer's state, the update count and the
+    generator's state (dropout draws its masks from it, so a replay draws the same ones)."""
+
+    params: np.ndarray
+    state: Any
+    updates: int
+    rng: Dict[str, Any]
+
+
+def checkpoint(net: "NeuralNetwork") -> Optional[Checkpoint]:
+    """A copy of what training changes, or None if the optimizer's state cannot be copied.
 
     The state is deep-copied here and again at each :func:`restore`, so an
     optimizer whose ``state_dict`` returns its live arrays, or whose
@@ -368,17 +378,20 @@ def checkpoint(net: "NeuralNetwork") -> Optional[Tuple[np.ndarray, Any, int]]:
             state = copy.deepcopy(net.optimizer.state_dict())
     except Exception:  # the checkpoint is insurance: training goes on without it
         return None
-    return None if state is None else (net.params.copy(), state, net.updates)
+    if state is None:
+        return None
+    return Checkpoint(net.params.copy(), state, net.updates, copy.deepcopy(dict(net.rng.bit_generator.state)))
 
 
-def restore(net: "NeuralNetwork", saved: Tuple[np.ndarray, Any, int]) -> None:
-    """Put back the parameters, optimizer state and update count of :func:`checkpoint`."""
-    params, state, net.updates = saved
-    net.params[...] = params
+def restore(net: "NeuralNetwork", saved: Checkpoint) -> None:
+    """Put back what :func:`checkpoint` copied."""
+    net.params[...] = saved.params
+    net.updates = saved.updates
+    net.rng.bit_generator.state = saved.rng
     if isinstance(net.optimizer, ArticleOptimizer):
-        net.optimizer.restore(state)
+        net.optimizer.restore(saved.state)
     else:
-        net.optimizer.load_state_dict(copy.deepcopy(state))
+        net.optimizer.load_state_dict(copy.deepcopy(saved.state))
 
 
 class _Loop:
@@ -463,16 +476,17 @@ class _Loop:
             "the inputs (for example to [0, 1])"
         )
 
-    def _roll_back(self, start: Optional[Tuple[np.ndarray, Any, int]], order: np.ndarray, losses: List[float]) -> str:
+    def _roll_back(self, start: Optional[Checkpoint], order: np.ndarray, losses: List[float]) -> str:
         """Undo an update that overflowed the parameters; return what the network now holds.
 
         Copying the parameters and the optimizer state before every batch would
         cost a pass over them per batch; instead the epoch's start is restored
         and the epoch's batches before the failed one are run again, in the same
         order. Each must give the loss it gave the first time (``losses``), to
-        the bit; then the state is that from before the failed batch. If one
-        does not (a component or an optimizer with randomness of its own), the
-        epoch's start is restored instead.
+        the bit; then the state is that from before the failed batch. Dropout
+        replays exactly, as the generator's state is part of the checkpoint. If
+        one does not (a component or an optimizer with randomness of its own),
+        the epoch's start is restored instead.
         """
         if start is None:
             return "; the optimizer's state cannot be copied, so they could not be rolled back"

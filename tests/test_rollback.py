@@ -303,3 +303,34 @@ def test_an_optimizer_that_refuses_its_own_state_is_reported_with_its_words():
         match=r"could not be rolled back, as restoring the optimizer's state failed \(ValueError\('this optimizer cannot load a state'\)\)",
     ):
         _net(Unloadable(bombs={3})).fit(X, Y, 8, 1, verbose=0)
+
+
+class RatedBomb(Bomb):
+    """A Bomb whose step size is the attribute ``learning_rate``, which a schedule sets."""
+
+    def __init__(self, bombs=()):
+        super().__init__(bombs)
+        self.learning_rate = 0.05
+        self.rates = []
+
+    def update(self, params, gradient):
+        self.rates.append(self.learning_rate)
+        return super().update(params, gradient * (self.learning_rate / 0.05))
+
+
+def test_dropout_and_a_schedule_replay_exactly_to_the_batch_before_the_overflow():
+    """The generator and the update count are in the checkpoint: dropout's masks and the schedule's rates repeat,
+    so the rollback reaches the state before the failed batch, with the count of the updates made before it."""
+    optimizer = RatedBomb(bombs={8})  # epoch 2, batch 3
+    net = NeuralNetwork(
+        [3, 4, 2], "relu", "identity", "mse", optimizer, seed=0,
+        regularizers=[("dropout", {"rate": 0.5})], schedule=("step", {"step_size": 2, "gamma": 0.5}),
+    )  # fmt: skip
+    with pytest.raises(UpdateOverflowError, match="those from before this batch"):
+        net.fit(X, Y, 8, 3, verbose=0)
+    params_before, state_before = optimizer.seen[7]
+    np.testing.assert_array_equal(net.params, params_before)
+    _assert_state_equal(optimizer.state_dict(), state_before)
+    assert net.updates == 7
+    assert optimizer.rates[:10] == [0.05 * 0.5 ** (t // 2) for t in [0, 1, 2, 3, 4, 5, 6, 7, 5, 6]]  # the replay
+    assert optimizer.learning_rate == 0.05  # the base is back after fit
