@@ -20,14 +20,14 @@ import numbers
 import signal
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import pluggy
 
 from ._progress import make_progress
 from ._validation import as_float_matrix, check_positive_int
-from .components import ArticleOptimizer, resolve
+from .components import ArticleOptimizer, parse_component, resolve
 from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,6 +99,16 @@ def _validation(
     return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
 
 
+def _schedule_epoch_end(net: "NeuralNetwork", epoch: int, logs: Dict[str, float]) -> bool:
+    """Tell a schedule that reacts to epochs (reduce on plateau) that one of its network's ended.
+
+    Called directly, not through the registry's hooks, which every network of
+    that registry shares: a schedule hears only its own network.
+    """
+    hook = getattr(net.schedule, "npnet_on_epoch_end", None)
+    return bool(hook(network=net, epoch=epoch, logs=logs)) if callable(hook) else False
+
+
 def _check_clip_norm(clip_norm: Any) -> Optional[float]:
     if clip_norm is None:
         return None
@@ -114,13 +124,16 @@ def resolve_metrics(metrics: Any, registry: Any) -> Dict[str, Any]:
     name), without a ``DISTRIBUTION:`` pin."""
     if metrics is None:
         return {}
-    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+    single = isinstance(metrics, tuple) and len(metrics) == 2 and isinstance(metrics[1], Mapping)
+    if not isinstance(metrics, (list, tuple)) or single:
         raise ValidationError(f"metrics must be a list, such as metrics=['accuracy', 'f1'] (got {metrics!r})")
     resolved: Dict[str, Any] = {}
     for spec in metrics:
         metric, _ = resolve("metric", spec, registry)
-        key = spec if isinstance(spec, str) else spec[0] if isinstance(spec, tuple) else metric.name
-        key = key.rpartition(":")[2]  # a pinned "npnet-metrics:f1" is reported as f1
+        name = spec if isinstance(spec, str) else spec[0] if isinstance(spec, tuple) else metric.name
+        if "=" in name:  # a text spec: "top_k_accuracy:k=3"
+            name = parse_component(name)[0]
+        key = name.rpartition(":")[2]  # a pinned "npnet-metrics:f1" is reported as f1
         if key in resolved or key in ("loss", "epoch_time", "learning_rate"):
             raise ValidationError(f"metrics name {key!r} twice, or a key fit records itself; give each metric once")
         resolved[key] = metric
@@ -146,6 +159,10 @@ def _check_monitor(
     early_stopping: Any, monitor: str, metrics: Dict[str, Any], classifier: bool, validation: Optional[_Data]
 ) -> Optional[_Monitor]:
     if early_stopping is None:
+        if monitor != "val_loss":
+            raise ValidationError(
+                f"monitor={monitor!r} chooses what early stopping watches: give early_stopping=PATIENCE too"
+            )
         return None
     patience = check_positive_int("early_stopping (the patience in epochs)", early_stopping)
     if not isinstance(monitor, str):
@@ -202,16 +219,6 @@ def _interrupts_at_batch_boundaries() -> Iterator[Callable[[], bool]]:
         yield lambda: bool(received)
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-@contextlib.contextmanager
-def _scheduled(net: "NeuralNetwork") -> Iterator[None]:
-    """With a schedule, give the optimizer its base learning rate back when ``fit`` ends, however it ends."""
-    try:
-        yield
-    finally:
-        if net.schedule is not None:
-            net.optimizer.learning_rate = net._fit_base_rate
 
 
 @contextlib.contextmanager
@@ -327,10 +334,7 @@ def fit(
     loop = _Loop(net, train, validation, batch_size, watched)
     loop.classifier, loop.metrics = classifier, resolved
     loop.clip_norm = _check_clip_norm(clip_norm)
-    if net.schedule is not None:  # the optimizer's rate now is the base; put back when fit ends
-        net._fit_base_rate = net._base_rate()
-        callbacks = [*callbacks, net.schedule]  # a schedule that reacts to epochs implements their hook
-    with _scheduled(net), _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
+    with _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
         loop.interrupted = interrupted
         hook.npnet_on_train_begin(network=net, epochs=epochs)
         progress = make_progress(int(verbose), epochs, loop.n_batches)
@@ -341,6 +345,7 @@ def fit(
                 progress.end_epoch(epoch, logs)
                 stop = loop.should_stop(logs)
                 stop |= any(hook.npnet_on_epoch_end(network=net, epoch=epoch, logs=logs))
+                stop |= _schedule_epoch_end(net, epoch, logs)
                 if interrupted():  # Ctrl-C during validation or the hooks: the epoch is complete
                     raise KeyboardInterrupt(
                         f"training interrupted after epoch {epoch}: the history holds the {epoch} complete epochs"
@@ -454,17 +459,15 @@ class _Loop:
             logs.update({key: float(metric.compute(outputs, targets)) for key, metric in self.metrics.items()})
         if self.validation is not None:
             with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-                validated = self.net._evaluate(*self.validation, self.metrics)
+                validated = self.net._evaluate(*self.validation, accuracy=self.classifier, metrics=self.metrics)
             if not math.isfinite(validated["loss"]):
                 raise DivergenceError(
                     f"training diverged at epoch {epoch}: the validation loss is {validated['loss']}. Lower the "
                     "learning rate or scale the inputs (for example to [0, 1])"
                 )
-            if not self.classifier:
-                validated.pop("accuracy", None)
             logs.update({f"val_{key}": value for key, value in validated.items()})
-        if self.net.schedule is not None:  # the rate of the epoch's last update
-            logs["learning_rate"] = float(self.net.optimizer.learning_rate)
+        if self.net._last_rate is not None:  # the rate of the epoch's last update
+            logs["learning_rate"] = self.net._last_rate
         logs["epoch_time"] = time.perf_counter() - started
         self.losses.append(logs["loss"])
         return logs

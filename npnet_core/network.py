@@ -180,7 +180,9 @@ class NeuralNetwork:
         self.schedule: Any = None
         if schedule is not None:
             self.schedule, self._specs["schedule"] = resolve("schedule", schedule, self.registry)
-            self._fit_base_rate = self._base_rate()  # the optimizer must have a learning rate to set
+            self._base_rate()  # the optimizer must have a learning rate to set
+        #: the rate the schedule gave the last update (None before any, or without a schedule)
+        self._last_rate: Optional[float] = None
 
     def _base_rate(self) -> float:
         """The optimizer's own ``learning_rate``: the base rate a schedule scales."""
@@ -334,8 +336,8 @@ class NeuralNetwork:
 
         The loss is that of the parameters before the update, with the
         regularizers' penalty counted once per sample (so an epoch's mean loss
-        includes it). With a schedule, the optimizer's ``learning_rate`` is set
-        to the schedule's rate for step :attr:`updates` first. With
+        includes it). With a schedule, the update runs at the schedule's rate for
+        step :attr:`updates`. With
         ``clip_norm``, a gradient whose Euclidean norm exceeds it is scaled
         down to that norm before the update. Raises :class:`DivergenceError`
         if the loss or the gradient is not finite (the parameters are then
@@ -355,9 +357,7 @@ class NeuralNetwork:
                 raise DivergenceError("the gradient is not finite; the parameters are those from before this batch")
             if clip_norm is not None:
                 _clip(self._grad, clip_norm)
-            if self.schedule is not None:
-                self.optimizer.learning_rate = self._scheduled_rate()
-            new = self.optimizer.update(self._params, self._grad)
+            new = self._update() if self.schedule is None else self._scheduled_update()
             if new is not self._params:
                 self._params[...] = new
             if not all_finite(self._params):
@@ -365,21 +365,36 @@ class NeuralNetwork:
         self.updates += 1
         return batch_loss, activations[-1]
 
-    def _scheduled_rate(self) -> float:
-        """The schedule's rate for step :attr:`updates`, from the base rate ``fit`` read."""
-        rate = self.schedule.rate(self.updates, self._fit_base_rate)
+    def _update(self) -> np.ndarray:
+        return self.optimizer.update(self._params, self._grad)
+
+    def _scheduled_update(self) -> np.ndarray:
+        """Update at the schedule's rate for step :attr:`updates`, then give the optimizer its own rate back.
+
+        Outside this call the optimizer's ``learning_rate`` is always its own (the
+        base), so its ``get_config()``, a model saved from a callback and a rate
+        changed by the user between calls all see the configured value.
+        """
+        base = self._base_rate()
+        rate = self.schedule.rate(self.updates, base)
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= float(rate) < math.inf:
             raise InvalidComponentError(
                 f"the schedule {self.schedule.name!r} gave the learning rate {rate!r} for step {self.updates}; "
                 "a schedule must give a finite number >= 0 (check it with npnet check)"
             )
-        return float(rate)
+        self.optimizer.learning_rate = self._last_rate = float(rate)
+        try:
+            return self._update()
+        finally:
+            self.optimizer.learning_rate = base
 
-    def _evaluate(self, x: np.ndarray, y: np.ndarray, metrics: Optional[Mapping[str, Any]] = None) -> Dict[str, float]:
-        """The mean loss, the accuracy (argmax agreement, for two outputs or more) and ``metrics`` of checked data."""
+    def _evaluate(
+        self, x: np.ndarray, y: np.ndarray, *, accuracy: bool, metrics: Optional[Mapping[str, Any]] = None
+    ) -> Dict[str, float]:
+        """The mean loss, with ``accuracy`` the argmax agreement, and ``metrics`` of checked data."""
         output = self._forward(x)[1][-1]
         logs = {"loss": float(np.mean(self.loss.forward(output, y), dtype=np.float64))}
-        if y.shape[1] > 1:
+        if accuracy:
             logs["accuracy"] = float(np.mean(output.argmax(axis=1) == y.argmax(axis=1)))
         for key, metric in (metrics or {}).items():
             logs[key] = float(metric.compute(output, y))
@@ -426,7 +441,7 @@ class NeuralNetwork:
                 raise ValidationError("accuracy needs a network with at least two outputs (one per class)")
             truth = self._labels_of(y_array)
             return float(np.mean(np.argmax(self._forward(x)[1][-1], axis=1) == truth))
-        return self._evaluate(x, self._targets_of(y_array))["loss"]
+        return self._evaluate(x, self._targets_of(y_array), accuracy=False)["loss"]
 
     def _labels_of(self, y: np.ndarray) -> np.ndarray:
         if y.ndim == 2 and y.shape[1] == self.layers[-1]:

@@ -95,8 +95,8 @@ class Optimizer(Protocol):
     An optimizer instance belongs to one network: its state (moments, step
     count) describes that network's parameters. An optimizer that has a
     learning rate declares it as a numeric attribute ``learning_rate``, which
-    ``update`` reads each time: a :class:`Schedule` sets it before each update
-    (and puts the configured value back when ``fit`` ends).
+    ``update`` reads each time: a :class:`Schedule` sets it for each update and
+    puts the configured value back after it.
     """
 
     name: str
@@ -157,10 +157,10 @@ class Schedule(Protocol):
     The update at ``step`` (counting from 0 over all ``fit`` calls, saved with
     the model) uses ``rate(step, base)``, where ``base`` is the optimizer's own
     ``learning_rate``. A schedule that reacts to training (reduce on plateau)
-    also implements the ``npnet_on_epoch_end`` hook as a method (marked with
-    :data:`npnet_core.hookspecs.hookimpl`), which ``fit`` registers while it
-    runs, and keeps what it learned in ``state_dict()`` / ``load_state_dict(state)``
-    (plain numbers), which model files save; a schedule without them is a pure
+    also has a method ``npnet_on_epoch_end(network, epoch, logs)``, the training
+    event's signature, which ``fit`` calls after each epoch of its network, and
+    keeps what it learned in ``state_dict()`` / ``load_state_dict(state)`` (plain
+    numbers), which model files save; a schedule without them is a pure
     function of the step and its configuration.
     """
 

@@ -136,6 +136,8 @@ def _dropout(value: Any, hidden_layer_sizes: List[int]) -> Union[None, float, Li
     """``None`` for no dropout, or the rate(s) as ``("dropout", {"rate": ...})`` takes them (checked there)."""
     if value is None:
         return None
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # np.array(0.2): one rate
+        value = value.item()
     if isinstance(value, (list, tuple, np.ndarray)):
         rates = list(np.asarray(value).tolist()) if isinstance(value, np.ndarray) else list(value)
         if len(rates) != len(hidden_layer_sizes):

@@ -2015,6 +2015,12 @@ def test_npnet_check_prints_a_table_of_every_installed_component(capsys):
     assert "FAILED" not in out
 
 
+def test_npnet_check_of_a_named_component_that_needs_parameters_fails_and_says_how(capsys):
+    """npnet check cosine checks nothing: exit status 1, with the command that would check it."""
+    assert main(["check", "cosine"]) == 1
+    assert "npnet check cosine:total_steps=VALUE" in capsys.readouterr().out
+
+
 def test_npnet_check_takes_parameters_for_components_that_need_them(capsys):
     """npnet check cosine:total_steps=100 builds the schedule with them and runs its checks."""
     assert main(["check", "cosine:total_steps=100,warmup_steps=10", "step:step_size=5"]) == 0

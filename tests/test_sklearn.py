@@ -837,3 +837,10 @@ def test_docs_page_examples_run(tmp_path, monkeypatch):
     with contextlib.redirect_stdout(io.StringIO()):
         for block in blocks:
             exec(compile(block, "docs/sklearn.md", "exec"), namespace)
+
+
+def test_dropout_given_as_a_zero_dimensional_array_is_one_rate():
+    """np.array(0.2), as a parameter grid may give it, is the rate for every hidden layer."""
+    x, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    model = NPNetClassifier(hidden_layer_sizes=(4, 4), dropout=np.array(0.2), epochs=1, random_state=0).fit(x, y)
+    assert [r.rate for r in model.network_.regularizers] == [0.2]

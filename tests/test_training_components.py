@@ -545,3 +545,81 @@ def test_text_specs_with_parameters_work_wherever_components_do(registry):
     assert (net.optimizer.learning_rate, net.optimizer.momentum) == (0.05, 0.5)
     assert net.regularizers[0].factor == 0.25 and net.schedule.every == 3
     assert net.component_specs["schedule"].params == {"every": 3}
+
+
+# -- what a review found ------------------------------------------------------------------------
+
+
+def test_outside_an_update_the_optimizer_shows_its_own_rate(registry, tmp_path):
+    """A callback sees the base rate, and a model it saves mid-fit loads with the base and resumes the schedule."""
+    x, y = _data(40)
+    seen = []
+
+    class SaveEachEpoch:
+        @hookimpl
+        def npnet_on_epoch_end(self, network, epoch, logs):
+            seen.append(network.optimizer.learning_rate)
+            network.save(tmp_path / f"epoch{epoch}.npz")
+
+    net = _net(registry, optimizer=("sgd", {"learning_rate": 0.1}), schedule=("halving", {"every": 2}), seed=20)
+    net.fit(x, y, 10, 2, categorical=True, verbose=0, callbacks=[SaveEachEpoch()])
+    assert seen == [0.1, 0.1] and net.history["learning_rate"] == [0.1 * 0.5 ** (3 // 2), 0.1 * 0.5 ** (7 // 2)]
+    resumed = NeuralNetwork.load(tmp_path / "epoch1.npz", registry=registry)
+    assert resumed.optimizer.learning_rate == 0.1 and resumed.updates == 4
+    resumed.fit(x, y, 10, 1, categorical=True, verbose=0)
+    np.testing.assert_array_equal(resumed.params, net.params)
+
+
+def test_a_schedule_hears_only_its_own_networks_epochs(registry):
+    """Another network trained meanwhile (here from a callback) does not reach this network's schedule."""
+    x, y = _data(40)
+    heard = []
+
+    class Listening(Halving):
+        def npnet_on_epoch_end(self, network, epoch, logs):
+            heard.append(network)
+
+    other = _net(registry, seed=21)
+
+    class TrainOther:
+        @hookimpl
+        def npnet_on_epoch_end(self, network, epoch, logs):
+            if network is not other:
+                other.fit(x, y, 10, 2, categorical=True, verbose=0)
+
+    net = _net(registry, schedule=Listening(), seed=22)
+    net.fit(x, y, 10, 3, categorical=True, verbose=0, callbacks=[TrainOther()])
+    assert heard == [net, net, net]
+
+
+def test_a_text_spec_metric_is_recorded_under_its_name(registry):
+    x, y = _data(60)
+    net = _net(registry, seed=23)
+    net.fit(x, y, 10, 1, categorical=True, verbose=0, metrics=["npnet-metrics:top_k_accuracy:k=2"])
+    assert "top_k_accuracy" in net.history and "k=2" not in net.history
+
+
+def test_a_metric_called_accuracy_on_a_regression_keeps_its_validation_value(registry):
+    """Only the built-in accuracy is left out for a regression; a metric of that name is reported and watched."""
+
+    class WithinHalf:
+        name = "accuracy"
+        greater_is_better = True
+
+        def compute(self, y_pred, y_true):
+            return float(np.mean(np.abs(y_pred - y_true) < 0.5))
+
+    rng = np.random.default_rng(24)
+    x = rng.normal(size=(80, 4))
+    targets = np.stack([x[:, 0], x[:, 1] - x[:, 2]], axis=1)
+    net = NeuralNetwork([4, 8, 2], "relu", "identity", "mse", "adam", seed=25, registry=registry)
+    net.fit(x, targets, 16, 4, verbose=0, metrics=[WithinHalf()], validation_split=0.25, early_stopping=2,
+            monitor="val_accuracy")  # fmt: skip
+    expected = WithinHalf().compute(net.predict(x[-20:]), targets[-20:])
+    assert net.history["val_accuracy"][int(np.argmax(net.history["val_accuracy"]))] == expected
+
+
+def test_monitor_without_early_stopping_is_an_error(registry):
+    x, y = _data()
+    with pytest.raises(ValidationError, match="give early_stopping=PATIENCE too"):
+        _net(registry).fit(x, y, 16, 1, categorical=True, monitor="val_macro_f1")

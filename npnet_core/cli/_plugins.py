@@ -151,7 +151,9 @@ def run_check(args: argparse.Namespace) -> int:
         )
         if broken:
             print(f"{len(broken)} plugin(s) failed to load")
-    return 0 if all(r.ok for r in reports) and not broken else 1
+    # a component named on the command line but not checked (it needs parameters) is not a pass
+    unchecked = bool(args.names) and any(r.count("skipped") for r in reports)
+    return 0 if all(r.ok for r in reports) and not broken and not unchecked else 1
 
 
 def run_new_plugin(args: argparse.Namespace) -> int:
