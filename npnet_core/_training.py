@@ -188,9 +188,13 @@ def _is_one_hot(y: np.ndarray) -> bool:
 
 
 def _record(history: Dict[str, List[float]], logs: Dict[str, float]) -> None:
-    """Append an epoch's metrics, keeping every list one entry per epoch (NaN where a metric is missing)."""
+    """Append an epoch's metrics, keeping every list one entry per epoch (NaN where a metric is missing).
+
+    New keys come after the known ones, in the order of ``logs``: the history's order does not depend on
+    string hashing.
+    """
     epochs_before = len(history.get("loss", []))
-    for key in set(history) | set(logs):
+    for key in [*history, *(key for key in logs if key not in history)]:
         history.setdefault(key, [math.nan] * epochs_before).append(logs.get(key, math.nan))
 
 

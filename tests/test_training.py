@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -419,3 +421,23 @@ def test_history_with_validation_gaps_plots_and_summarises(tmp_path, capsys):
 def test_format_metrics_keeps_small_learning_rates_readable():
     """A learning rate of 3e-5 shows as such, not as 0.0000."""
     assert progress_module.format_metrics({"loss": 0.5, "learning_rate": 3e-5}) == "loss: 0.5000 - learning_rate: 3e-05"
+
+
+def test_history_keys_keep_the_order_of_the_epoch_logs():
+    """The history lists its metrics in the order fit logs them, whatever PYTHONHASHSEED (no set iteration)."""
+    code = (
+        "import numpy as np\n"
+        "from npnet_core import NeuralNetwork\n"
+        "x = np.random.default_rng(0).normal(size=(30, 3)); y = np.arange(30) % 3\n"
+        "net = NeuralNetwork([3, 4, 3], 'relu', 'softmax', 'categorical_crossentropy', 'adam', seed=0)\n"
+        "net.fit(x, y, 10, 1, categorical=True, verbose=0, validation_split=0.2)\n"
+        "print(list(net.history))\n"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in range(4)
+    }  # fmt: skip
+    assert orders == {"['loss', 'accuracy', 'val_loss', 'val_accuracy', 'epoch_time']\n"}
