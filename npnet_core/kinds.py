@@ -137,6 +137,7 @@ KINDS: Dict[str, Kind] = {
                 "check_converges_on_ill_conditioned_quadratic",
                 "check_loss_decreases_on_small_network",
                 "check_state_dict_round_trip",
+                "check_load_state_dict_refuses_bad_arrays",
                 "check_get_config_rebuilds_equivalent",
                 "check_registered_name_resolves",
             ),

@@ -267,9 +267,9 @@ def check_state(owner: str, layout: StateLayout, state: Any) -> Dict[str, Any]:
 
     Raises :class:`~npnet_core.errors.ValidationError`, its message starting
     with ``owner``, if ``state`` is not a mapping, a counter is missing or out
-    of range, keys are missing or unknown, or the arrays are not floating
-    ndarrays of one shape and dtype; an optimizer that stores the result only
-    after this call then keeps its state.
+    of range, keys are missing or unknown, or the arrays are not 1-D floating
+    ndarrays of finite values sharing one shape and dtype; an optimizer that
+    stores the result only after this call then keeps its state.
     """
     advice = f"pass a dict returned by {layout.source}"
     if not isinstance(state, Mapping):
@@ -316,6 +316,16 @@ def _state_array(owner: str, key: str, value: Any, advice: str) -> np.ndarray:
     if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
         raise ValidationError(
             f"{owner}: state[{key!r}] must be a floating-point ndarray (got {_describe(value)}); {advice}"
+        )
+    if value.ndim != 1:
+        raise ValidationError(
+            f"{owner}: state[{key!r}] must be one-dimensional, shaped like the parameter vector (got shape {value.shape}); {advice}"
+        )
+    finite = np.isfinite(value)
+    if not finite.all():
+        raise ValidationError(
+            f"{owner}: state[{key!r}] holds {value.size - int(np.count_nonzero(finite))} NaN or infinite value(s) "
+            f"of {value.size}; a state from a diverged run cannot be resumed, {advice}"
         )
     return value
 

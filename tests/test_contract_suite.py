@@ -29,7 +29,7 @@ from npnet_adam import Adam, AdamW
 from npnet_relu_softmax import CategoricalCrossentropy, Identity, MeanSquaredError, ReLU, Softmax
 from npnet_sgd_momentum import SGD
 
-from npnet_core import NeuralNetwork, get_registry, hookimpl
+from npnet_core import NeuralNetwork, ValidationError, get_registry, hookimpl
 from npnet_core.cli import main
 from npnet_core.components import PluginFailure
 from npnet_core.testing import (
@@ -49,6 +49,7 @@ from npnet_core.testing import (
     check_initializer_scale_bounded,
     check_inputs_not_mutated,
     check_installed,
+    check_load_state_dict_refuses_bad_arrays,
     check_loss_decreases_on_small_network,
     check_metric_finite_on_edge_cases,
     check_metric_inputs_not_mutated,
@@ -152,7 +153,14 @@ class GoodMomentum:
 
     def load_state_dict(self, state):
         velocity = state.get("velocity")
-        self._velocity = None if velocity is None else np.array(velocity)
+        if velocity is not None:
+            velocity = np.array(velocity)
+            if velocity.ndim != 1 or velocity.dtype.kind != "f" or not np.isfinite(velocity).all():
+                raise ValidationError(
+                    f"good_momentum: state['velocity'] must be a 1-D floating array of finite values "
+                    f"(got shape {velocity.shape} and dtype {velocity.dtype})"
+                )
+        self._velocity = velocity
 
 
 class GoodGlorotUniform:
@@ -499,6 +507,50 @@ class ForgetfulConfigOptimizer(GoodMomentum):
 
     def get_config(self):
         return {"learning_rate": self.learning_rate}
+
+
+class TrustingOptimizer(GoodMomentum):
+    """Keeps whatever state it is given: a moment of shape (10, 1) would broadcast the next update."""
+
+    name = "trusting_optimizer"
+
+    def load_state_dict(self, state):
+        velocity = state.get("velocity")
+        self._velocity = None if velocity is None else np.array(velocity)
+
+
+class FinitenessBlindOptimizer(GoodMomentum):
+    """Checks the velocity's shape and dtype, not its values: a NaN from a diverged run is kept."""
+
+    name = "finiteness_blind_optimizer"
+
+    def load_state_dict(self, state):
+        velocity = state.get("velocity")
+        if velocity is not None and (np.ndim(velocity) != 1 or np.asarray(velocity).dtype.kind != "f"):
+            raise ValidationError("finiteness_blind_optimizer: state['velocity'] must be a 1-D floating array")
+        self._velocity = None if velocity is None else np.array(velocity)
+
+
+class UntypedRefusalOptimizer(GoodMomentum):
+    """Refuses a bad state with a bare ValueError, not npnet's ValidationError, which says it is about the input."""
+
+    name = "untyped_refusal_optimizer"
+
+    def load_state_dict(self, state):
+        velocity = np.asarray(state["velocity"])
+        if velocity.ndim != 1 or velocity.dtype.kind != "f" or not np.isfinite(velocity).all():
+            raise ValueError("bad velocity")
+        self._velocity = velocity.copy()
+
+
+class HalfLoadingOptimizer(GoodMomentum):
+    """Keeps the new velocity, then checks it: refused, but the state has changed."""
+
+    name = "half_loading_optimizer"
+
+    def load_state_dict(self, state):
+        self._velocity = np.array(state["velocity"])
+        GoodMomentum.load_state_dict(self, state)
 
 
 class StallingOptimizer(GoodMomentum):
@@ -1013,6 +1065,40 @@ GALLERY: Dict[str, Case] = {
                 r"(?P<config>\{.*\})$",
                 config={"learning_rate": 0.01},  # the momentum=0.5 it was made with is forgotten
             )
+        },
+    ),
+    "trusting_optimizer": Case(
+        TrustingOptimizer,
+        {
+            check_load_state_dict_refuses_bad_arrays: r"^trusting_optimizer fails "
+            r"check_load_state_dict_refuses_bad_arrays: load_state_dict accepted a state whose 'velocity' has shape "
+            r"\(10, 1\); it must refuse it with ValidationError before keeping any of it "
+            r"\(optimizer_tools\.check_state checks a state so\)$"
+        },
+    ),
+    "finiteness_blind_optimizer": Case(
+        FinitenessBlindOptimizer,
+        {
+            check_load_state_dict_refuses_bad_arrays: r"^finiteness_blind_optimizer fails "
+            r"check_load_state_dict_refuses_bad_arrays: load_state_dict accepted a state whose 'velocity' holds nan "
+            r"at index 0; it must refuse it with ValidationError"
+        },
+    ),
+    "untyped_refusal_optimizer": Case(
+        UntypedRefusalOptimizer,
+        {
+            check_load_state_dict_refuses_bad_arrays: r"^untyped_refusal_optimizer fails "
+            r"check_load_state_dict_refuses_bad_arrays: load_state_dict given a state whose 'velocity' has shape "
+            r"\(10, 1\) raised ValueError: bad velocity; it must raise npnet_core\.errors\.ValidationError saying "
+            r"what is wrong \(optimizer_tools\.check_state checks a state so\)$"
+        },
+    ),
+    "half_loading_optimizer": Case(
+        HalfLoadingOptimizer,
+        {
+            check_load_state_dict_refuses_bad_arrays: r"^half_loading_optimizer fails "
+            r"check_load_state_dict_refuses_bad_arrays: load_state_dict refused a state whose 'velocity' has shape "
+            r"\(10, 1\) but changed the state; check all of it first$"
         },
     ),
     "stalling_optimizer": Case(
@@ -1789,7 +1875,7 @@ def test_parametrize_with_checks_ids_and_marks():
         "adam-check_zero_gradient_keeps_parameters",
         "adam-check_converges_on_quadratic",
     ]
-    assert len(params) == 9 + 8
+    assert len(params) == 10 + 8
     xfails = {p.id: p.marks[0] for p in params if p.marks}
     assert set(xfails) == {"adam-check_registered_name_resolves", "wrong_sign_tanh-check_registered_name_resolves"}
     assert all(
@@ -1872,7 +1958,7 @@ def test_declared_by_attribute(component, check):
 """
     )
     result = pytester.runpytest(*INNER_ARGS)
-    result.assert_outcomes(passed=9 + 6 + 6, xfailed=4)
+    result.assert_outcomes(passed=10 + 6 + 6, xfailed=4)
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
@@ -2038,7 +2124,7 @@ def test_npnet_check_one_component_as_json(capsys):
     assert [r["name"] for r in reports] == ["adam"]
     (adam,) = reports
     assert adam["kind"] == "optimizer" and adam["provider"] == "npnet-adam" and adam["version"] == "0.1.0"
-    assert (adam["passed"], adam["failed"], adam["xfailed"], adam["xpassed"]) == (9, 0, 0, 0)
+    assert (adam["passed"], adam["failed"], adam["xfailed"], adam["xpassed"]) == (10, 0, 0, 0)
     assert [c["check"] for c in adam["checks"]] == [check.__name__ for check in checks_for(Adam())]
     assert {c["status"] for c in adam["checks"]} == {"passed"}
 

@@ -265,6 +265,25 @@ PASS = "pass a dict returned by O.state_dict()"
             [],
         ),
         (
+            STEPPED,
+            {"step": 1, "m": M.reshape(3, 1), "v": M.reshape(3, 1)},
+            f"o: state['m'] must be one-dimensional, shaped like the parameter vector (got shape (#, #)); {PASS}",
+            [3, 1],
+        ),
+        (
+            STEPPED,
+            {"step": 1, "m": np.array(1.0), "v": np.array(1.0)},
+            f"o: state['m'] must be one-dimensional, shaped like the parameter vector (got shape ()); {PASS}",
+            [],
+        ),
+        (
+            STEPPED,
+            {"step": 1, "m": M, "v": np.array([1.0, NAN, -INF])},
+            f"o: state['v'] holds # NaN or infinite value(s) of #; a state from a diverged run cannot be resumed, "
+            f"{PASS}",
+            [2, 3],
+        ),
+        (
             FREE,
             {"a": M},
             "o: state keys should be [] or ['a', 'b']: missing ['b']; pass a dict returned by state_dict()",

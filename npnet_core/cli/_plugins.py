@@ -7,7 +7,7 @@ import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..kinds import KINDS
-from ._common import table
+from ._common import print_error, table
 
 __all__ = ["run_check", "run_new_plugin", "run_plugins"]
 
@@ -83,7 +83,7 @@ def run_plugins(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-        return 0
+        return _plugins_status(registry.strict, failures)
     for plugin in plugins:
         provider = f"{plugin.distribution} {plugin.version}" if plugin.distribution else "(no distribution)"
         print(f"{plugin.name}: {provider}")
@@ -103,6 +103,19 @@ def run_plugins(args: argparse.Namespace) -> int:
         )
     for failure in failures:
         print(f"FAILED {failure.describe()}")
+    return _plugins_status(registry.strict, failures)
+
+
+def _plugins_status(strict: bool, failures: List[Any]) -> int:
+    """1 when a plugin failed to load in strict mode (CI asked for it to be an error), else 0."""
+    if strict and failures:
+        from ..components import ENV_BLOCK, ENV_STRICT
+
+        print_error(
+            f"{len(failures)} plugin(s) failed to load, and {ENV_STRICT}=1 makes that an error "
+            f"(the FAILED lines say why; uninstall the plugin or block it with {ENV_BLOCK})"
+        )
+        return 1
     return 0
 
 

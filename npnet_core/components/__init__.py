@@ -8,6 +8,9 @@
   an object, or the article's tuples) becomes a component.
 - :func:`parse_component` and :func:`format_component`: components written as
   text, as on the command line (``adam:learning_rate=0.003``).
+- :func:`call_hook`: a training hook called so that an installed plugin that
+  raises is named; :func:`check_update_result` and its siblings: what a
+  component returned on a ``fit``'s first batch, checked.
 """
 
 from ._adapters import (
@@ -18,6 +21,7 @@ from ._adapters import (
     is_function_pair,
 )
 from ._discovery import ENTRY_POINT_GROUP, ENV_BLOCK, ENV_DISABLE_AUTOLOAD, ENV_STRICT
+from ._hooks import call_hook
 from ._registry import (
     ComponentEntry,
     ComponentSpec,
@@ -29,6 +33,12 @@ from ._registry import (
     make_registry,
 )
 from ._resolution import resolve
+from ._results import (
+    check_activation_result,
+    check_loss_result,
+    check_output_gradient_result,
+    check_update_result,
+)
 from ._text import ComponentSpecError, format_component, parse_component, parse_value
 
 __all__ = [
@@ -46,7 +56,12 @@ __all__ = [
     "PluginFailure",
     "PluginInfo",
     "Registry",
+    "call_hook",
+    "check_activation_result",
     "check_component",
+    "check_loss_result",
+    "check_output_gradient_result",
+    "check_update_result",
     "format_component",
     "get_registry",
     "is_function_pair",

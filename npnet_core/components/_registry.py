@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 import pluggy
 
@@ -25,6 +25,7 @@ from ..errors import (
     ComponentNotFoundError,
     InvalidComponentError,
     InvalidParameterError,
+    NpnetError,
     PluginLoadError,
     PluginLoadWarning,
 )
@@ -168,6 +169,9 @@ class Registry:
         self._index: Optional[Dict[str, Dict[str, List[ComponentEntry]]]] = None
         self._autoloaded = False
         self._strict_error: Optional[PluginLoadError] = None
+        self._blocked_from_env = blocked is None
+        #: the entry points not loaded because they are blocked, for not-found messages
+        self._blocked_sources: List[_discovery.PluginSource] = []
 
     # -- plugins ------------------------------------------------------------------
 
@@ -177,10 +181,27 @@ class Registry:
         Each entry point loads in isolation; in strict mode the first failure is
         raised once the others have loaded. An entry point whose name another
         plugin already holds is registered as ``"DISTRIBUTION:NAME"``, not dropped.
+        A plugin that calls ``sys.exit()`` while loading is a failure like any
+        other. Loading interrupted (Ctrl-C during a slow import) is undone: the
+        registry is as before the call, the next look-up loads again, and the
+        ``KeyboardInterrupt`` propagates.
         """
         if self._autoloaded:
             return
-        self._autoloaded = True
+        self._autoloaded = True  # first: a plugin that looks names up while it loads must not load them again
+        plugins, failures = dict(self._plugins), dict(self._failures)
+        registered = {name for name, _ in self.plugin_manager.list_name_plugin()}
+        try:
+            strict_error = self._load_sources()
+        except BaseException:
+            self._roll_back(plugins, failures, registered)
+            raise
+        if strict_error is not None:
+            self._strict_error = strict_error
+            self._raise_strict()
+
+    def _load_sources(self) -> Optional[PluginLoadError]:
+        """Load the entry points; return the first strict-mode error."""
         strict_error: Optional[PluginLoadError] = None
         try:
             sources = _discovery.discover()
@@ -195,6 +216,7 @@ class Registry:
                 strict_error = error
         for source in sources:
             if source.matches(self.blocked):
+                self._blocked_sources.append(source)
                 continue
             name = source.name
             if name in self._plugins or name in self._failures:
@@ -202,17 +224,27 @@ class Registry:
             try:
                 try:
                     plugin = source.load()
-                except Exception as exc:  # a broken plugin never takes the others down
-                    self._record_failure(PluginFailure(name, source.distribution, source.version, exc))
+                except (Exception, SystemExit) as exc:  # a broken plugin never takes the others down
+                    self._record_failure(PluginFailure(name, source.distribution, source.version, _loading_error(exc)))
                     continue
                 if self.plugin_manager.is_registered(plugin):
                     continue  # the same object was registered by hand
                 self._register(plugin, name, source.distribution, source.version)
             except PluginLoadError as exc:  # strict mode: finish loading, then raise
                 strict_error = strict_error or exc
-        if strict_error is not None:
-            self._strict_error = strict_error
-            self._raise_strict()
+        return strict_error
+
+    def _roll_back(
+        self, plugins: Dict[str, PluginInfo], failures: Dict[str, PluginFailure], registered: Set[str]
+    ) -> None:
+        """Forget what an interrupted :meth:`load_entry_points` did, so that the next look-up loads again."""
+        for name, plugin in self.plugin_manager.list_name_plugin():
+            if name not in registered:
+                self.plugin_manager.unregister(plugin)
+        self._plugins, self._failures = plugins, failures
+        self._blocked_sources = []
+        self._index = None
+        self._autoloaded = False
 
     def _raise_strict(self) -> None:
         """Raise a fresh copy of the strict-mode error (a shared one would pile up tracebacks)."""
@@ -301,10 +333,12 @@ class Registry:
             pm.register(plugin, name=name)
             pm.check_pending()
             components = tuple(self._collect(plugin, name, distribution, version))
-        except Exception as exc:
+        except BaseException as exc:  # Ctrl-C in a register hook too: never leave half a plugin registered
             if pm.get_plugin(name) is plugin:  # pluggy < 1.7 keeps a plugin that fails validation
                 pm.unregister(plugin)
-            failure = PluginFailure(name, distribution, version, exc)
+            if not isinstance(exc, (Exception, SystemExit)):
+                raise
+            failure = PluginFailure(name, distribution, version, _loading_error(exc))
             if record:
                 self._record_failure(failure)
             return failure
@@ -420,8 +454,24 @@ class Registry:
         for failure in self._failures.values():
             lines.append(f"note: {failure.describe()}")
         official = KINDS[kind].official.get(name)
-        if official:
+        blocking = _discovery.ENV_BLOCK if self._blocked_from_env else "the registry's blocked= list"
+        wanted = frozenset({_discovery.normalize_name(official)} if official else ())
+        blocked = [s for s in self._blocked_sources if s.matches(wanted)]
+        if blocked:
+            lines.append(
+                f"{name!r} is provided by the distribution {official}, which is installed but blocked by {blocking} "
+                f"(it lists {official} or its entry point {blocked[0].name!r}): take it out to use {name!r}"
+            )
+        elif official and _discovery.normalize_name(official) in self.blocked:
+            lines.append(
+                f"{name!r} is provided by the distribution {official}: pip install {official}, and remove it "
+                f"from {blocking}, which blocks it"
+            )
+        elif official:
             lines.append(f"{name!r} is provided by the distribution {official}: pip install {official}")
+        others = sorted({s.distribution or s.name for s in self._blocked_sources if s not in blocked})
+        if others:
+            lines.append(f"note: {blocking} blocks {', '.join(others)}, which may provide it")
         installed = ", ".join(f"{e.name} ({e.provider})" for e in self.entries(kind)) or "none"
         lines.append(f"installed {KINDS[kind].plural}: {installed}")
         return "\n".join(lines)
@@ -434,12 +484,14 @@ class Registry:
             _check_params(entry, params)
         try:
             component = entry.factory(**params)
-        except TypeError:
+        except NpnetError:  # the component's own words (an out-of-range hyperparameter)
+            raise
+        except (Exception, SystemExit) as exc:
             # With no parameters only a missing required one can be wrong: the signature is
             # read when the call fails, as inspect.signature costs milliseconds on first use.
-            if not params:
+            if isinstance(exc, TypeError) and not params:
                 _check_params(entry, params)
-            raise
+            raise _factory_error(entry, params, exc) from exc
         check_component(component, kind, origin=f"{entry.provider}'s {kind} {entry.name!r}")
         spec = ComponentSpec(kind, entry.name, params, entry.distribution, entry.version)
         return component, spec
@@ -471,6 +523,39 @@ class Registry:
                     )
                 return fused
         return None
+
+
+def _loading_error(exc: BaseException) -> BaseException:
+    """The error recorded for a plugin that failed to load: its own, or for ``sys.exit()`` a
+    :class:`PluginLoadError` saying so (a recorded ``SystemExit`` raised again would end the program)."""
+    if not isinstance(exc, SystemExit):
+        return exc
+    error = PluginLoadError(
+        f"sys.exit({exc.code!r}) was called while loading it (a plugin must raise an exception, not exit the program)"
+    )
+    error.__cause__ = exc
+    return error
+
+
+def _factory_error(entry: ComponentEntry, params: Mapping[str, Any], exc: BaseException) -> NpnetError:
+    """The typed error for a factory that raised: :class:`InvalidParameterError` for a ValueError when
+    parameters were given, :class:`InvalidComponentError` otherwise, naming the component and its provider."""
+    made = f"{entry.kind} {entry.name!r} ({entry.provider})"
+    given = f" with {dict(params)!r}" if params else ""
+    raised = (
+        f"SystemExit (it called sys.exit({exc.code!r}))"
+        if isinstance(exc, SystemExit)
+        else f"{type(exc).__name__}: {exc}"
+    )
+    if isinstance(exc, ValueError) and params:
+        return InvalidParameterError(
+            f"{made} could not be made{given}: {raised}; check the parameters (npnet plugins --params lists them)"
+        )
+    who = entry.distribution or f"the plugin {entry.plugin!r}"
+    return InvalidComponentError(
+        f"{made} could not be made{given}: its factory raised {raised}; this is a fault of {who}: report it to "
+        f"its authors, or use another {entry.kind}"
+    )
 
 
 def _check_params(entry: ComponentEntry, params: Mapping[str, Any]) -> None:

@@ -9,11 +9,12 @@ quadratics ``f(x) = 0.5 (x - x*)^T A (x - x*)``.
 from __future__ import annotations
 
 import copy
-from typing import Any, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import numpy as np
 
-from ..errors import DivergenceError
+from ..errors import DivergenceError, ValidationError
+from ._optimizer_assertions import _same_state
 from ._report import assert_allclose, violation
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "check_converges_on_quadratic",
     "check_get_config_rebuilds_equivalent",
     "check_gradient_not_mutated",
+    "check_load_state_dict_refuses_bad_arrays",
     "check_loss_decreases_on_small_network",
     "check_state_dict_round_trip",
     "check_update_shape_and_dtype",
@@ -197,6 +199,70 @@ def check_state_dict_round_trip(optimizer: Any) -> None:
         what="the parameters 3 updates after load_state_dict",
         context="state_dict() must hold everything update() depends on (moments, velocity, step count)",
     )
+
+
+def _bad_states(good: Dict[str, Any], keys: List[str]) -> Iterator[Tuple[str, Dict[str, Any]]]:
+    """``(what, state)``: ``good`` with its arrays ``keys`` of another shape or dtype, or one holding NaN or inf."""
+    quoted = [repr(key) for key in keys]
+    names = " and ".join([", ".join(quoted[:-1]), quoted[-1]] if len(keys) > 1 else quoted)
+    whose = f"a state whose {names} {'have' if len(keys) > 1 else 'has'}"
+    n = good[keys[0]].shape[0]
+    for shape, change in (((n, 1), lambda a: a.reshape(n, 1)), ((), lambda a: np.asarray(a[0]))):
+        yield f"{whose} shape {shape}", {**good, **{k: change(good[k]) for k in keys}}
+    for dtype in (np.int64, np.complex128):
+        yield f"{whose} dtype {np.dtype(dtype).name}", {**good, **{k: good[k].astype(dtype) for k in keys}}
+    for key in keys:
+        for value, where in ((np.nan, 0), (np.inf, n // 2), (-np.inf, n - 1)):
+            array = good[key].copy()
+            array[where] = value
+            yield f"a state whose {key!r} holds {value} at index {where}", {**good, key: array}
+
+
+def check_load_state_dict_refuses_bad_arrays(optimizer: Any) -> None:
+    """load_state_dict refuses state arrays of another shape, a non-floating dtype, or holding NaN or inf, with
+    ValidationError, and keeps its state.
+
+    The state is that of two updates of float64 parameters of shape (10,);
+    its arrays (the floating ndarrays of its values) are given shape (10, 1)
+    and (), dtype int64 and complex128, and one at a time a NaN, an inf and a
+    -inf. An optimizer whose state holds no array passes: it has nothing to refuse.
+    ``npnet_core.optimizer_tools.check_state`` refuses all of these.
+    """
+    check = "check_load_state_dict_refuses_bad_arrays"
+    rng = np.random.default_rng(6)
+    opt = _fresh(optimizer)
+    params = rng.normal(size=N_PARAMS)
+    for _ in range(2):
+        params = _update(opt, params, rng.normal(size=N_PARAMS))
+    good = dict(opt.state_dict())
+    keys = [k for k, v in good.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.shape == params.shape]
+    if not keys:
+        return
+    advice = "optimizer_tools.check_state checks a state so"
+    for what, bad in _bad_states(good, keys):
+        before = copy.deepcopy(opt.state_dict())
+        try:
+            opt.load_state_dict(bad)
+        except ValidationError:
+            pass
+        except Exception as exc:
+            raise violation(
+                optimizer,
+                check,
+                f"load_state_dict given {what} raised {type(exc).__name__}: {exc}; it must raise "
+                f"npnet_core.errors.ValidationError saying what is wrong ({advice})",
+            ) from exc
+        else:
+            raise violation(
+                optimizer,
+                check,
+                f"load_state_dict accepted {what}; it must refuse it with ValidationError before keeping any of it "
+                f"({advice})",
+            )
+        if not _same_state(opt.state_dict(), before):
+            raise violation(
+                optimizer, check, f"load_state_dict refused {what} but changed the state; check all of it first"
+            )
 
 
 def check_get_config_rebuilds_equivalent(optimizer: Any) -> None:
