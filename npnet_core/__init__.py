@@ -11,6 +11,7 @@ from ._version import __version__
 from .errors import (
     AmbiguousComponentError,
     ComponentNotFoundError,
+    ConcurrentUseError,
     DataFileError,
     DataFileNotFoundError,
     DivergenceError,
@@ -36,6 +37,7 @@ __all__ = [
     "Activation",
     "AmbiguousComponentError",
     "ComponentNotFoundError",
+    "ConcurrentUseError",
     "DataFileError",
     "DataFileNotFoundError",
     "DivergenceError",

@@ -1,10 +1,17 @@
 """The training loop: data checks, shuffled mini-batches, validation, early stopping, history.
 
 Each epoch draws a permutation of the sample indices from the network's
-generator and gathers each batch into a reused contiguous buffer; the data set
-itself is never copied or reshuffled. After each epoch the metrics go to the
+generator and gathers each batch into a reused contiguous buffer, converted
+there to the network's dtype; the data set itself is never copied, converted
+or reshuffled. Data in memory is checked for NaN and infinite values before
+training; a memory-mapped file is checked as its batches are read in the first
+epoch (one read of the file, not two), and the network is put back as it was
+before ``fit`` if a value is refused. After each epoch the metrics go to the
 network's history, the progress display, and the ``npnet_on_epoch_end`` hook,
 whose implementations may stop training.
+
+One ``fit`` runs on a network at a time, and no ``predict`` from another thread
+while it runs (``NeuralNetwork._users``).
 
 :func:`fit` is :meth:`NeuralNetwork.fit <npnet_core.NeuralNetwork.fit>` itself (the
 class assigns it), so its signature and docstring are written once, here; it
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import numbers
 import signal
@@ -26,8 +34,16 @@ import numpy as np
 import pluggy
 
 from ._progress import make_progress
-from ._validation import as_float_matrix, check_positive_int
-from .components import ArticleOptimizer, parse_component, resolve
+from ._validation import (
+    check_finite,
+    check_matrix,
+    check_memory,
+    check_positive_int,
+    first_non_finite,
+    is_mapped,
+    non_finite_error,
+)
+from .components import ArticleOptimizer, call_hook, parse_component, resolve
 from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,29 +55,40 @@ _Data = Tuple[np.ndarray, np.ndarray]
 
 
 def iter_batches(
-    x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray
+    x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray, dtype: Any = None
 ) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     """Yield ``(x_batch, y_batch)`` in ``order``, the last batch possibly smaller.
 
     The batches are contiguous copies written into two buffers that are reused:
-    each pair is valid until the next one is drawn.
+    each pair is valid until the next one is drawn. ``x_batch`` has ``dtype``
+    (default: ``x``'s), converted batch by batch, so ``x`` is never copied whole.
     """
     rows = min(batch_size, len(x))
-    x_buffer = np.empty((rows, x.shape[1]), dtype=x.dtype)
+    x_buffer = np.empty((rows, x.shape[1]), dtype=x.dtype if dtype is None else dtype)
+    # take cannot convert as it writes: a batch of another dtype is gathered first, then converted
+    gathered = x_buffer if x_buffer.dtype == x.dtype else np.empty_like(x_buffer, dtype=x.dtype)
     y_buffer = np.empty((rows, y.shape[1]), dtype=y.dtype)
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
         m = len(index)
         # mode="clip" lets take write straight into `out` (the default "raise" buffers a copy);
         # the indices come from a permutation, so nothing is ever clipped
-        yield (
-            np.take(x, index, axis=0, out=x_buffer[:m], mode="clip"),
-            np.take(y, index, axis=0, out=y_buffer[:m], mode="clip"),
-        )
+        np.take(x, index, axis=0, out=gathered[:m], mode="clip")
+        if gathered is not x_buffer:
+            with np.errstate(over="ignore"):  # beyond float32's range: inf, refused by the data checks
+                x_buffer[:m] = gathered[:m]
+        yield x_buffer[:m], np.take(y, index, axis=0, out=y_buffer[:m], mode="clip")
 
 
 def _check_data(net: "NeuralNetwork", x: Any, y: Any, categorical: Optional[bool], name: str = "") -> _Data:
-    x_array = as_float_matrix(f"x{name}", x, net.dtype, net.layers[0])
+    """``x`` checked but not converted (the batches are), and the targets.
+
+    The values of data in memory are checked here; those of a memory-mapped
+    file as they are read (``_Loop``).
+    """
+    x_array = check_matrix(f"x{name}", x, net.layers[0])
+    if not is_mapped(x_array):
+        check_finite(f"x{name}", x_array, net.dtype)
     y_array = np.asarray(y)
     if y_array.ndim == 0 or len(y_array) != len(x_array):
         raise ValidationError(
@@ -226,8 +253,14 @@ def _interrupts_at_batch_boundaries() -> Iterator[Callable[[], bool]]:
 
 
 @contextlib.contextmanager
-def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Any]:
-    """Register the callback objects as plugins for the duration of ``fit``; yield the hooks."""
+def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Callable[..., List[Any]]]:
+    """Register the callback objects as plugins for the duration of ``fit``; yield ``hook(name, **kwargs)``.
+
+    ``hook`` calls the training hook ``name`` of every plugin and callback
+    (:func:`~npnet_core.components.call_hook`): an installed plugin that raises
+    is named in an :class:`InvalidComponentError`; a callback's own exception
+    propagates as raised.
+    """
     manager = net.registry.plugin_manager
     added = []
     try:
@@ -239,7 +272,7 @@ def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Any]
             manager.check_pending()  # a misspelled npnet_on_* hook is an error, not silence
         except pluggy.PluginValidationError as exc:
             raise InvalidComponentError(f"a callback passed to fit has a hook npnet does not know: {exc}") from exc
-        yield manager.hook
+        yield functools.partial(call_hook, net.registry)
     finally:
         for callback in added:
             manager.unregister(callback)
@@ -309,7 +342,15 @@ def fit(
     Raises
     ------
     ValidationError
-        Bad data or options, before anything changes.
+        Bad data or options, before anything changes; a batch too large for
+        memory. NaN or infinite values of a memory-mapped ``x`` are found as
+        their batch is read, and the network is then put back as it was
+        before ``fit``. Another ``fit`` on this network, or a ``predict``,
+        ``score`` or ``save`` of it in another thread, running: a network
+        trains in one thread at a time, and nothing waits.
+    InvalidComponentError
+        A component returned a result of the wrong shape or dtype on the
+        first batch, or an installed plugin's training hook raised.
     DivergenceError
         A NaN or infinite batch loss or gradient: the message names the
         epoch and batch, and the parameters are those from before that
@@ -325,42 +366,64 @@ def fit(
         Ctrl-C, acted on at the next batch boundary; the history keeps the
         complete epochs.
     """
-    batch_size = check_positive_int("batch_size", batch_size)
-    epochs = check_positive_int("epochs", epochs)
-    if verbose not in (0, 1, 2):  # True and False count as 1 and 0
-        raise ValidationError(f"verbose must be 0 (silent), 1 (progress) or 2 (one line per epoch) (got {verbose!r})")
-    train, validation = _validation(
-        net, _check_data(net, x, y, bool(categorical)), validation_data, validation_split, bool(categorical)
+    with net._users.use("fit", exclusive=True):  # one fit at a time, and no predict from another thread
+        batch_size = check_positive_int("batch_size", batch_size)
+        epochs = check_positive_int("epochs", epochs)
+        if verbose not in (0, 1, 2):  # True and False count as 1 and 0
+            raise ValidationError(
+                f"verbose must be 0 (silent), 1 (progress) or 2 (one line per epoch) (got {verbose!r})"
+            )
+        train, validation = _validation(
+            net, _check_data(net, x, y, bool(categorical)), validation_data, validation_split, bool(categorical)
+        )
+        _check_batch_memory(net, batch_size, len(train[0]))
+        classifier = net.layers[-1] > 1 and _is_one_hot(train[1])
+        resolved = resolve_metrics(metrics, net.registry)
+        watched = _check_monitor(early_stopping, monitor, resolved, classifier, validation)
+        loop = _Loop(net, train, validation, batch_size, watched)
+        loop.classifier, loop.metrics = classifier, resolved
+        loop.clip_norm = _check_clip_norm(clip_norm)
+        if validation_data is None:
+            loop.validation_name = ("x", len(train[0]))
+        with _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
+            loop.interrupted = interrupted
+            hook("npnet_on_train_begin", network=net, epochs=epochs)
+            progress = make_progress(int(verbose), epochs, loop.n_batches)
+            try:
+                for epoch in range(1, epochs + 1):
+                    logs = loop.run_epoch(epoch, progress)
+                    _record(net.history, logs)
+                    progress.end_epoch(epoch, logs)
+                    stop = loop.should_stop(logs)
+                    stop |= any(hook("npnet_on_epoch_end", network=net, epoch=epoch, logs=logs))
+                    stop |= _schedule_epoch_end(net, epoch, logs)
+                    if interrupted():  # Ctrl-C during validation or the hooks: the epoch is complete
+                        raise KeyboardInterrupt(
+                            f"training interrupted after epoch {epoch}: the history holds the {epoch} complete epochs"
+                        )
+                    if stop:
+                        break
+            finally:
+                progress.close()
+            loop.restore_best()
+            hook("npnet_on_train_end", network=net, history=net.history)
+        return np.array(loop.losses)
+
+
+def _check_batch_memory(net: "NeuralNetwork", batch_size: int, n_samples: int) -> None:
+    """Refuse a batch whose layer values alone would not fit in memory, before anything is allocated.
+
+    A batch keeps, per row, the input gathered and converted, and for every
+    layer its pre-activation, activation, the value regularizers perturb and
+    the gradient flowing back: about ``2 * n_in + 4 * (h_1 + ... + n_out)`` values.
+    """
+    rows = min(batch_size, n_samples)
+    per_row = net.dtype.itemsize * (2 * net.layers[0] + 4 * sum(net.layers[1:]))
+    check_memory(
+        rows * per_row,
+        f"a batch of {rows} rows (batch_size={batch_size}) through layers {net.layers}",
+        "give a smaller batch_size",
     )
-    classifier = net.layers[-1] > 1 and _is_one_hot(train[1])
-    resolved = resolve_metrics(metrics, net.registry)
-    watched = _check_monitor(early_stopping, monitor, resolved, classifier, validation)
-    loop = _Loop(net, train, validation, batch_size, watched)
-    loop.classifier, loop.metrics = classifier, resolved
-    loop.clip_norm = _check_clip_norm(clip_norm)
-    with _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
-        loop.interrupted = interrupted
-        hook.npnet_on_train_begin(network=net, epochs=epochs)
-        progress = make_progress(int(verbose), epochs, loop.n_batches)
-        try:
-            for epoch in range(1, epochs + 1):
-                logs = loop.run_epoch(epoch, progress)
-                _record(net.history, logs)
-                progress.end_epoch(epoch, logs)
-                stop = loop.should_stop(logs)
-                stop |= any(hook.npnet_on_epoch_end(network=net, epoch=epoch, logs=logs))
-                stop |= _schedule_epoch_end(net, epoch, logs)
-                if interrupted():  # Ctrl-C during validation or the hooks: the epoch is complete
-                    raise KeyboardInterrupt(
-                        f"training interrupted after epoch {epoch}: the history holds the {epoch} complete epochs"
-                    )
-                if stop:
-                    break
-        finally:
-            progress.close()
-        loop.restore_best()
-        hook.npnet_on_train_end(network=net, history=net.history)
-    return np.array(loop.losses)
 
 
 class Checkpoint(NamedTuple):
@@ -421,6 +484,12 @@ class _Loop:
         self.waited = 0
         self.interrupted: Callable[[], bool] = lambda: False
         self.clip_norm: Optional[float] = None
+        #: the name and first row of the validation data in messages: x_val, or the end of x when split off
+        self.validation_name: Tuple[str, int] = ("x_val", 0)
+        # memory-mapped data is checked as it is read (the training rows in the first epoch, the validation
+        # rows at each evaluation); a value refused then puts back the network as it was before fit
+        self.mapped = is_mapped(train[0]) or (validation is not None and is_mapped(validation[0]))
+        self.before = checkpoint(net) if self.mapped else None
 
     def run_epoch(self, epoch: int, progress: Any) -> Dict[str, float]:
         started = time.perf_counter()
@@ -433,9 +502,16 @@ class _Loop:
         outputs = np.empty((n, y.shape[1]), dtype=self.net.dtype) if self.metrics else None
         total, correct = 0.0, 0
         seen = 0
-        for batch, (x_batch, y_batch) in enumerate(iter_batches(x, y, self.batch_size, order), start=1):
-            try:
-                loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm)
+        check_rows = epoch == 1 and is_mapped(x)
+        batches = iter_batches(x, y, self.batch_size, order, self.net.dtype)
+        for batch, (x_batch, y_batch) in enumerate(batches, start=1):
+            if check_rows:
+                bad = first_non_finite(x_batch)
+                if bad is not None:
+                    row = int(order[seen + bad[0]])
+                    raise self._refused(non_finite_error("x", row, bad[1], first=False)) from None
+            try:  # what the components return is checked on the first batch of each fit (cheap: shapes, dtypes)
+                loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm, check=epoch == batch == 1)
             except UpdateOverflowError as exc:
                 kept = self._roll_back(start, order, batch_losses)
                 raise UpdateOverflowError(self._diverged(epoch, batch, f"{exc}{kept}")) from None
@@ -462,8 +538,16 @@ class _Loop:
             targets = y[order]
             logs.update({key: float(metric.compute(outputs, targets)) for key, metric in self.metrics.items()})
         if self.validation is not None:
-            with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-                validated = self.net._evaluate(*self.validation, accuracy=self.classifier, metrics=self.metrics)
+            name, offset = self.validation_name
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                    validated = self.net._evaluate(
+                        *self.validation, accuracy=self.classifier, metrics=self.metrics, name=name, offset=offset
+                    )
+            except ValidationError as exc:  # only memory-mapped data is checked as it is read
+                if not self.mapped:
+                    raise
+                raise self._refused(exc) from None
             if not math.isfinite(validated["loss"]):
                 raise DivergenceError(
                     f"training diverged at epoch {epoch}: the validation loss is {validated['loss']}. Lower the "
@@ -475,6 +559,23 @@ class _Loop:
         logs["epoch_time"] = time.perf_counter() - started
         self.losses.append(logs["loss"])
         return logs
+
+    def _refused(self, error: ValidationError) -> ValidationError:
+        """A value of memory-mapped data refused as it was read: the network put back as before ``fit``."""
+        checked = "the data is memory-mapped, so its values are checked as they are read"
+        if self.before is None:
+            return ValidationError(
+                f"{error}. Note: {checked}, and the optimizer's state cannot be copied, so the parameters are "
+                "those after the batches before"
+            )
+        try:
+            restore(self.net, self.before)
+        except Exception as exc:  # the optimizer refuses its own state: say so, with its words
+            return ValidationError(
+                f"{error}. Note: {checked}; the network could not be put back as it was before fit, as "
+                f"restoring the optimizer's state failed ({exc!r})"
+            )
+        return ValidationError(f"{error}. Note: {checked}; the network is as it was before fit")
 
     @staticmethod
     def _diverged(epoch: int, batch: int, what: str) -> str:
@@ -502,7 +603,7 @@ class _Loop:
         except Exception as exc:  # the optimizer refuses its own state: say so, with its words
             return f"; they could not be rolled back, as restoring the optimizer's state failed ({exc!r})"
         try:
-            epoch_batches = iter_batches(*self.train, self.batch_size, order)
+            epoch_batches = iter_batches(*self.train, self.batch_size, order, self.net.dtype)
             for expected, (x_batch, y_batch) in zip(losses, epoch_batches):
                 loss, _ = self.net._train_step(x_batch, y_batch, self.clip_norm)
                 if loss != expected:

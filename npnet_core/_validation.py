@@ -1,23 +1,54 @@
-"""Checks of user input: layer sizes, dtypes, data arrays, training arguments.
+"""Checks of user input: layer sizes, dtypes, data arrays, training arguments, and what they cost in memory.
 
 Each check raises :class:`~npnet_core.errors.ValidationError` (or
 ``InvalidParameterError``) saying what was expected, what came and what to do,
 and never changes its input.
+
+Data is checked without being copied whole: :func:`check_matrix` checks the
+shape and kind of an array and leaves it as it is (a memory-mapped file stays
+mapped), and the network converts it to its dtype a chunk of rows at a time
+(:func:`as_float_rows`), :data:`CHUNK_BYTES` of temporaries at most.
 """
 
 from __future__ import annotations
 
 import math
+import mmap
 import numbers
-from typing import Any, List, Sequence
+import os
+import warnings
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .errors import InvalidParameterError, ValidationError
 
-__all__ = ["all_finite", "as_float_matrix", "check_dtype", "check_layers", "check_positive_int"]
+__all__ = [
+    "CHUNK_BYTES",
+    "COPY_WARNING_BYTES",
+    "all_finite",
+    "as_float_matrix",
+    "as_float_rows",
+    "check_dtype",
+    "check_finite",
+    "check_layers",
+    "check_matrix",
+    "check_memory",
+    "check_positive_int",
+    "first_non_finite",
+    "format_bytes",
+    "is_mapped",
+    "memory_limit",
+    "non_finite_error",
+    "rows_per_chunk",
+]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+#: The temporaries that converting, checking or predicting a chunk of rows may take, in bytes.
+CHUNK_BYTES = 32 * 2**20
+#: A whole-array conversion copy larger than this warns.
+COPY_WARNING_BYTES = 256 * 2**20
 
 
 def check_positive_int(name: str, value: Any) -> int:
@@ -66,11 +97,11 @@ def all_finite(array: np.ndarray) -> bool:
     return math.isfinite(flat.max()) and math.isfinite(flat.min())
 
 
-def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promote_vector: bool = False) -> np.ndarray:
-    """Return ``data`` as a C-contiguous 2-D array of ``dtype`` with ``width`` columns.
+def check_matrix(name: str, data: Any, width: int, *, promote_vector: bool = False) -> np.ndarray:
+    """Return ``data`` as a 2-D numeric array with ``width`` columns, neither converted nor copied.
 
-    Converts only when needed (a float64 network given float32 data computes in
-    float64). Refuses empty data, the wrong width, and NaN or infinite values.
+    Refuses non-numeric, complex, empty and wrongly shaped data; values are
+    checked as they are converted (:func:`as_float_rows`, :func:`check_finite`).
     """
     array = np.asarray(data)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
@@ -87,11 +118,128 @@ def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promot
         raise ValidationError(f"{name} is empty (shape {array.shape}); at least one sample is needed")
     if array.shape[1] != width:
         raise ValidationError(f"{name} must have {width} columns to match the network (got shape {array.shape})")
-    array = np.ascontiguousarray(array, dtype=dtype)
-    if not all_finite(array):
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValidationError(
-            f"{name} contains NaN or infinite values (first at row {bad[0]}, column {bad[1]}); "
-            "remove or impute them before training"
-        )
     return array
+
+
+def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promote_vector: bool = False) -> np.ndarray:
+    """Return ``data`` as a C-contiguous 2-D array of ``dtype`` with ``width`` columns.
+
+    Converts only when needed (a float64 network given float32 data computes in
+    float64), with a warning when that copy is larger than
+    :data:`COPY_WARNING_BYTES`. Refuses empty data, the wrong width, and NaN or
+    infinite values.
+    """
+    array = check_matrix(name, data, width, promote_vector=promote_vector)
+    copied = array.size * dtype.itemsize
+    if (array.dtype != dtype or not array.flags.c_contiguous) and copied > COPY_WARNING_BYTES:
+        warnings.warn(
+            f"{name} ({array.dtype}, {format_bytes(array.nbytes)}) is copied whole as {dtype.name} "
+            f"({format_bytes(copied)} more memory); give it as a C-contiguous {dtype.name} array to avoid the copy",
+            UserWarning,
+            stacklevel=3,
+        )
+    return as_float_rows(name, array, dtype)
+
+
+def as_float_rows(name: str, rows: np.ndarray, dtype: np.dtype, first_row: int = 0) -> np.ndarray:
+    """Return ``rows`` (2-D) as a C-contiguous array of ``dtype``, refusing NaN and infinite values.
+
+    No copy when ``rows`` already is one. ``first_row`` is the row number of
+    ``rows[0]`` in the whole data set, for the message.
+    """
+    with np.errstate(over="ignore"):  # a float64 value beyond float32's range becomes inf: refused below
+        converted = np.ascontiguousarray(rows, dtype=dtype)
+    if np.issubdtype(rows.dtype, np.integer) or rows.dtype == bool:
+        return converted  # every integer is finite in float32 and float64
+    bad = first_non_finite(converted)
+    if bad is not None:
+        raise non_finite_error(name, first_row + bad[0], bad[1])
+    return converted
+
+
+def check_finite(name: str, array: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse NaN and infinite values in ``array`` as converted to ``dtype``, :data:`CHUNK_BYTES` at a time.
+
+    One pass without a copy for a C-contiguous array of ``dtype``; otherwise
+    each chunk of rows is converted, checked and let go.
+    """
+    if array.dtype == dtype and array.flags.c_contiguous:
+        bad = first_non_finite(array)
+        if bad is not None:
+            raise non_finite_error(name, *bad)
+        return
+    rows = rows_per_chunk(array.shape[1] * dtype.itemsize)
+    for start in range(0, len(array), rows):
+        as_float_rows(name, array[start : start + rows], dtype, start)
+
+
+def first_non_finite(array: np.ndarray) -> Optional[Tuple[int, int]]:
+    """The (row, column) of the first NaN or infinite value of a C-contiguous 2-D float array, or None."""
+    if all_finite(array):
+        return None
+    row, column = np.argwhere(~np.isfinite(array))[0]
+    return int(row), int(column)
+
+
+def non_finite_error(name: str, row: int, column: int, *, first: bool = True) -> ValidationError:
+    """The error for a NaN or infinite value of ``name`` at ``row``, ``column``."""
+    where = f"first at row {row}, column {column}" if first else f"at row {row}, column {column}"
+    return ValidationError(f"{name} contains NaN or infinite values ({where}); remove or impute them before training")
+
+
+def is_mapped(array: np.ndarray) -> bool:
+    """Whether ``array`` reads a memory-mapped file (``np.load(..., mmap_mode="r")``, ``np.memmap``)."""
+    base: Any = array
+    while base is not None:
+        if isinstance(base, (np.memmap, mmap.mmap)):
+            return True
+        base = getattr(base, "base", None)
+    return False
+
+
+def rows_per_chunk(bytes_per_row: int) -> int:
+    """How many rows of ``bytes_per_row`` each fit in :data:`CHUNK_BYTES` (at least one)."""
+    return max(1, CHUNK_BYTES // max(1, bytes_per_row))
+
+
+def memory_limit() -> Optional[int]:
+    """The bytes this process may use at most: the machine's memory, or less under ``ulimit -v`` / ``-d``.
+
+    None where the platform does not say (then only NumPy's ``MemoryError`` tells).
+    """
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        pass
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        resource = None  # type: ignore[assignment]
+    if resource is not None:
+        for which in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+            soft = resource.getrlimit(which)[0]
+            if soft != resource.RLIM_INFINITY and soft > 0:
+                limits.append(soft)
+    return min(limits) if limits else None
+
+
+def check_memory(nbytes: int, what: str, advice: str) -> None:
+    """Refuse, before allocating, ``what`` when its ``nbytes`` exceed :func:`memory_limit`."""
+    limit = memory_limit()
+    if limit is not None and nbytes > limit:
+        raise ValidationError(
+            f"{what} needs about {format_bytes(nbytes)}, more than the {format_bytes(limit)} of memory this "
+            f"process may use; {advice}"
+        )
+
+
+def format_bytes(nbytes: float) -> str:
+    """``1536`` -> ``"1.5 KiB"``."""
+    if nbytes < 1024:
+        return f"{nbytes:.0f} bytes"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        nbytes /= 1024
+        if nbytes < 1024:
+            return f"{nbytes:.1f} {unit}"
+    return f"{nbytes / 1024:.3g} PiB"

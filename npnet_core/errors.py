@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = [
     "AmbiguousComponentError",
     "ComponentNotFoundError",
+    "ConcurrentUseError",
     "DataFileError",
     "DataFileNotFoundError",
     "DivergenceError",
@@ -80,6 +81,10 @@ class PluginLoadError(NpnetError, ImportError):
 
 class PluginLoadWarning(UserWarning):
     """A plugin failed to load; the other plugins were loaded normally."""
+
+
+class ConcurrentUseError(NpnetError, RuntimeError):
+    """A network was used from another thread, or by a callback, while ``fit`` was training it."""
 
 
 class DivergenceError(NpnetError, ArithmeticError):

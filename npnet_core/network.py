@@ -5,24 +5,51 @@ The parameters live in one contiguous vector in the article's layout
 are views into it, and the gradient is written into a second vector of the
 same layout, so ``optimizer.update(params, grad)`` gets flat vectors with no
 flattening or copying per batch.
+
+``predict``, ``score`` and validation go through the data a chunk of rows at a
+time (:data:`~npnet_core._validation.CHUNK_BYTES` of temporaries), converting
+each chunk to the network's dtype as it is read. A network is used by one
+``fit`` at a time and read by any number of threads when no ``fit`` runs; a use
+that would conflict raises (:class:`_Users`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import threading
 import weakref
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _training
 from ._labels import check_labels, to_categorical
 from ._rng import Seed, make_rng
-from ._validation import all_finite, as_float_matrix, check_dtype, check_layers
-from .components import ComponentSpec, Registry, get_registry, resolve
-from .errors import DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
+from ._validation import (
+    all_finite,
+    as_float_matrix,
+    as_float_rows,
+    check_dtype,
+    check_layers,
+    check_matrix,
+    check_memory,
+    format_bytes,
+    rows_per_chunk,
+)
+from .components import (
+    ComponentSpec,
+    Registry,
+    check_activation_result,
+    check_loss_result,
+    check_output_gradient_result,
+    check_update_result,
+    get_registry,
+    resolve,
+)
+from .errors import ConcurrentUseError, DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 from .kinds import ROLES
 
 __all__ = ["NeuralNetwork"]
@@ -41,6 +68,54 @@ def _clip(gradient: np.ndarray, max_norm: float) -> None:
         norm = largest * math.sqrt(float(np.dot(scaled, scaled)))
     if norm > max_norm:
         gradient *= max_norm / norm
+
+
+class _Users:
+    """Who is using a network, so that a use that would conflict raises instead of corrupting.
+
+    ``fit`` changes the parameters at every batch: it runs alone, one call at a
+    time. Reading uses (``predict``, ``score``, ``save``) run in any number of
+    threads together, and in ``fit``'s own thread (a callback between batches).
+    Other writers (``set_params``, ``load_params``) run alone too, or from
+    ``fit``'s own thread. A conflict raises at once: nothing waits.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._uses: List[Tuple[Optional[int], str, str, bool]] = []  # thread id and name, use, exclusive
+
+    def __reduce__(self) -> Tuple[type, Tuple[()]]:  # a copied or unpickled network is in use by nobody
+        return (type(self), ())
+
+    @contextlib.contextmanager
+    def use(self, what: str, *, exclusive: bool = False) -> Iterator[None]:
+        """Run the ``with`` block as a use ``what`` of the network; raise if it conflicts with one running."""
+        thread = threading.current_thread()
+        entry = (thread.ident, thread.name, what, exclusive)
+        with self._lock:
+            for ident, name, other, other_exclusive in self._uses:
+                if ident != thread.ident and (exclusive or other_exclusive):
+                    raise ConcurrentUseError(self._conflict(what, other, f"in thread {name!r}"))
+                if what == other == "fit":
+                    raise ConcurrentUseError(self._conflict(what, other, "in this thread (a callback called fit?)"))
+            self._uses.append(entry)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._uses.remove(entry)
+
+    @staticmethod
+    def _conflict(what: str, other: str, where: str) -> str:
+        if other == "fit":
+            reason = (
+                "fit changes the parameters at every batch. A network trains in one thread at a time and is read "
+                "when no fit runs: call it after fit returns, from a callback of that fit, or on a copy "
+                "(NeuralNetwork.load of a saved model)"
+            )
+        else:
+            reason = f"{what} would change the parameters {other} is reading; call it after {other} returns"
+        return f"cannot call {what} on this network while {other} runs on it {where}: {reason}"
 
 
 class NeuralNetwork:
@@ -134,6 +209,7 @@ class NeuralNetwork:
         self.initializer, self._specs["initializer"] = resolve("initializer", initializer, self.registry)
         self._resolve_training_components(regularizers, schedule)
         self.updates = 0
+        self._users = _Users()
         self._output_gradient = self.registry.output_gradient(self.output_activation, self.loss)
         self._allocate()
         for w, b in zip(self._weights, self._biases):
@@ -212,8 +288,20 @@ class NeuralNetwork:
         shapes = list(zip(self.layers[:-1], self.layers[1:]))
         n_weights = sum(i * o for i, o in shapes)
         self.n_params = n_weights + sum(o for _, o in shapes)
-        self._params = np.zeros(self.n_params, dtype=self.dtype)
-        self._grad = np.zeros(self.n_params, dtype=self.dtype)
+        what = f"a network of layers {self.layers} ({self.n_params:,} parameters in {self.dtype.name})"
+        advice = (
+            "training keeps four vectors of its parameters' size (parameters, gradient and an optimizer's two "
+            "moments); use smaller layers, or dtype='float32' for half the memory"
+        )
+        check_memory(4 * self.n_params * self.dtype.itemsize, what, advice)
+        try:
+            self._params = np.zeros(self.n_params, dtype=self.dtype)
+            self._grad = np.zeros(self.n_params, dtype=self.dtype)
+        except (MemoryError, ValueError) as exc:  # more than the system gives, or than NumPy can index
+            raise ValidationError(
+                f"{what} needs {format_bytes(2 * self.n_params * self.dtype.itemsize)} for its parameters and "
+                f"gradient, which NumPy could not allocate ({type(exc).__name__}: {exc}); {advice}"
+            ) from None
         self._weights, self._biases = self._views(self._params, shapes, n_weights)
         self._grad_weights, self._grad_biases = self._views(self._grad, shapes, n_weights)
 
@@ -260,7 +348,8 @@ class NeuralNetwork:
             )
         if not np.isfinite(array).all():
             raise ValidationError("params contain NaN or infinite values; refusing to load them")
-        self._params[...] = array
+        with self._users.use("set_params", exclusive=True):
+            self._params[...] = array
 
     # -- forward and backward ----------------------------------------------------------
 
@@ -270,14 +359,27 @@ class NeuralNetwork:
             return self.output_activation
         return self.hidden_activations[layer]
 
+    def _spec(self, role: str, layer: int = 0) -> Optional[ComponentSpec]:
+        """The spec of the component in ``role`` (of hidden layer ``layer`` for a per-layer list), for messages."""
+        spec = self._specs.get(role)
+        if isinstance(spec, list):
+            spec = spec[layer]
+        return spec if isinstance(spec, ComponentSpec) else None
+
+    def _activation_spec(self, layer: int) -> Optional[ComponentSpec]:
+        if layer == len(self._weights) - 1:
+            return self._spec("output_activation")
+        return self._spec("hidden_activation", layer)
+
     def _forward(
-        self, x: np.ndarray, perturbed: Optional[List[Tuple[np.ndarray, Any]]] = None
+        self, x: np.ndarray, perturbed: Optional[List[Tuple[np.ndarray, Any]]] = None, *, check: bool = False
     ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
         """Return the pre-activations ``z_i`` and activations ``a_0 = x, a_1, ...``.
 
         In training, ``perturbed`` is a list: each hidden layer's output goes
         through the regularizers' ``perturb`` and the list receives, per hidden
-        layer, the output before it and the factor its gradient takes.
+        layer, the output before it and the factor its gradient takes. With
+        ``check``, each activation's result is checked (shape and dtype).
         """
         zs: List[np.ndarray] = []
         activations = [x]
@@ -287,6 +389,8 @@ class NeuralNetwork:
             z += b
             zs.append(z)
             a = self._activation(layer).forward(z)
+            if check:
+                check_activation_result(self._activation(layer), "forward", z, a, self._activation_spec(layer))
             if perturbed is not None and layer < last:
                 clean, scale = a, None
                 for regularizer in self.regularizers:
@@ -303,13 +407,23 @@ class NeuralNetwork:
         activations: List[np.ndarray],
         y: np.ndarray,
         perturbed: Optional[List[Tuple[np.ndarray, Any]]] = None,
+        *,
+        check: bool = False,
     ) -> None:
-        """Write the gradient of the batch-mean loss into :attr:`gradient`."""
+        """Write the gradient of the batch-mean loss into :attr:`gradient` (``check``: components' results)."""
         y_pred = activations[-1]
         if self._output_gradient is not None:
             delta = self._output_gradient(y_pred, y)
+            if check:
+                check_output_gradient_result(self._output_gradient, y_pred, delta)
         else:
-            delta = self.output_activation.backward(zs[-1], y_pred, self.loss.backward(y_pred, y))
+            grad_y = self.loss.backward(y_pred, y)
+            if check:
+                check_loss_result(self.loss, "backward", y_pred, grad_y, self._spec("loss"))
+            delta = self.output_activation.backward(zs[-1], y_pred, grad_y)
+            if check:
+                last = len(self._weights) - 1
+                check_activation_result(self.output_activation, "backward", zs[-1], delta, self._activation_spec(last))
         delta = delta * (1.0 / y.shape[0])
         for layer in range(len(self._weights) - 1, -1, -1):
             np.matmul(activations[layer].T, delta, out=self._grad_weights[layer])
@@ -322,6 +436,9 @@ class NeuralNetwork:
                     if scale is not None:
                         grad_a *= scale
                 delta = self._activation(layer - 1).backward(zs[layer - 1], output, grad_a)
+                if check:
+                    activation, spec = self._activation(layer - 1), self._activation_spec(layer - 1)
+                    check_activation_result(activation, "backward", zs[layer - 1], delta, spec)
 
     def _penalty(self) -> float:
         """Add the regularizers' penalty gradients to the weight gradients; return the total penalty."""
@@ -331,7 +448,9 @@ class NeuralNetwork:
                 total += float(regularizer.penalty(w, grad))
         return total
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, clip_norm: Optional[float] = None) -> Tuple[float, np.ndarray]:
+    def _train_step(
+        self, x: np.ndarray, y: np.ndarray, clip_norm: Optional[float] = None, *, check: bool = False
+    ) -> Tuple[float, np.ndarray]:
         """Compute the gradient on one batch, update; return the batch's summed loss and outputs.
 
         The loss is that of the parameters before the update, with the
@@ -342,13 +461,19 @@ class NeuralNetwork:
         down to that norm before the update. Raises :class:`DivergenceError`
         if the loss or the gradient is not finite (the parameters are then
         left as they were), and :class:`UpdateOverflowError` if the update
-        made the parameters non-finite (the caller rolls them back).
+        made the parameters non-finite (the caller rolls them back). With
+        ``check`` (``fit``'s first batch), what each component returns is
+        checked for shape and dtype, and one that is wrong raises
+        :class:`InvalidComponentError` naming it, before the parameters change.
         """
         perturbed: Optional[List[Tuple[np.ndarray, Any]]] = [] if self.regularizers else None
         with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below
-            zs, activations = self._forward(x, perturbed)
-            batch_loss = float(np.sum(self.loss.forward(activations[-1], y), dtype=np.float64))
-            self._backward(zs, activations, y, perturbed)
+            zs, activations = self._forward(x, perturbed, check=check)
+            losses = self.loss.forward(activations[-1], y)
+            if check:
+                check_loss_result(self.loss, "forward", activations[-1], losses, self._spec("loss"))
+            batch_loss = float(np.sum(losses, dtype=np.float64))
+            self._backward(zs, activations, y, perturbed, check=check)
             if self.regularizers:
                 batch_loss += self._penalty() * len(x)
             if not math.isfinite(batch_loss):
@@ -358,6 +483,8 @@ class NeuralNetwork:
             if clip_norm is not None:
                 _clip(self._grad, clip_norm)
             new = self._update() if self.schedule is None else self._scheduled_update()
+            if check:
+                check_update_result(self.optimizer, self._params, new, self._spec("optimizer"))
             if new is not self._params:
                 self._params[...] = new
             if not all_finite(self._params):
@@ -388,16 +515,69 @@ class NeuralNetwork:
         finally:
             self.optimizer.learning_rate = base
 
+    def _infer(self, x: np.ndarray) -> np.ndarray:
+        """The outputs for a chunk of checked rows, keeping no layer's values longer than needed."""
+        a = x
+        for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
+            z = a @ w
+            z += b
+            a = self._activation(layer).forward(z)
+        return a
+
+    def _chunks(self, x: np.ndarray, name: str = "x", offset: int = 0) -> Iterator[Tuple[int, np.ndarray]]:
+        """Yield ``(first row, outputs)`` for ``x`` (checked by ``check_matrix``) a chunk of rows at a time.
+
+        Each chunk is converted to the network's dtype and checked for NaN and
+        infinite values as it is read (messages number the rows from
+        ``offset``). A chunk takes about ``CHUNK_BYTES`` of temporaries; data of
+        one chunk or less is computed in one piece, exactly as without chunks.
+        """
+        rows = rows_per_chunk(self.dtype.itemsize * (self.layers[0] + 2 * sum(self.layers[1:])))
+        for start in range(0, len(x), rows):
+            yield start, self._infer(as_float_rows(name, x[start : start + rows], self.dtype, offset + start))
+
+    def _outputs(self, x: np.ndarray, labels: bool = False) -> np.ndarray:
+        """The outputs (or with ``labels``, their argmax) for all of ``x``, computed chunk by chunk."""
+        result: Optional[np.ndarray] = None
+        for start, output in self._chunks(x):
+            values = np.argmax(output, axis=1) if labels else output
+            if start == 0 and len(values) == len(x):
+                return values
+            if result is None:
+                result = np.empty((len(x),) + values.shape[1:], dtype=values.dtype)
+            result[start : start + len(values)] = values
+        assert result is not None  # x has at least one row
+        return result
+
     def _evaluate(
-        self, x: np.ndarray, y: np.ndarray, *, accuracy: bool, metrics: Optional[Mapping[str, Any]] = None
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        accuracy: bool,
+        metrics: Optional[Mapping[str, Any]] = None,
+        name: str = "x",
+        offset: int = 0,
     ) -> Dict[str, float]:
-        """The mean loss, with ``accuracy`` the argmax agreement, and ``metrics`` of checked data."""
-        output = self._forward(x)[1][-1]
-        logs = {"loss": float(np.mean(self.loss.forward(output, y), dtype=np.float64))}
+        """The mean loss, with ``accuracy`` the argmax agreement, and ``metrics``.
+
+        ``y`` is checked; ``x`` is read by chunk (:meth:`_chunks`, with ``name`` and ``offset``).
+        """
+        losses, correct = [], 0
+        outputs = np.empty((len(x), self.layers[-1]), dtype=self.dtype) if metrics else None
+        for start, output in self._chunks(x, name, offset):
+            target = y[start : start + len(output)]
+            losses.append(self.loss.forward(output, target))
+            if accuracy:
+                correct += int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
+            if outputs is not None:
+                outputs[start : start + len(output)] = output
+        per_sample = losses[0] if len(losses) == 1 else np.concatenate(losses)
+        logs = {"loss": float(np.mean(per_sample, dtype=np.float64))}
         if accuracy:
-            logs["accuracy"] = float(np.mean(output.argmax(axis=1) == y.argmax(axis=1)))
+            logs["accuracy"] = correct / len(x)
         for key, metric in (metrics or {}).items():
-            logs[key] = float(metric.compute(output, y))
+            logs[key] = float(metric.compute(outputs, y))
         return logs
 
     # -- the article's API ----------------------------------------------------------
@@ -414,34 +594,45 @@ class NeuralNetwork:
         Returns
         -------
         ndarray of shape (n_samples, n_outputs), or (n_samples,) int labels
+
+        Notes
+        -----
+        The rows go through the network a chunk at a time (about 32 MiB of
+        temporaries), each converted to the network's dtype as it is read, so a
+        memory-mapped file is never copied whole. Safe to call from several
+        threads at once; not while ``fit`` runs on the network in another thread
+        (that raises).
         """
-        x = as_float_matrix("x", x, self.dtype, self.layers[0], promote_vector=True)
-        output = self._forward(x)[1][-1]
-        return np.argmax(output, axis=1) if labels else output
+        with self._users.use("predict"):
+            x = check_matrix("x", x, self.layers[0], promote_vector=True)
+            return self._outputs(x, labels=labels)
 
     def score(self, x: Any, y: Any, accuracy: bool = False, *, metric: Any = None) -> float:
         """Return the mean loss, with ``accuracy=True`` the fraction of correct labels, or a metric's score.
 
         ``y`` may be integer class labels of shape (n_samples,) or one-hot rows
         of shape (n_samples, n_outputs) in every mode. ``metric`` is a metric
-        name (``"f1"``), a ``(name, params)`` pair or a Metric object.
+        name (``"f1"``), a ``(name, params)`` pair or a Metric object. ``x``
+        is read a chunk at a time, as by :meth:`predict`.
         """
-        x = as_float_matrix("x", x, self.dtype, self.layers[0], promote_vector=True)
-        n_out = self.layers[-1]
-        y_array = np.asarray(y)
-        if len(y_array) != len(x):
-            raise ValidationError(f"x has {len(x)} samples but y has {len(y_array)}")
-        if metric is not None:
+        with self._users.use("score"):
+            x = check_matrix("x", x, self.layers[0], promote_vector=True)
+            n_out = self.layers[-1]
+            y_array = np.asarray(y)
+            if len(y_array) != len(x):
+                raise ValidationError(f"x has {len(x)} samples but y has {len(y_array)}")
+            if metric is not None:
+                if accuracy:
+                    raise ValidationError("give accuracy=True or metric=..., not both")
+                component, _ = resolve("metric", metric, self.registry)
+                targets = self._targets_of(y_array)
+                return float(component.compute(self._outputs(x), targets))
             if accuracy:
-                raise ValidationError("give accuracy=True or metric=..., not both")
-            component, _ = resolve("metric", metric, self.registry)
-            return float(component.compute(self._forward(x)[1][-1], self._targets_of(y_array)))
-        if accuracy:
-            if n_out < 2:
-                raise ValidationError("accuracy needs a network with at least two outputs (one per class)")
-            truth = self._labels_of(y_array)
-            return float(np.mean(np.argmax(self._forward(x)[1][-1], axis=1) == truth))
-        return self._evaluate(x, self._targets_of(y_array), accuracy=False)["loss"]
+                if n_out < 2:
+                    raise ValidationError("accuracy needs a network with at least two outputs (one per class)")
+                truth = self._labels_of(y_array)
+                return float(np.mean(self._outputs(x, labels=True) == truth))
+            return self._evaluate(x, self._targets_of(y_array), accuracy=False)["loss"]
 
     def _labels_of(self, y: np.ndarray) -> np.ndarray:
         if y.ndim == 2 and y.shape[1] == self.layers[-1]:
@@ -471,13 +662,15 @@ class NeuralNetwork:
         """Save the flat parameter vector as an article-style ``.npy`` file; return its path."""
         from . import io  # the file formats load when used: `import npnet_core` stays fast
 
-        return io.save_params(self, filename)
+        with self._users.use("save_params"):
+            return io.save_params(self, filename)
 
     def load_params(self, filename: Union[str, Path]) -> None:
         """Load an article-style ``.npy`` parameter vector saved for the same layers."""
         from . import io
 
-        io.load_params(self, filename)
+        with self._users.use("load_params", exclusive=True):
+            io.load_params(self, filename)
 
     # -- whole models -------------------------------------------------------------
 
@@ -485,7 +678,8 @@ class NeuralNetwork:
         """Save the whole model (architecture, components, parameters, optimizer state, history)."""
         from . import io  # zipfile and json: imported by saving and loading only
 
-        return io.save_model(self, path)
+        with self._users.use("save"):
+            return io.save_model(self, path)
 
     @classmethod
     def load(cls, path: Union[str, Path], *, registry: Optional[Registry] = None) -> "NeuralNetwork":
