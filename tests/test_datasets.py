@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import gzip
-import pathlib
+import os
 import pickle
 import struct
 import sys
@@ -489,11 +489,14 @@ def test_an_unreadable_data_file_is_a_data_file_error(tmp_path, monkeypatch, rea
     """A file that exists but cannot be read: a DataFileError naming it and why (stands in for chmod 000 as root)."""
     path = tmp_path / "locked.csv"
     path.write_text("1,2\n")
+    real_open = os.open
 
-    def refuse(self):
-        raise exception
+    def refuse(name, *args, **kwargs):
+        if os.fspath(name) == str(path):
+            raise exception
+        return real_open(name, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(DataFileError) as error:
         reader(path)
     assert "cannot read the " in str(error.value) and str(path) in str(error.value) and message in str(error.value)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 import warnings
 from pathlib import Path
 from typing import Any, List, NamedTuple, Optional, Tuple, Union
@@ -20,10 +22,13 @@ import numpy as np
 from .._files import PathLike, read_data_bytes
 from .._validation import check_dtype
 from ..errors import DataFileError
+from ._arguments import check_label_column, data_path
 
 __all__ = ["CsvTable", "column_index", "column_name", "load_csv", "parse_csv", "read_csv", "split_label_column"]
 
 _DELIMITERS = (",", "\t", ";")
+_NOT_FINITE = ("nan", "inf", "infinity")
+_INDEX = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 class CsvTable(NamedTuple):
@@ -54,50 +59,106 @@ def column_name(header: Optional[List[str]], index: int) -> str:
     return f"column {index + 1}"
 
 
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, shortened when long."""
+    return repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
+
+
+def _number(lines: str, header: Optional[List[str]], index: int, cell: str) -> float:
+    """The finite number in ``cell`` (column ``index`` of ``lines``: "FILE line N"), or a DataFileError."""
+    text = cell.strip()
+    where = f"{lines}, {column_name(header, index)}"
+    if not text:
+        raise DataFileError(f"{where} is empty; fill in or drop missing values")
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataFileError(
+            f"{where}: {_shown(text)} is not a number; every column must be numeric (class labels as 0, 1, 2, ...)"
+        ) from None
+    if not math.isfinite(value):
+        if text.lstrip("+-").lower() in _NOT_FINITE:
+            raise DataFileError(f"{where} is {_shown(text)}, not a finite number; fill in or drop missing values")
+        raise DataFileError(f"{where}: {_shown(text)} is beyond the range of float64 (about 1.8e308)")
+    return value
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return (
+            f"a cell is longer than {csv.field_size_limit()} characters, the csv module's limit; "
+            "no number is that long: is this a CSV table?"
+        )
+    return f"it cannot be read as CSV ({exc})"
+
+
 def _parse_rows(path: Path, lines: List[str], first: int, delimiter: str, header: Optional[List[str]]) -> np.ndarray:
     """Parse the data lines in Python, for exact error messages (and quoted numbers)."""
     rows: List[List[float]] = []
     width = len(header) if header is not None else None
-    for number, cells in zip(range(first + 1, first + 1 + len(lines)), csv.reader(lines, delimiter=delimiter)):
+    reader = csv.reader(lines, delimiter=delimiter)
+    end = first
+    while True:
+        start = end + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise DataFileError(f"{path} line {first + reader.line_num}: {_csv_problem(exc)}") from None
+        end = first + reader.line_num
+        where = (
+            f"{path} line {end}"
+            if start == end
+            else f"{path} lines {start}-{end} (one quoted cell: a quote left open?)"
+        )
         if not cells or all(not c.strip() for c in cells):
             continue
         if width is None:
             width = len(cells)
         if len(cells) != width:
             raise DataFileError(
-                f"{path} line {number} has {len(cells)} columns where "
+                f"{where} has {len(cells)} columns where "
                 f"{'the header has' if header is not None else 'the first row has'} {width}"
             )
-        row = []
-        for index, cell in enumerate(cells):
-            text = cell.strip()
-            if not text:
-                raise DataFileError(
-                    f"{path} line {number}, {column_name(header, index)} is empty; fill in or drop missing values"
-                )
-            try:
-                row.append(float(text))
-            except ValueError:
-                raise DataFileError(
-                    f"{path} line {number}, {column_name(header, index)}: {text!r} is not a number; "
-                    "every column must be numeric (class labels as 0, 1, 2, ...)"
-                ) from None
-        rows.append(row)
+        rows.append([_number(where, header, index, cell) for index, cell in enumerate(cells)])
     return np.array(rows, dtype=np.float64).reshape(len(rows), width or 0)
+
+
+def _line_ending(before: str) -> int:
+    """The number (from 1) of the line that the text ``before`` ends on."""
+    return len((before + "x").splitlines())
+
+
+def _text(path: Path, data: bytes) -> str:
+    """``data`` as text, refusing bytes that are not UTF-8 and NUL characters, naming the line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = _line_ending(data[: exc.start].decode("utf-8-sig", errors="replace"))
+        raise DataFileError(
+            f"{path} is not a CSV text file: line {line} holds bytes that are not UTF-8 text "
+            f"(byte {exc.start + 1} of the file); save the table as UTF-8"
+        ) from None
+    nul = text.find("\0")
+    if nul >= 0:
+        raise DataFileError(
+            f"{path} is not a CSV text file: line {_line_ending(text[:nul])} holds a NUL byte (binary data?)"
+        )
+    return text
 
 
 def parse_csv(path: Path, data: bytes) -> CsvTable:
     """The table held by the bytes ``data`` read from ``path`` (named in the errors); see :func:`read_csv`."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataFileError(f"{path} is not a CSV text file (it is not UTF-8 text)") from None
-    lines = text.splitlines()
+    lines = _text(path, data).splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         raise DataFileError(f"{path} is empty")
     delimiter = _delimiter(lines[first])
-    cells = next(csv.reader([lines[first]], delimiter=delimiter))
+    try:
+        cells = next(csv.reader([lines[first]], delimiter=delimiter))
+    except csv.Error as exc:
+        raise DataFileError(f"{path} line {first + 1}: {_csv_problem(exc)}") from None
     header: Optional[List[str]] = None
     if not all(_is_number(cell) for cell in cells):
         header = [cell.strip() for cell in cells]
@@ -111,6 +172,8 @@ def parse_csv(path: Path, data: bytes) -> CsvTable:
             values = np.loadtxt(io.StringIO("\n".join(body)), delimiter=delimiter, ndmin=2, comments=None)
         if header is not None and values.shape[1] != len(header):
             raise ValueError("the header and the rows differ in width")
+        if not np.isfinite(values).all():
+            raise ValueError("NaN, infinity or overflow: the slow path names the line")
     except ValueError:
         values = _parse_rows(path, body, first, delimiter, header)
     return CsvTable(header, values)
@@ -122,31 +185,34 @@ def read_csv(path: PathLike) -> CsvTable:
     The delimiter is the most frequent of ``,``, tab and ``;`` on the first
     line. The first line is a header when any of its cells is not a number.
     Blank lines are skipped; every row must have the same number of cells,
-    each a number (a UTF-8 byte-order mark and gzip compression are fine).
+    each a finite number (a UTF-8 byte-order mark and gzip compression are
+    fine). Anything else (a ragged row, an empty cell, text, NaN, infinity, a
+    number beyond float64, a cell longer than the csv module's limit, bytes
+    that are not UTF-8, a NUL byte) is a :class:`~npnet_core.errors.DataFileError`
+    naming the file and the line.
     """
-    path = Path(path)
+    path = data_path(path, "CSV file")
     return parse_csv(path, read_data_bytes(path, "CSV file"))
 
 
 def column_index(path: Path, header: Optional[List[str]], column: Union[str, int], width: int) -> int:
-    """The index of a column given by name or index (negative counts from the end)."""
+    """The index of a column given by name or index (negative counts from the end; checked by the loaders)."""
     if isinstance(column, str) and header is not None and column in header:
         if header.count(column) > 1:
             raise DataFileError(f"{path} has {header.count(column)} columns named {column!r}; give the index instead")
         return header.index(column)
-    try:
-        index = int(column)
-    except ValueError:
+    if isinstance(column, str) and not _INDEX.fullmatch(column.strip()):
         if header is None:
             raise DataFileError(
                 f"{path} has no header row (its first row is all numbers), so there is no column named "
-                f"{column!r}; give the label column by index: 0 for the first, -1 for the last"
-            ) from None
+                f"{_shown(column)}; give the label column by index: 0 for the first, -1 for the last"
+            )
         shown = ", ".join(repr(name) for name in header[:12]) + (", ..." if len(header) > 12 else "")
         raise DataFileError(
-            f"{path} has no column named {column!r}; its columns are {shown} (or give an index: 0 for the first, "
-            "-1 for the last)"
-        ) from None
+            f"{path} has no column named {_shown(column)}; its columns are {shown} (or give an index: 0 for the "
+            "first, -1 for the last)"
+        )
+    index = int(column)  # an int, or a str of at most 18 digits
     if not -width <= index < width:
         raise DataFileError(
             f"{path} has {width} columns, so there is no column {index} (indices run from 0, or from -1 at the end)"
@@ -176,7 +242,8 @@ def load_csv(
     the other columns ``x``. ``label_column=None``: every column is input and
     ``y`` is None.
     """
-    path = Path(path)
+    path = data_path(path, "CSV file")
+    label_column = check_label_column(label_column)
     dtype = check_dtype(dtype)
     table = read_csv(path)
     if label_column is None:

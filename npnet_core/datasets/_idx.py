@@ -2,12 +2,15 @@
 
 An IDX file starts with the bytes ``0x00 0x00 TYPE NDIM``, then NDIM big-endian
 uint32 sizes, then the elements, big-endian. :func:`read_idx` checks that
-header against the file's size and returns the array in native byte order.
+header against the file's size (in Python integers, so that no product of
+sizes overflows) before touching the data, and returns the array in native
+byte order.
 Re-exported by :mod:`npnet_core.datasets`.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import numpy as np
 
 from .._files import PathLike, read_data_bytes
 from ..errors import DataFileError
+from ._arguments import data_path
 
 __all__ = ["is_idx", "parse_idx", "read_idx"]
 
@@ -41,7 +45,7 @@ def parse_idx(path: Path, data: bytes) -> np.ndarray:
         raise DataFileError(f"{path} is truncated: its IDX header needs {header} bytes, the file has {len(data)}")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = np.dtype(_IDX_TYPES[code])
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)  # Python integers: sizes up to (2**32 - 1) ** 255 do not overflow
     expected = header + count * dtype.itemsize
     if len(data) != expected:
         problem = "is truncated" if len(data) < expected else f"has {len(data) - expected} bytes too many"
@@ -60,5 +64,5 @@ def read_idx(path: PathLike) -> np.ndarray:
     native byte order. A missing file is a
     :class:`~npnet_core.errors.DataFileNotFoundError`.
     """
-    path = Path(path)
+    path = data_path(path, "IDX file")
     return parse_idx(path, read_data_bytes(path, "IDX file"))

@@ -3,7 +3,10 @@
 The format is told by content, not by name, after undoing gzip: a zip archive
 is an ``.npz`` with the arrays ``x`` and ``y``, a ``.npy`` array or an IDX
 file holds inputs only (the labels in a second file), a pickle is refused,
-and anything else is a CSV table (:func:`~npnet_core.datasets.read_csv`). Every problem
+and anything else is a CSV table (:func:`~npnet_core.datasets.read_csv`).
+NumPy files are read through ``_npy`` (sizes checked before allocating, no
+other member of an archive decompressed). Every file must hold at least one
+sample of finite numbers. Every problem
 with a file is a :class:`~npnet_core.errors.DataFileError` naming it; a
 missing file is a :class:`~npnet_core.errors.DataFileNotFoundError`. The
 public functions are re-exported by :mod:`npnet_core.datasets`.
@@ -11,17 +14,18 @@ public functions are re-exported by :mod:`npnet_core.datasets`.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 
-from .._files import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, numpy_load_errors, read_data_bytes
+from .._files import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, read_data_bytes
 from .._validation import check_dtype
 from ..errors import DataFileError
+from ._arguments import check_label_column, data_path
 from ._csv import column_name, parse_csv, split_label_column
 from ._idx import is_idx, parse_idx
+from ._npy import NpzArchive, read_npy
 
 __all__ = ["load_array", "load_data", "load_npz"]
 
@@ -33,17 +37,10 @@ def _check_numeric(path: Path, what: str, array: np.ndarray) -> None:
         raise DataFileError(f"{path}: {what} has dtype {array.dtype}, not real numbers")
 
 
-def _load_numpy(path: Path, data: bytes) -> Any:
-    with numpy_load_errors(path, DataFileError, "NumPy file"):
-        return np.load(io.BytesIO(data), allow_pickle=False)
-
-
 def _npz_arrays(path: Path, data: bytes) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    archive = _load_numpy(path, data)
-    if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - told apart by magic
-        raise DataFileError(f"{path} is not an .npz archive")
-    with numpy_load_errors(path, DataFileError, ".npz archive"), archive:
-        names = list(archive.files)
+    """The arrays x (or X) and y (or Y) of an archive; no other member is decompressed."""
+    with NpzArchive(path, data) as archive:
+        names = archive.names
         x_name = next((n for n in ("x", "X") if n in names), None)
         y_name = next((n for n in ("y", "Y") if n in names), None)
         if x_name is None and "config" in names and "params" in names:
@@ -52,11 +49,12 @@ def _npz_arrays(path: Path, data: bytes) -> Tuple[np.ndarray, Optional[np.ndarra
                 "npnet predict, and the data with --data"
             )
         if x_name is None:
+            shown = ", ".join(repr(name) for name in names[:12]) + (", ..." if len(names) > 12 else "")
             raise DataFileError(
-                f"{path} has no array 'x' (it holds {', '.join(map(repr, names)) or 'nothing'}); "
+                f"{path} has no array 'x' (it holds {shown or 'nothing'}); "
                 "write it with np.savez(path, x=inputs, y=labels)"
             )
-        return archive[x_name], (archive[y_name] if y_name else None)
+        return archive.read(x_name), (archive.read(y_name) if y_name else None)
 
 
 def load_npz(path: PathLike, *, dtype: Any = "float64") -> Tuple[np.ndarray, Optional[np.ndarray]]:
@@ -65,7 +63,7 @@ def load_npz(path: PathLike, *, dtype: Any = "float64") -> Tuple[np.ndarray, Opt
     ``X`` and ``Y`` are accepted too. ``x`` is flattened to one row per
     sample; ``y`` of shape (n, 1) becomes (n,).
     """
-    path = Path(path)
+    path = data_path(path)
     data = read_data_bytes(path, "data file")
     if not data.startswith(ZIP_MAGIC):
         raise DataFileError(f"{path} is not an .npz archive")
@@ -76,10 +74,7 @@ def load_npz(path: PathLike, *, dtype: Any = "float64") -> Tuple[np.ndarray, Opt
 def _array(path: Path, data: bytes) -> np.ndarray:
     """The one array held by ``data``, read from ``path``: see :func:`load_array`."""
     if data.startswith(NPY_MAGIC):
-        array = _load_numpy(path, data)
-        if not isinstance(array, np.ndarray):  # pragma: no cover - told apart by magic
-            raise DataFileError(f"{path} is not a .npy array")
-        return array
+        return read_npy(path, data)
     if data.startswith(ZIP_MAGIC):
         raise DataFileError(f"{path} is an .npz archive, not one array; give it as the data file")
     if is_pickle(data[:8]):
@@ -92,7 +87,7 @@ def _array(path: Path, data: bytes) -> np.ndarray:
 
 def load_array(path: PathLike) -> np.ndarray:
     """Read one array from a ``.npy`` file, an IDX file (gzip or not) or a one-column CSV file."""
-    path = Path(path)
+    path = data_path(path)
     return _array(path, read_data_bytes(path, "data file"))
 
 
@@ -102,11 +97,27 @@ def _labels(path: Path) -> np.ndarray:
 
 
 def _rows(path: Path, what: str, array: np.ndarray) -> np.ndarray:
+    """``array`` as one row per sample; refuse a single number, no samples, and samples of no values."""
     if array.ndim == 0:
         raise DataFileError(f"{path}: {what} is a single number, not one row per sample")
-    if array.ndim == 1:
-        return array.reshape(-1, 1)
+    if len(array) == 0:
+        raise DataFileError(f"{path} holds no samples ({what}: shape {array.shape}); give a file with data in it")
+    if array.size == 0:
+        raise DataFileError(
+            f"{path}: every sample of {what} is empty (shape {array.shape}); give at least one input value per sample"
+        )
     return array.reshape(len(array), -1)
+
+
+def _check_finite(path: Path, what: str, array: np.ndarray) -> None:
+    """Refuse NaN and infinity, naming the first sample holding one."""
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        first = np.argwhere(~np.isfinite(array))[0]
+        where = f"sample {first[0]}" + (f", value {first[1]}" if len(first) == 2 else "")
+        raise DataFileError(
+            f"{path}: {what} holds NaN or infinity (first at {where}, counting from 0); "
+            "npnet trains on finite numbers: fill in or drop those values"
+        )
 
 
 def _finish(
@@ -119,7 +130,9 @@ def _finish(
     y_path: Optional[Path] = None,
 ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     _check_numeric(path, x_what, x)
-    x = _rows(path, x_what, x).astype(dtype)
+    x = _rows(path, x_what, x)
+    _check_finite(path, x_what, x)
+    x = x.astype(dtype)
     if y is not None:
         y_path = y_path or path
         _check_numeric(y_path, y_what, y)
@@ -136,8 +149,11 @@ def _finish(
                 else f"{path}: {x_what} has {len(x)} rows but"
             )
             raise DataFileError(f"{where} {y_what} has {len(y)}")
-    if len(x) == 0:
-        raise DataFileError(f"{path} holds no samples")
+        if y.size == 0:
+            raise DataFileError(
+                f"{y_path}: every sample of {y_what} is empty (shape {y.shape}); give one target or more"
+            )
+        _check_finite(y_path, y_what, y)
     return x, y
 
 
@@ -167,12 +183,17 @@ def load_data(
 
     A missing data or labels file is a
     :class:`~npnet_core.errors.DataFileNotFoundError` (also a
-    ``FileNotFoundError``); a folder, an unreadable file or one that is not
-    data is a :class:`~npnet_core.errors.DataFileError`.
+    ``FileNotFoundError``); a folder, a device or FIFO, an unreadable file or
+    one that is not data (damaged, truncated, declaring more than it holds,
+    holding Python objects, no samples, NaN or infinity) is a
+    :class:`~npnet_core.errors.DataFileError`. A ``label_column`` that is
+    neither a str nor an int (``1.5``, ``True``) is a
+    :class:`~npnet_core.errors.ValidationError`.
     """
-    path = Path(path)
+    path = data_path(path)
+    label_column = check_label_column(label_column)
     dtype = check_dtype(dtype)
-    y_path = None if labels is None else Path(labels)
+    y_path = None if labels is None else data_path(labels, "labels file")
     data = read_data_bytes(path, "data file")
     if data.startswith(ZIP_MAGIC):
         if label_column is not None:
