@@ -907,12 +907,19 @@ def _failing_writer(error: BaseException) -> Callable[..., None]:
     "error", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["oserror", "interrupt"]
 )
 def test_failed_model_write_keeps_previous_file(tmp_path, official_registry, monkeypatch, error):
-    """If writing a model fails midway, the previous file is byte-identical and no temporary file is left."""
+    """If writing a model fails midway, the previous file is byte-identical and no temporary file is left.
+
+    An OSError is a ModelFileError naming the model file (not the temporary file); Ctrl-C stays itself.
+    """
     path = make_net(official_registry, seed=1).save(tmp_path / "model.npz")
     before = path.read_bytes()
     monkeypatch.setattr(np, "savez", _failing_writer(error))
-    with pytest.raises(type(error)):
+    with pytest.raises(ModelFileError if isinstance(error, OSError) else type(error)) as excinfo:
         make_net(official_registry, seed=2).save(path)
+    if isinstance(error, OSError):
+        assert f"cannot write the model file {path}: no space left" in message(excinfo) and ".tmp" not in message(
+            excinfo
+        )
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert folder_listing(tmp_path) == ["model.npz"]
@@ -926,17 +933,19 @@ def test_failed_params_write_keeps_previous_file(tmp_path, official_registry, mo
     path = make_net(official_registry, seed=1).save_params(tmp_path / "w.npy")
     before = path.read_bytes()
     monkeypatch.setattr(np, "save", _failing_writer(error))
-    with pytest.raises(type(error)):
+    with pytest.raises(ModelFileError if isinstance(error, OSError) else type(error)) as excinfo:
         make_net(official_registry, seed=2).save_params(path)
+    if isinstance(error, OSError):
+        assert f"cannot write the parameter file {path}" in message(excinfo) and ".tmp" not in message(excinfo)
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert folder_listing(tmp_path) == ["w.npy"]
 
 
 def test_failed_first_write_leaves_nothing(tmp_path, official_registry, monkeypatch):
-    """If the first write to a path fails, neither the file nor a temporary file is left."""
+    """If the first write to a path fails, neither the file nor a temporary file is left; the error names the path."""
     monkeypatch.setattr(np, "savez", _failing_writer(OSError(5, "I/O error")))
-    with pytest.raises(OSError):
+    with pytest.raises(ModelFileError, match="model.npz: I/O error"):
         make_net(official_registry).save(tmp_path / "model.npz")
     assert folder_listing(tmp_path) == []
 
@@ -952,6 +961,27 @@ def test_saving_over_an_existing_file_replaces_it(tmp_path, official_registry, d
     new.save_params(params)
     assert np.array_equal(np.load(params, allow_pickle=False), new.params)
     assert folder_listing(tmp_path) == ["model.npz", "w.npy"]
+
+
+@pytest.mark.parametrize(
+    "state, fragment",
+    [
+        ({"step": 1, "m": np.zeros(3), "v": np.zeros(3)}, "state array 'm' has shape (3,)"),
+        ({"step": 1, "m": np.zeros(2410, np.float32), "v": np.zeros(2410, np.float32)}, "dtype float32"),
+        ({"step": [1, 2]}, "optimizer_state['step'] must be a plain value"),
+        ({"step": 1, "m 1": np.zeros(2410)}, "an array's name"),
+    ],
+    ids=["shape", "dtype", "list-scalar", "array-name"],
+)
+def test_a_model_that_would_not_load_back_is_not_written(tmp_path, official_registry, monkeypatch, state, fragment):
+    """An optimizer state the loader would refuse (arrays not (n_params,) of the network's dtype, scalars
+    that are not plain values, array names that make no member name) is refused at save, writing nothing."""
+    net = make_net(official_registry)
+    monkeypatch.setattr(net.optimizer, "state_dict", lambda: state)
+    with pytest.raises(ModelFileError, match="would not load back") as excinfo:
+        net.save(tmp_path / "model.npz")
+    assert fragment in message(excinfo)
+    assert folder_listing(tmp_path) == []
 
 
 # -- 7. networks that cannot be saved whole -------------------------------------------

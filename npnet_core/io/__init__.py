@@ -7,12 +7,16 @@
   building the network (``npnet info``).
 - :func:`save_params` / :func:`load_params`: the article's flat ``.npy`` vector.
 - :func:`atomic_write`: the models, parameters, predictions and plots npnet
-  writes go through it.
+  writes go through it; it replaces only regular files (writing through a
+  symbolic link to one) and leaves no temporary file, on SIGTERM too.
+- :func:`check_writable`: the same checks, and a try of the folder, before
+  long work (``npnet train --save``).
 
-Loading never unpickles.
+Loading never unpickles, and checks a file before it allocates or builds
+anything from it; every problem is a ModelFileError naming the file.
 """
 
-from .._files import PathLike, atomic_write
+from .._files import PathLike, atomic_write, check_writable
 from ._model_files import FORMAT, FORMAT_VERSION, load_model, read_model_config, save_model
 from ._param_files import load_params, save_params
 
@@ -21,6 +25,7 @@ __all__ = [
     "FORMAT_VERSION",
     "PathLike",
     "atomic_write",
+    "check_writable",
     "load_model",
     "load_params",
     "read_model_config",

@@ -10,8 +10,14 @@ The archive holds
 - ``optimizer.<key>``: each array of the optimizer's state.
 
 Loading never unpickles and resolves components by name through the registry,
-so a missing plugin is reported with the distribution to install. Writes are
-atomic (see :func:`npnet_core.io.atomic_write`).
+so a missing plugin is reported with the distribution to install. A file is
+checked before anything is built from it (:func:`load_model` says in which
+order), with the safe archive reader of :mod:`._archive`, the bounded
+``.npy`` reader of :mod:`._npy`, the schema of :mod:`._model_schema` and the
+generator-state checks of :mod:`._rng_state`; every problem is a
+:class:`~npnet_core.errors.ModelFileError` naming the file (and the member).
+Saving refuses a model that would not load back. Writes are atomic (see
+:func:`npnet_core.io.atomic_write`).
 """
 
 from __future__ import annotations
@@ -19,24 +25,20 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional, Type
 
 import numpy as np
 
-from .._files import (
-    NPY_MAGIC,
-    ZIP_MAGIC,
-    PathLike,
-    atomic_write,
-    is_pickle,
-    numpy_load_errors,
-    open_existing,
-    read_head,
-)
+from .._files import PathLike, atomic_write
+from .._validation import all_finite
 from .._version import __version__
 from ..components import ComponentSpec, Registry
 from ..errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
 from ..kinds import ROLES
+from ._archive import CONFIG_MEMBER, OPTIMIZER_PREFIX, PARAMS_MEMBER, Archive, open_archive, optimizer_member
+from ._model_schema import config_problems, count_params, parse_config
+from ._npy import read_data, read_header
+from ._rng_state import make_generator, show
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
@@ -48,8 +50,10 @@ FORMAT_VERSION = 3
 #: Format versions this release reads: 1 (before initializers were components) is upgraded on reading;
 #: 2 (before regularizers and schedules) has neither, and its update count starts at 0.
 _READABLE_VERSIONS = (1, 2, 3)
-_OPTIMIZER_PREFIX = "optimizer."
-_BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
+#: The most bytes the configuration member may declare (its JSON text, as UTF-32, and the .npy header).
+CONFIG_LIMIT = 16 * 2**20
+#: Room for a .npy header besides the data, in an array member's declared size.
+_HEADER_SLACK = 2**16
 
 
 def _spec_json(role: str, spec: Any, component: Any, registry: Registry) -> Any:
@@ -139,80 +143,115 @@ def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
         text = json.dumps(config, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"cannot save the model: its configuration is not plain JSON ({exc})") from exc
+    problems = config_problems(parse_config(text))
     arrays = {"config": np.array(text), "params": net.params}
     for key, value in state.items():
         if isinstance(value, np.ndarray):
-            arrays[_OPTIMIZER_PREFIX + key] = value
+            arrays[OPTIMIZER_PREFIX + key] = value  # np.savez adds .npy
+            if value.shape != (net.n_params,) or value.dtype != net.dtype:
+                problems.append(
+                    f"the optimizer's state array {key!r} has shape {value.shape} and dtype {value.dtype}, "
+                    f"not ({net.n_params},) {net.dtype} as the parameters"
+                )
+    if problems:
+        raise ModelFileError(
+            "cannot save the model: it would not load back, as " + "; ".join(problems[:5]) + ". Is a "
+            "component's configuration or state (from a plugin) more than plain JSON values?"
+        )
     # numpy's stub types **kwds as if it could fill allow_pickle: a false alarm
-    atomic_write(path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]
+    atomic_write(path, lambda handle: np.savez(handle, **arrays), "model file")  # type: ignore[arg-type]
     return path
 
 
-def _read_archive(path: Path) -> Dict[str, np.ndarray]:
-    # np.load is given an open file: given a name, it leaks the file when the zip is unreadable
-    with numpy_load_errors(path, ModelFileError, "npnet model file"), open_existing(path, "model file") as handle:
-        return _read_npz(path, handle)
+class _Contents(NamedTuple):
+    """What a model file holds, each part checked: its configuration and arrays."""
+
+    config: Dict[str, Any]
+    n_params: int
+    dtype: np.dtype
 
 
-def read_model_config(path: PathLike) -> Dict[str, Any]:
-    """Return the checked configuration of the model file at ``path``, without building the network."""
-    path = Path(path)
-    return _read_config(path, _read_archive(path))
-
-
-def _read_npz(path: Path, handle: Any) -> Dict[str, np.ndarray]:
-    """Read every array of the open .npz ``handle``, refusing anything that is not one."""
-    head = read_head(handle)
-    if head.startswith(NPY_MAGIC):
-        raise ModelFileError(
-            f"{path} is a single .npy array, not an npnet model (.npz); an article-style "
-            "parameter file is read into a network of the same layers with net.load_params()"
-        )
-    if is_pickle(head):
-        raise ModelFileError(f"{path} is a Python pickle, not an npnet model file; npnet never unpickles model files")
-    if not head.startswith(ZIP_MAGIC):
-        what = "is empty" if not head else "is not a NumPy .npz archive"
-        raise ModelFileError(f"{path} is not an npnet model file: it {what}")
-    archive = np.load(handle, allow_pickle=False)
-    if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - ruled out above
-        raise ModelFileError(f"{path} is not an npnet model file (.npz)")
-    with archive:
-        return {name: archive[name] for name in archive.files}
-
-
-def _read_config(path: Path, arrays: Dict[str, np.ndarray]) -> Dict[str, Any]:
-    if "config" not in arrays or "params" not in arrays:
-        raise ModelFileError(
-            f"{path} is an .npz archive but not an npnet model: it lacks 'config' or 'params' (found {sorted(arrays)})"
-        )
-    text = arrays["config"]
-    if text.shape != () or text.dtype.kind != "U":
-        raise ModelFileError(
-            f"{path} is not an npnet model file: its 'config' is an array of shape {text.shape} and "
-            f"dtype {text.dtype}, not a JSON text"
-        )
+def _decode_config(archive: Archive) -> Dict[str, Any]:
+    """The configuration JSON of ``archive``, read within its bound and checked against the schema."""
+    path = archive.path
+    archive.check_size(CONFIG_MEMBER, CONFIG_LIMIT, "a model configuration")
+    where = archive.where(CONFIG_MEMBER)
+    with archive.open(CONFIG_MEMBER) as member:
+        header = read_header(member, where)
+        if header.shape != () or header.dtype.kind != "U":
+            raise ModelFileError(
+                f"{path} is not an npnet model file: its 'config' is an array of shape {header.shape} and "
+                f"dtype {header.dtype}, not a JSON text"
+            )
+        raw = read_data(member, header, where, archive.members[CONFIG_MEMBER].file_size).tobytes()
     try:
-        config = json.loads(str(text))
-    except ValueError as exc:
+        text = raw.decode("utf-32-be" if header.dtype.byteorder == ">" else "utf-32-le").rstrip("\x00")
+        config = parse_config(text)
+    except ValueError as exc:  # UnicodeDecodeError too
         raise ModelFileError(f"{path} is not an npnet model file: its 'config' is not valid JSON ({exc})") from exc
     if not isinstance(config, dict):
         raise ModelFileError(
             f"{path} is not an npnet model file: its 'config' is a JSON {type(config).__name__}, not an object"
         )
     if config.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not an npnet model file (format {config.get('format')!r})")
+        raise ModelFileError(f"{path} is not an npnet model file (format {show(config.get('format'))})")
     version = config.get("format_version")
     if type(version) is not int or version not in _READABLE_VERSIONS:
         raise ModelFileError(
-            f"{path} has model format version {version!r}; this npnet-core {__version__} reads "
+            f"{path} has model format version {show(version)}; this npnet-core {__version__} reads "
             f"versions {', '.join(map(str, _READABLE_VERSIONS))}. Install the npnet-core release that wrote it"
         )
     if version == 1:
         _upgrade_from_version_1(config)
-    problems = _config_problems(config)
+    problems = config_problems(config)
     if problems:
-        raise ModelFileError(f"{path}: the npnet model configuration is incomplete or damaged: " + "; ".join(problems))
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise ModelFileError(f"{path}: the npnet model configuration is incomplete or damaged: {shown}")
     return config
+
+
+def _read_contents(archive: Archive) -> _Contents:
+    """The checked configuration, and the array members checked against it by name and declared size."""
+    path = archive.path
+    config = _decode_config(archive)
+    keys = sorted(config.get("optimizer_arrays", []))
+    if archive.optimizer_keys() != keys:
+        raise ModelFileError(
+            f"{path}: the configuration names the optimizer state arrays {keys}, but the file holds "
+            f"{archive.optimizer_keys()}; the file is inconsistent"
+        )
+    n_params, dtype = count_params(config["layers"]), np.dtype(config["dtype"])
+    limit = n_params * dtype.itemsize + _HEADER_SLACK
+    meaning = f"a vector of {n_params} {dtype} values (layers {config['layers']})"
+    for name in (PARAMS_MEMBER, *map(optimizer_member, keys)):
+        archive.check_size(name, limit, meaning)
+    return _Contents(config, n_params, dtype)
+
+
+def _read_vector(archive: Archive, name: str, what: str, contents: _Contents) -> np.ndarray:
+    """The finite vector of ``n_params`` values of the model's dtype in member ``name``, checked before it is read."""
+    where = archive.where(name)
+    with archive.open(name) as member:
+        header = read_header(member, where)
+        if header.shape != (contents.n_params,) or header.dtype != contents.dtype:
+            raise ModelFileError(
+                f"{where}: {what} has shape {header.shape} and dtype {header.dtype}, but the saved "
+                f"configuration needs ({contents.n_params},) {contents.dtype}; the file is inconsistent"
+            )
+        vector = read_data(member, header, where, archive.members[name].file_size)
+    if not all_finite(vector):
+        raise ModelFileError(f"{where}: {what} holds NaN or infinite values; the file is damaged")
+    return vector
+
+
+def read_model_config(path: PathLike) -> Dict[str, Any]:
+    """Return the checked configuration of the model file at ``path``, without building the network.
+
+    The archive's members are checked against it by name and declared size;
+    the arrays are not read.
+    """
+    with open_archive(Path(path)) as archive:
+        return _read_contents(archive).config
 
 
 def _upgrade_from_version_1(config: Dict[str, Any]) -> None:
@@ -222,88 +261,6 @@ def _upgrade_from_version_1(config: Dict[str, Any]) -> None:
     name = config.pop("initializer", "glorot_uniform")
     if isinstance(config.get("components"), dict) and "initializer" not in config["components"]:
         config["components"]["initializer"] = {"name": name, "params": {}, "distribution": None, "version": None}
-
-
-class _Field(NamedTuple):
-    """One entry of a JSON object: the types its value may have, and of what it holds."""
-
-    types: Tuple[type, ...]
-    meaning: str
-    required: bool = True
-    #: the type of each item of a list, or of each value of an object
-    items: Optional[type] = None
-
-
-_NONE = type(None)
-
-#: What a saved component is: ``{"name": ..., "params": {...}, "distribution": ..., "version": ...}``.
-_COMPONENT_SCHEMA = {
-    "name": _Field((str,), "its registered name"),
-    "params": _Field((dict,), "its parameters", required=False),
-    "distribution": _Field((str, _NONE), "the distribution that provided it", required=False),
-    "version": _Field((str, _NONE), "that distribution's version", required=False),
-}
-
-#: The configuration of a model file, beyond ``format`` and ``format_version`` (checked first).
-_CONFIG_SCHEMA = {
-    "npnet_core_version": _Field((str,), "the npnet-core version that wrote it", required=False),
-    "layers": _Field((list,), "the layer sizes", items=int),
-    "dtype": _Field((str,), "a dtype name"),
-    "n_params": _Field((int,), "the number of parameters", required=False),
-    "components": _Field((dict,), "each role's component"),
-    "optimizer_state": _Field((dict,), "the optimizer's scalar state", required=False),
-    "optimizer_arrays": _Field((list,), "the names of the optimizer's state arrays", required=False, items=str),
-    "rng": _Field((dict,), "the random generator's state"),
-    "updates": _Field((int,), "the number of updates made (the schedule's step)", required=False),
-    "schedule_state": _Field((dict,), "the schedule's state", required=False),
-    "history": _Field((dict,), "the metrics per epoch", required=False, items=list),
-}
-
-
-def _json_name(types: Tuple[type, ...]) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", int: "an integer", _NONE: "null"}
-    return " or ".join(names[t] for t in types)
-
-
-def _schema_problems(value: Any, schema: Dict[str, _Field], where: str) -> List[str]:
-    """What ``value``, a JSON object found at ``where``, lacks or has of the wrong type."""
-    if not isinstance(value, dict):
-        return [f"{where} must be a JSON object (got {value!r})"]
-    problems = []
-    for key, field in schema.items():
-        name = f"{where}[{key!r}]" if where else repr(key)
-        if key not in value:
-            if field.required:
-                problems.append(f"{name} is missing ({field.meaning})")
-            continue
-        item = value[key]
-        if type(item) not in field.types:  # exact types: JSON true is not an integer here
-            problems.append(f"{name} must be {_json_name(field.types)}, {field.meaning} (got {item!r})")
-        elif field.items is not None:
-            items = item.values() if isinstance(item, dict) else item
-            if any(type(i) is not field.items for i in items):
-                problems.append(f"each item of {name} must be {_json_name((field.items,))} (got {item!r})")
-    return problems
-
-
-def _config_problems(config: Dict[str, Any]) -> List[str]:
-    """What is missing or of the wrong type in a configuration of the right format."""
-    problems = _schema_problems(config, _CONFIG_SCHEMA, "")
-    components = config.get("components")
-    if isinstance(components, dict):
-        for role in ROLES.values():
-            saved = components.get(role.name)
-            where = f"components[{role.name!r}]"
-            if role.optional and role.name not in components:
-                continue
-            if role.many and not isinstance(saved, list):
-                problems.append(f"{where} must be an array of components (got {saved!r})")
-            elif (role.per_layer or role.many) and isinstance(saved, list):
-                for index, item in enumerate(saved):
-                    problems += _schema_problems(item, _COMPONENT_SCHEMA, f"{where}[{index}]")
-            else:
-                problems += _schema_problems(saved, _COMPONENT_SCHEMA, where)
-    return problems
 
 
 def _component_arg(role: str, saved: Any, registry: Registry) -> Any:
@@ -329,23 +286,16 @@ def _component_arg(role: str, saved: Any, registry: Registry) -> Any:
 
 
 def _restore_rng(net: "NeuralNetwork", state: Dict[str, Any], path: Path) -> None:
-    name = state.get("bit_generator")
-    if name not in _BIT_GENERATORS:
-        raise ModelFileError(f"{path}: unknown random bit generator {name!r}")
-    bit_generator = getattr(np.random, name)()
+    """The saved generator, which the schema has checked against the bit generator's invariants."""
     try:
-        bit_generator.state = state
+        net.rng = make_generator(state)
     except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
-        raise ModelFileError(f"{path}: the saved state of the random generator {name} is damaged ({exc!r})") from exc
-    net.rng = np.random.Generator(bit_generator)
+        raise ModelFileError(f"{path}: the saved state of the random generator is damaged ({exc})") from exc
 
 
 def _restore_schedule(net: "NeuralNetwork", config: Dict[str, Any], path: Path) -> None:
     """The update count, and the state of a schedule that keeps one."""
-    updates = config.get("updates", 0)
-    if updates < 0:
-        raise ModelFileError(f"{path}: 'updates' must be a count >= 0 (got {updates})")
-    net.updates = updates
+    net.updates = config.get("updates", 0)
     if "schedule_state" not in config:
         return
     if not _has_state(net.schedule):
@@ -359,32 +309,56 @@ def _restore_schedule(net: "NeuralNetwork", config: Dict[str, Any], path: Path) 
         raise ModelFileError(f"{path}: the schedule's saved state is refused: {exc}") from exc
 
 
+def _restore_optimizer(net: "NeuralNetwork", state: Dict[str, Any], path: Path) -> None:
+    """Give the optimizer its saved state (arrays already checked against the network); its refusal names the file."""
+    try:
+        net.optimizer.load_state_dict(state)
+    except (NpnetError, TypeError, ValueError, KeyError, IndexError) as exc:
+        spec = net.component_specs["optimizer"]
+        provider = f" (from {spec.distribution})" if spec.distribution else ""
+        raise ModelFileError(
+            f"{path}: the optimizer {spec.name!r}{provider} refuses the saved state: {exc}; the file is "
+            "damaged or was written by another version of it"
+        ) from exc
+
+
+def _build(cls: Type["NeuralNetwork"], config: Dict[str, Any], registry: Registry, path: Path) -> "NeuralNetwork":
+    """The network the configuration describes; a component refusing its saved parameters names the file."""
+    components = config["components"]
+    given = {role: _component_arg(role, components[role], registry) for role in ROLES if role in components}
+    try:
+        # seed=0: the generator is replaced by the saved one; seed=None would draw from
+        # (and so change) NumPy's global random state
+        return cls(config["layers"], **given, seed=0, dtype=config["dtype"], registry=registry)
+    except (ComponentNotFoundError, AmbiguousComponentError):
+        raise
+    except NpnetError as exc:
+        raise ModelFileError(f"{path}: the saved configuration is refused: {exc}") from exc
+
+
 def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional[Registry] = None) -> "NeuralNetwork":
-    """Read a model written by :func:`save_model`."""
+    """Read a model written by :func:`save_model`.
+
+    Everything is checked before it is used: the archive's members by name,
+    method and declared size before any is decompressed; the configuration
+    completely (the generator's state included) before anything is built;
+    each array's header against the configuration before it is read, and its
+    values for finiteness before the network is made.
+    """
     from ..components import get_registry
 
     path = Path(path)
     registry = get_registry() if registry is None else registry
-    arrays = _read_archive(path)
-    config = _read_config(path, arrays)
-    components = config["components"]
-    given = {role: _component_arg(role, components[role], registry) for role in ROLES if role in components}
-    # seed=0: the generator is replaced by the saved one below; seed=None would draw from
-    # (and so change) NumPy's global random state
-    net = cls(config["layers"], **given, seed=0, dtype=config["dtype"], registry=registry)
-    params = arrays["params"]
-    if params.shape != (net.n_params,) or params.dtype != net.dtype:
-        raise ModelFileError(
-            f"{path}: 'params' has shape {params.shape} and dtype {params.dtype}, but the saved "
-            f"configuration needs ({net.n_params},) {net.dtype}; the file is inconsistent"
-        )
+    with open_archive(path) as archive:
+        contents = _read_contents(archive)
+        config = contents.config
+        params = _read_vector(archive, PARAMS_MEMBER, "'params'", contents)
+        state: Dict[str, Any] = dict(config.get("optimizer_state", {}))
+        for key in config.get("optimizer_arrays", []):
+            state[key] = _read_vector(archive, optimizer_member(key), f"the optimizer state array {key!r}", contents)
+    net = _build(cls, config, registry, path)
     net.set_params(params)
-    state = dict(config.get("optimizer_state", {}))
-    for key in config.get("optimizer_arrays", []):
-        if _OPTIMIZER_PREFIX + key not in arrays:
-            raise ModelFileError(f"{path}: the optimizer state array {key!r} is missing")
-        state[key] = arrays[_OPTIMIZER_PREFIX + key]
-    net.optimizer.load_state_dict(state)
+    _restore_optimizer(net, state, path)
     _restore_schedule(net, config, path)
     _restore_rng(net, config["rng"], path)
     net.history = {k: [math.nan if v is None else v for v in values] for k, values in config.get("history", {}).items()}

@@ -7,22 +7,15 @@ network's and refuses it otherwise, instead of mis-assigning the values.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._files import (
-    NPY_MAGIC,
-    ZIP_MAGIC,
-    PathLike,
-    atomic_write,
-    is_pickle,
-    numpy_load_errors,
-    open_existing,
-    read_head,
-)
-from ..errors import ModelFileError
+from .._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
+from ..errors import ModelFileError, NpnetError
+from ._npy import read_data, read_header
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
@@ -39,18 +32,23 @@ def save_params(net: "NeuralNetwork", filename: PathLike) -> Path:
         raise ModelFileError(
             "cannot save the parameters: they contain NaN or inf (training diverged), and load_params would refuse them"
         )
-    atomic_write(path, lambda handle: np.save(handle, net.params, allow_pickle=False))
+    atomic_write(path, lambda handle: np.save(handle, net.params, allow_pickle=False), "parameter file")
     return path
 
 
 def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
-    """Read a flat parameter vector written by :func:`save_params` into ``net``."""
+    """Read a flat parameter vector written by :func:`save_params` into ``net``.
+
+    The ``.npy`` header is checked against the network (shape ``(n_params,)``,
+    real numbers) before any data is read, so a header declaring more values
+    than the network has allocates nothing; the values must be finite.
+    """
     path = Path(filename)
-    if not path.exists() and path.with_name(path.name + ".npy").exists():
+    if not os.path.exists(path) and os.path.exists(path.with_name(path.name + ".npy")):  # False on any OSError
         path = path.with_name(path.name + ".npy")  # np.save appended the suffix
-    # np.load is given an open file, which is closed here whatever happens
-    with numpy_load_errors(path, ModelFileError, ".npy parameter file"), open_existing(path, "parameter file") as f:
-        head = read_head(f)
+    where = str(path)
+    with open_existing(path, "parameter file") as handle:
+        head = read_head(handle)
         if head.startswith(ZIP_MAGIC):
             raise ModelFileError(
                 f"{path} is an .npz archive, not an .npy parameter file; a whole model saved with "
@@ -63,15 +61,18 @@ def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
             elif is_pickle(head):
                 what = "is a Python pickle"
             raise ModelFileError(f"{path} is not an .npy parameter file: it {what}")
-        params = np.load(f, allow_pickle=False)
-    if not isinstance(params, np.ndarray) or params.ndim != 1 or params.size != net.n_params:
-        shape = getattr(params, "shape", None)
-        raise ModelFileError(
-            f"{path} holds an array of shape {shape}, but layers {net.layers} need a flat vector of "
-            f"{net.n_params} parameters; it was saved from a network with other layer sizes"
-        )
-    if params.dtype.kind not in "fiu":
-        raise ModelFileError(
-            f"{path} holds an array of dtype {params.dtype}, not real numbers; it is not a parameter file"
-        )
-    net.set_params(params)
+        header = read_header(handle, where)
+        if header.dtype.kind not in "fiu" or header.dtype.fields is not None:
+            raise ModelFileError(
+                f"{path} holds an array of dtype {header.dtype}, not real numbers; it is not a parameter file"
+            )
+        if header.shape != (net.n_params,):
+            raise ModelFileError(
+                f"{path} holds an array of shape {header.shape}, but layers {net.layers} need a flat vector of "
+                f"{net.n_params} parameters; it was saved from a network with other layer sizes"
+            )
+        params = read_data(handle, header, where, os.fstat(handle.fileno()).st_size)
+    try:
+        net.set_params(params)
+    except NpnetError as exc:  # NaN or inf: the network's own error, naming the file
+        raise type(exc)(f"{path}: {exc}") from exc
