@@ -6,6 +6,7 @@ import gzip
 import inspect
 import json
 import math
+import os
 import re
 import struct
 import subprocess
@@ -1023,6 +1024,8 @@ def test_plugins_reports_conflicts_and_failures(monkeypatch, official_registry, 
             "--save {tmp}/nowhere/m.npz: the folder {tmp}/nowhere does not exist",
         ),
         (["predict", "{model}", "--output", "{tmp}/p.txt"], "--output {tmp}/p.txt: the name must end in .csv or .npy"),
+        (["train", "--save", "{tmp}/fifo.npz"], "cannot write the --save file"),  # refused before training
+        (["train", "--plot", "{tmp}/fifo.png"], "named pipe (FIFO), not a regular file"),
         (
             ["evaluate", "{model}", "--dataset", "digits", "--subset", "test"],
             "--subset chooses MNIST's training or test files",
@@ -1035,6 +1038,8 @@ def test_errors_are_one_line_without_traceback(argv, message, tmp_path, digits_m
     """Each wrong argument: exit status 1, one line on stderr starting 'npnet: error:', nothing on stdout."""
     (tmp_path / "bad.csv").write_text("a,b,c\n1,2,0\n3,4\n")
     (tmp_path / "good.csv").write_text("a,b,c\n1,2,0\n3,4,1\n")
+    os.mkfifo(tmp_path / "fifo.npz")
+    os.mkfifo(tmp_path / "fifo.png")
     np.save(tmp_path / "x.npy", np.ones((5, 3)))
     argv = [a.format(tmp=tmp_path, model=digits_model) for a in argv]
     status, out, err = run(capsys, *argv)

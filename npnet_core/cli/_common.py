@@ -166,7 +166,8 @@ def number(value: Optional[float]) -> str:
 
 
 def check_output_path(path: Optional[str], option: str) -> None:
-    """Refuse before any work an output path whose folder does not exist."""
+    """Refuse before any work an output path that could not be written: a missing or read-only folder,
+    a folder, a device, a FIFO or a socket at the path (what the atomic write would refuse after the work)."""
     if path is None:
         return
     target = Path(path)
@@ -175,3 +176,6 @@ def check_output_path(path: Optional[str], option: str) -> None:
     folder = target.parent
     if not folder.is_dir():
         raise CommandError(f"{option} {path}: the folder {folder} does not exist")
+    from ..io import check_writable  # zipfile and json: only when there is something to write
+
+    check_writable(target, f"{option} file")
