@@ -30,8 +30,6 @@ import os
 import signal
 import stat
 import threading
-import tokenize
-import zipfile
 import zlib
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Type, Union
@@ -47,7 +45,6 @@ __all__ = [
     "atomic_write",
     "check_writable",
     "is_pickle",
-    "numpy_load_errors",
     "open_existing",
     "read_data_bytes",
     "read_head",
@@ -146,43 +143,6 @@ def read_head(handle: Any) -> bytes:
 def is_pickle(head: bytes) -> bool:
     """Whether ``head`` starts like a pickle of protocol 2 or later."""
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
-
-
-@contextlib.contextmanager
-def numpy_load_errors(path: Path, error: Type[NpnetError], what: str) -> Iterator[None]:
-    """Turn what NumPy and zipfile raise for a damaged ``.npy`` or ``.npz`` into ``error`` naming ``path`` as ``what``.
-
-    A missing file and npnet's own errors pass through; pickled objects (which
-    npnet never loads) are said so. Covers what a damaged header raises
-    (``SyntaxError``, ``tokenize.TokenError``, ``RecursionError``), what an
-    archive member compressed or encrypted as npnet never writes raises
-    (``NotImplementedError``, ``RuntimeError``), and a size declared larger
-    than memory (``MemoryError``, ``OverflowError``).
-    """
-    try:
-        yield
-    except (FileNotFoundError, NpnetError):
-        raise
-    except MemoryError as exc:
-        raise error(f"{path} declares more data than fits in memory; it is damaged or not a {what}") from exc
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise error(f"{path} holds Python objects (pickled); npnet never unpickles files") from exc
-        raise error(f"{path} is not a readable {what}: {exc}") from exc
-    except (
-        OSError,
-        EOFError,
-        KeyError,
-        zlib.error,
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        SyntaxError,
-        tokenize.TokenError,
-        NotImplementedError,
-        RuntimeError,  # RecursionError, and zipfile's "File is encrypted"
-        OverflowError,
-    ) as exc:
-        raise error(f"{path} is not a readable {what} (truncated or corrupt?): {exc!r}") from exc
 
 
 def _gunzip(data: bytes, path: Path, what: str, limit: int) -> bytes:

@@ -206,7 +206,7 @@ CRAFTED: Dict[str, Tuple[bytes, str]] = {
         zip_of({"x.npy": npy_bytes("{'descr: '<f8', 'fortran_order': False, 'shape': (1,), }", b"\0" * 8)}),
         "the array 'x' is not a readable .npy array (its header is damaged",
     ),
-    "npz-member-twice": (zip_of({**XY, "y": npy_of(np.zeros(3))}), "holds the array 'y' twice"),
+    "npz-member-twice": (zip_of({**XY, "y": npy_of(np.zeros(3))}), "holds the array 'y' more than once"),
     "npz-object-array": (
         zip_of({"x.npy": npy_bytes("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", pickle.dumps([1]))}),
         "holds Python objects (pickled); npnet never unpickles files",

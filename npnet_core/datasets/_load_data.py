@@ -4,8 +4,8 @@ The format is told by content, not by name, after undoing gzip: a zip archive
 is an ``.npz`` with the arrays ``x`` and ``y``, a ``.npy`` array or an IDX
 file holds inputs only (the labels in a second file), a pickle is refused,
 and anything else is a CSV table (:func:`~npnet_core.datasets.read_csv`).
-NumPy files are read through ``_npy`` (sizes checked before allocating, no
-other member of an archive decompressed). Every file must hold at least one
+NumPy files are read through :mod:`npnet_core._npy` (sizes checked before
+allocating, no other member of an archive decompressed). Every file must hold at least one
 sample of finite numbers. Every problem
 with a file is a :class:`~npnet_core.errors.DataFileError` naming it; a
 missing file is a :class:`~npnet_core.errors.DataFileNotFoundError`. The
@@ -14,18 +14,19 @@ public functions are re-exported by :mod:`npnet_core.datasets`.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 
 from .._files import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, read_data_bytes
+from .._npy import NpyReader, NpzArchive
 from .._validation import check_dtype
 from ..errors import DataFileError
 from ._arguments import check_label_column, data_path
 from ._csv import column_name, parse_csv, split_label_column
 from ._idx import is_idx, parse_idx
-from ._npy import NpzArchive, read_npy
 
 __all__ = ["load_array", "load_data", "load_npz"]
 
@@ -39,7 +40,7 @@ def _check_numeric(path: Path, what: str, array: np.ndarray) -> None:
 
 def _npz_arrays(path: Path, data: bytes) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """The arrays x (or X) and y (or Y) of an archive; no other member is decompressed."""
-    with NpzArchive(path, data) as archive:
+    with NpzArchive(path, io.BytesIO(data), DataFileError, ".npz archive") as archive:
         names = archive.names
         x_name = next((n for n in ("x", "X") if n in names), None)
         y_name = next((n for n in ("y", "Y") if n in names), None)
@@ -74,7 +75,7 @@ def load_npz(path: PathLike, *, dtype: Any = "float64") -> Tuple[np.ndarray, Opt
 def _array(path: Path, data: bytes) -> np.ndarray:
     """The one array held by ``data``, read from ``path``: see :func:`load_array`."""
     if data.startswith(NPY_MAGIC):
-        return read_npy(path, data)
+        return NpyReader(io.BytesIO(data), len(data), f"{path}: the file", DataFileError).array()
     if data.startswith(ZIP_MAGIC):
         raise DataFileError(f"{path} is an .npz archive, not one array; give it as the data file")
     if is_pickle(data[:8]):

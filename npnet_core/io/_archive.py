@@ -2,128 +2,40 @@
 
 :func:`open_archive` opens the file (a regular file only), tells an ``.npz``
 from an ``.npy``, a pickle or anything else by its first bytes, and reads the
-zip directory with :mod:`zipfile`. Before any member is decompressed, every
-member is checked: its name (no duplicates; ``config.npy``, ``params.npy``
-and ``optimizer.<key>.npy`` only), its compression (stored or deflated, not
-encrypted) and its declared sizes (no larger than the file for what is
-stored, no more than deflate can expand to for what is deflated).
-:meth:`Archive.open` then opens one member whose declared size the caller
-has bounded, with zipfile's and zlib's errors made
-:class:`~npnet_core.errors.ModelFileError` naming the file and the member.
+zip directory with the shared :class:`~npnet_core._npy.NpzArchive`. Before
+any member is decompressed, every member is checked: its name (``config.npy``,
+``params.npy`` and ``optimizer.<key>.npy`` only, none twice) and its
+compression and declared sizes (:meth:`~npnet_core._npy.NpzArchive.check`).
+Arrays are named as in the archive without ``.npy`` (``"params"``); every
+problem is a :class:`~npnet_core.errors.ModelFileError` naming the file and
+the member.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import struct
-import zipfile
-import zlib
-from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Iterator, List
 
 from .._files import NPY_MAGIC, ZIP_MAGIC, is_pickle, open_existing, read_head
+from .._npy import NpzArchive
 from ..errors import ModelFileError
-from ._npy import npy_errors
 
-__all__ = ["CONFIG_MEMBER", "OPTIMIZER_PREFIX", "PARAMS_MEMBER", "Archive", "open_archive", "optimizer_member"]
+__all__ = ["CONFIG", "PARAMS", "ModelArchive", "open_archive", "optimizer_member"]
 
-CONFIG_MEMBER = "config.npy"
-PARAMS_MEMBER = "params.npy"
-OPTIMIZER_PREFIX = "optimizer."
-_OPTIMIZER_MEMBER = re.compile(r"optimizer\.(.+)\.npy", re.DOTALL)
-_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
-#: deflate expands at most about 1032:1; a member declaring more is lying about its size
-_DEFLATE_RATIO = 1032
-_ENCRYPTED = 0x1
+CONFIG = "config"
+PARAMS = "params"
+_OPTIMIZER = re.compile(r"optimizer\.(.+)", re.DOTALL)
 
 
 def optimizer_member(key: str) -> str:
-    """The member holding the optimizer's state array ``key``."""
-    return f"{OPTIMIZER_PREFIX}{key}.npy"
+    """The array holding the optimizer's state array ``key``."""
+    return f"optimizer.{key}"
 
 
-class Archive:
-    """The checked members of an open model file; :meth:`open` reads one."""
-
-    def __init__(self, path: Path, archive: zipfile.ZipFile, members: Dict[str, zipfile.ZipInfo]) -> None:
-        self.path = path
-        self._zip = archive
-        #: each member's directory entry, by name
-        self.members = members
-
-    def where(self, name: str) -> str:
-        """The member ``name`` of this file, for messages."""
-        return f"{self.path} (member {name!r})"
-
-    def optimizer_keys(self) -> List[str]:
-        """The keys of the optimizer arrays the archive holds, sorted."""
-        return sorted(m.group(1) for name in self.members if (m := _OPTIMIZER_MEMBER.fullmatch(name)))
-
-    def check_size(self, name: str, limit: int, meaning: str) -> None:
-        """Refuse member ``name`` if it declares more than ``limit`` bytes (``meaning`` says what bounds it)."""
-        declared = self.members[name].file_size
-        if declared > limit:
-            raise ModelFileError(
-                f"{self.where(name)} declares {declared} bytes, but {meaning} allows at most {limit}; "
-                "the file is damaged or was altered"
-            )
-
-    @contextlib.contextmanager
-    def open(self, name: str) -> Iterator[Any]:
-        """Member ``name``, open for reading, with every error reading it a :class:`ModelFileError`."""
-        where = self.where(name)
-        with npy_errors(where), self._zip.open(self.members[name]) as member:
-            yield member
-
-
-def _member_problem(info: zipfile.ZipInfo, size: int) -> str:
-    """Why member ``info`` of an archive of ``size`` bytes cannot be read safely ("" if it can)."""
-    if info.flag_bits & _ENCRYPTED:
-        return "is encrypted; npnet never writes encrypted members"
-    if info.compress_type not in _METHODS:
-        return (
-            f"is compressed with method {info.compress_type}; npnet reads only stored or deflated "
-            "members (as np.savez and np.savez_compressed write)"
-        )
-    if info.header_offset + info.compress_size > size:
-        return f"declares {info.compress_size} bytes at offset {info.header_offset}, past the end of the file"
-    if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
-        return f"is stored (not compressed) but declares {info.compress_size} bytes stored for {info.file_size}"
-    if info.file_size > _DEFLATE_RATIO * info.compress_size + 1024:
-        return f"declares {info.file_size} bytes from {info.compress_size} compressed, more than deflate can give"
-    return ""
-
-
-def _checked_members(path: Path, archive: zipfile.ZipFile, size: int) -> Dict[str, zipfile.ZipInfo]:
-    """The archive's members by name, each checked by name, method and declared size; nothing is decompressed."""
-    infos = archive.infolist()
-    names = [info.filename for info in infos]
-    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
-    if duplicates:
-        raise ModelFileError(
-            f"{path} holds the members {duplicates} more than once; the file is damaged or was altered"
-        )
-    missing = [name for name in (CONFIG_MEMBER, PARAMS_MEMBER) if name not in names]
-    if missing:
-        raise ModelFileError(
-            f"{path} is an .npz archive but not an npnet model: it lacks 'config' or 'params' "
-            f"(found {_shown(sorted(names))})"
-        )
-    foreign = [n for n in names if n not in (CONFIG_MEMBER, PARAMS_MEMBER) and not _OPTIMIZER_MEMBER.fullmatch(n)]
-    if foreign:
-        raise ModelFileError(
-            f"{path} holds members an npnet model does not have: {_shown(sorted(foreign))}; a model file holds "
-            f"{CONFIG_MEMBER}, {PARAMS_MEMBER} and {OPTIMIZER_PREFIX}<name>.npy only. The file was not written "
-            "by npnet, or was altered: it is not read"
-        )
-    for info in infos:
-        problem = _member_problem(info, size)
-        if problem:
-            raise ModelFileError(f"{path} (member {info.filename!r}) {problem}: the file is not read")
-    return {info.filename: info for info in infos}
+def _is_model_array(name: str) -> bool:
+    return name in (CONFIG, PARAMS) or _OPTIMIZER.fullmatch(name) is not None
 
 
 def _shown(names: List[str]) -> str:
@@ -131,8 +43,43 @@ def _shown(names: List[str]) -> str:
     return f"[{shown}{', ...' if len(names) > 10 else ''}]"
 
 
+class ModelArchive(NpzArchive):
+    """The checked members of an open model file."""
+
+    def check_names(self, names: List[str]) -> None:
+        """Refuse an archive lacking ``config.npy`` or ``params.npy``, or holding any other member."""
+        if f"{CONFIG}.npy" not in names or f"{PARAMS}.npy" not in names:
+            raise ModelFileError(
+                f"{self.path} is an .npz archive but not an npnet model: it lacks 'config' or 'params' "
+                f"(found {_shown(sorted(names))})"
+            )
+        foreign = [n for n in names if not (n.endswith(".npy") and _is_model_array(n[:-4]))]
+        if foreign:
+            raise ModelFileError(
+                f"{self.path} holds members an npnet model does not have: {_shown(sorted(foreign))}; a model file "
+                "holds config.npy, params.npy and optimizer.<name>.npy only. The file was not written by npnet, "
+                "or was altered: it is not read"
+            )
+
+    def where(self, name: str) -> str:
+        return f"{self.path} (member {self.members[name].filename!r})"
+
+    def optimizer_keys(self) -> List[str]:
+        """The keys of the optimizer arrays the archive holds, sorted."""
+        return sorted(m.group(1) for name in self.members if (m := _OPTIMIZER.fullmatch(name)))
+
+    def check_size(self, name: str, limit: int, meaning: str) -> None:
+        """Refuse array ``name`` if its member declares more than ``limit`` bytes (``meaning`` says what bounds it)."""
+        declared = self.members[name].file_size
+        if declared > limit:
+            raise ModelFileError(
+                f"{self.where(name)} declares {declared} bytes, but {meaning} allows at most {limit}; "
+                "the file is damaged or was altered"
+            )
+
+
 @contextlib.contextmanager
-def open_archive(path: Path) -> Iterator[Archive]:
+def open_archive(path: Path) -> Iterator[ModelArchive]:
     """The model file at ``path``, open and checked as an archive (see the module's docstring)."""
     with open_existing(path, "model file") as handle:
         head = read_head(handle)
@@ -148,18 +95,8 @@ def open_archive(path: Path) -> Iterator[Archive]:
         if not head.startswith(ZIP_MAGIC):
             what = "is empty" if not head else "is not a NumPy .npz archive"
             raise ModelFileError(f"{path} is not an npnet model file: it {what}")
-        size = os.fstat(handle.fileno()).st_size
-        try:
-            archive = zipfile.ZipFile(handle)
-        except (
-            zipfile.BadZipFile,
-            zipfile.LargeZipFile,
-            OSError,
-            EOFError,
-            ValueError,
-            struct.error,
-            zlib.error,
-        ) as exc:
-            raise ModelFileError(f"{path} is not a readable npnet model file (truncated or corrupt?): {exc}") from exc
+        archive = ModelArchive(path, handle, ModelFileError, "npnet model file")
         with archive:
-            yield Archive(path, archive, _checked_members(path, archive, size))
+            for name in archive.members:
+                archive.check(name)
+            yield archive

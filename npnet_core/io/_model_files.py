@@ -12,8 +12,8 @@ The archive holds
 Loading never unpickles and resolves components by name through the registry,
 so a missing plugin is reported with the distribution to install. A file is
 checked before anything is built from it (:func:`load_model` says in which
-order), with the safe archive reader of :mod:`._archive`, the bounded
-``.npy`` reader of :mod:`._npy`, the schema of :mod:`._model_schema` and the
+order), with the model archive of :mod:`._archive` over the bounded readers
+of :mod:`npnet_core._npy`, the schema of :mod:`._model_schema` and the
 generator-state checks of :mod:`._rng_state`; every problem is a
 :class:`~npnet_core.errors.ModelFileError` naming the file (and the member).
 Saving refuses a model that would not load back. Writes are atomic (see
@@ -35,9 +35,8 @@ from .._version import __version__
 from ..components import ComponentSpec, Registry
 from ..errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
 from ..kinds import ROLES
-from ._archive import CONFIG_MEMBER, OPTIMIZER_PREFIX, PARAMS_MEMBER, Archive, open_archive, optimizer_member
+from ._archive import CONFIG, PARAMS, ModelArchive, open_archive, optimizer_member
 from ._model_schema import config_problems, count_params, parse_config
-from ._npy import read_data, read_header
 from ._rng_state import make_generator, show
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -147,7 +146,7 @@ def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
     arrays = {"config": np.array(text), "params": net.params}
     for key, value in state.items():
         if isinstance(value, np.ndarray):
-            arrays[OPTIMIZER_PREFIX + key] = value  # np.savez adds .npy
+            arrays[optimizer_member(key)] = value  # np.savez adds .npy
             if value.shape != (net.n_params,) or value.dtype != net.dtype:
                 problems.append(
                     f"the optimizer's state array {key!r} has shape {value.shape} and dtype {value.dtype}, "
@@ -171,19 +170,18 @@ class _Contents(NamedTuple):
     dtype: np.dtype
 
 
-def _decode_config(archive: Archive) -> Dict[str, Any]:
+def _decode_config(archive: ModelArchive) -> Dict[str, Any]:
     """The configuration JSON of ``archive``, read within its bound and checked against the schema."""
     path = archive.path
-    archive.check_size(CONFIG_MEMBER, CONFIG_LIMIT, "a model configuration")
-    where = archive.where(CONFIG_MEMBER)
-    with archive.open(CONFIG_MEMBER) as member:
-        header = read_header(member, where)
+    archive.check_size(CONFIG, CONFIG_LIMIT, "a model configuration")
+    with archive.open(CONFIG) as reader:
+        header = reader.header()
         if header.shape != () or header.dtype.kind != "U":
             raise ModelFileError(
                 f"{path} is not an npnet model file: its 'config' is an array of shape {header.shape} and "
                 f"dtype {header.dtype}, not a JSON text"
             )
-        raw = read_data(member, header, where, archive.members[CONFIG_MEMBER].file_size).tobytes()
+        raw = reader.data(header).tobytes()
     try:
         text = raw.decode("utf-32-be" if header.dtype.byteorder == ">" else "utf-32-le").rstrip("\x00")
         config = parse_config(text)
@@ -210,7 +208,7 @@ def _decode_config(archive: Archive) -> Dict[str, Any]:
     return config
 
 
-def _read_contents(archive: Archive) -> _Contents:
+def _read_contents(archive: ModelArchive) -> _Contents:
     """The checked configuration, and the array members checked against it by name and declared size."""
     path = archive.path
     config = _decode_config(archive)
@@ -223,22 +221,22 @@ def _read_contents(archive: Archive) -> _Contents:
     n_params, dtype = count_params(config["layers"]), np.dtype(config["dtype"])
     limit = n_params * dtype.itemsize + _HEADER_SLACK
     meaning = f"a vector of {n_params} {dtype} values (layers {config['layers']})"
-    for name in (PARAMS_MEMBER, *map(optimizer_member, keys)):
+    for name in (PARAMS, *map(optimizer_member, keys)):
         archive.check_size(name, limit, meaning)
     return _Contents(config, n_params, dtype)
 
 
-def _read_vector(archive: Archive, name: str, what: str, contents: _Contents) -> np.ndarray:
-    """The finite vector of ``n_params`` values of the model's dtype in member ``name``, checked before it is read."""
+def _read_vector(archive: ModelArchive, name: str, what: str, contents: _Contents) -> np.ndarray:
+    """The finite vector of ``n_params`` values of the model's dtype in array ``name``, checked before it is read."""
     where = archive.where(name)
-    with archive.open(name) as member:
-        header = read_header(member, where)
+    with archive.open(name) as reader:
+        header = reader.header()
         if header.shape != (contents.n_params,) or header.dtype != contents.dtype:
             raise ModelFileError(
                 f"{where}: {what} has shape {header.shape} and dtype {header.dtype}, but the saved "
                 f"configuration needs ({contents.n_params},) {contents.dtype}; the file is inconsistent"
             )
-        vector = read_data(member, header, where, archive.members[name].file_size)
+        vector = reader.data(header)
     if not all_finite(vector):
         raise ModelFileError(f"{where}: {what} holds NaN or infinite values; the file is damaged")
     return vector
@@ -352,7 +350,7 @@ def load_model(cls: Type["NeuralNetwork"], path: PathLike, *, registry: Optional
     with open_archive(path) as archive:
         contents = _read_contents(archive)
         config = contents.config
-        params = _read_vector(archive, PARAMS_MEMBER, "'params'", contents)
+        params = _read_vector(archive, PARAMS, "'params'", contents)
         state: Dict[str, Any] = dict(config.get("optimizer_state", {}))
         for key in config.get("optimizer_arrays", []):
             state[key] = _read_vector(archive, optimizer_member(key), f"the optimizer state array {key!r}", contents)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._files import NPY_MAGIC, ZIP_MAGIC, PathLike, atomic_write, is_pickle, open_existing, read_head
+from .._npy import NpyReader
 from ..errors import ModelFileError, NpnetError
-from ._npy import read_data, read_header
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
@@ -46,7 +46,6 @@ def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
     path = Path(filename)
     if not os.path.exists(path) and os.path.exists(path.with_name(path.name + ".npy")):  # False on any OSError
         path = path.with_name(path.name + ".npy")  # np.save appended the suffix
-    where = str(path)
     with open_existing(path, "parameter file") as handle:
         head = read_head(handle)
         if head.startswith(ZIP_MAGIC):
@@ -61,7 +60,8 @@ def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
             elif is_pickle(head):
                 what = "is a Python pickle"
             raise ModelFileError(f"{path} is not an .npy parameter file: it {what}")
-        header = read_header(handle, where)
+        reader = NpyReader(handle, os.fstat(handle.fileno()).st_size, str(path), ModelFileError)
+        header = reader.header()
         if header.dtype.kind not in "fiu" or header.dtype.fields is not None:
             raise ModelFileError(
                 f"{path} holds an array of dtype {header.dtype}, not real numbers; it is not a parameter file"
@@ -71,7 +71,7 @@ def load_params(net: "NeuralNetwork", filename: PathLike) -> None:
                 f"{path} holds an array of shape {header.shape}, but layers {net.layers} need a flat vector of "
                 f"{net.n_params} parameters; it was saved from a network with other layer sizes"
             )
-        params = read_data(handle, header, where, os.fstat(handle.fileno()).st_size)
+        params = reader.data(header)
     try:
         net.set_params(params)
     except NpnetError as exc:  # NaN or inf: the network's own error, naming the file
