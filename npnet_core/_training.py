@@ -517,6 +517,10 @@ class _Loop:
                 raise UpdateOverflowError(self._diverged(epoch, batch, f"{exc}{kept}")) from None
             except DivergenceError as exc:
                 raise DivergenceError(self._diverged(epoch, batch, str(exc))) from None
+            except InvalidComponentError:  # a component's result refused: undo an update made in place
+                if start is not None:
+                    restore(self.net, start)
+                raise
             batch_losses.append(loss)
             if self.interrupted():
                 raise KeyboardInterrupt(

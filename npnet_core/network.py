@@ -464,7 +464,8 @@ class NeuralNetwork:
         made the parameters non-finite (the caller rolls them back). With
         ``check`` (``fit``'s first batch), what each component returns is
         checked for shape and dtype, and one that is wrong raises
-        :class:`InvalidComponentError` naming it, before the parameters change.
+        :class:`InvalidComponentError` naming it (``fit`` then puts back the
+        parameters, which an optimizer may have changed in place).
         """
         perturbed: Optional[List[Tuple[np.ndarray, Any]]] = [] if self.regularizers else None
         with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below

@@ -447,8 +447,14 @@ class OptimizersPlugin:
     [
         (lambda params: np.full(1, 0.5), r"shape \(1,\) and dtype float64", "NumPy would broadcast it"),
         (lambda params: params.astype(np.int64), r"shape \(53,\) and dtype int64", "its values would be truncated"),
+        # moves the parameters in place first: fit puts them back
+        (
+            lambda params: [params.__isub__(0.1), np.full(1, 0.5)][1],
+            r"shape \(1,\) and dtype float64",
+            "NumPy would broadcast it",
+        ),
     ],
-    ids=["shape-1", "int64"],
+    ids=["shape-1", "int64", "in-place-then-shape-1"],
 )
 def test_fit_refuses_an_update_of_the_wrong_shape_or_dtype_naming_the_optimizer_and_keeps_the_parameters(
     make, got, harm
