@@ -198,7 +198,7 @@ def test_an_extra_deflated_member_is_never_decompressed(tmp_path, official_regis
     assert count.calls == 0
     with np.load(path, allow_pickle=False) as archive:  # the counter sees what NumPy decompresses
         archive["bomb"]
-    assert count.calls == 1
+    assert count.calls >= 1  # one decompressor per member read (Python 3.9's zipfile makes two)
 
 
 @pytest.mark.parametrize(
@@ -547,8 +547,9 @@ def test_a_generator_state_breaking_its_invariants_is_refused(tmp_path, official
 
 @pytest.mark.parametrize(
     "state",
-    [mt19937(pos=624), mt19937(pos=0), pcg(), pcg("PCG64DXSM", inc=2**128 - 1), philox(buffer_pos=0), sfc64()],
-    ids=["mt-pos-624", "mt-pos-0", "pcg64", "pcg64dxsm", "philox-pos-0", "sfc64"],
+    # Philox's buffer_pos: NumPy 2.0 accepts 0 to 4, newer NumPy 1 to 4; 4 is an edge in both
+    [mt19937(pos=624), mt19937(pos=0), pcg(), pcg("PCG64DXSM", inc=2**128 - 1), philox(buffer_pos=4), sfc64()],
+    ids=["mt-pos-624", "mt-pos-0", "pcg64", "pcg64dxsm", "philox-pos-4", "sfc64"],
 )
 def test_a_generator_state_at_the_edge_of_its_invariants_loads_and_draws_as_numpy(
     tmp_path, official_registry, model, state
@@ -775,3 +776,15 @@ def test_a_path_that_cannot_name_a_file_is_a_model_file_error(tmp_path, official
     for load in (lambda p: NeuralNetwork.load(p, registry=official_registry), net.load_params, read_model_config):
         with pytest.raises(ModelFileError, match="cannot read the (model|parameter) file"):
             load(str(tmp_path / name))
+
+
+def test_a_generator_state_numpy_itself_refuses_is_a_model_file_error(tmp_path, official_registry, model):
+    """Whatever passes npnet's checks but not this NumPy's (Philox buffer_pos 0 in NumPy > 2.0) is still typed."""
+    state = philox(buffer_pos=0)
+    try:
+        np.random.Philox().state = state
+    except ValueError:
+        path = with_config(model, tmp_path / "edge.npz", _set("rng", value=state))
+        refused(path, official_registry, "random generator")
+    else:
+        pytest.skip("this NumPy accepts buffer_pos=0")
