@@ -345,11 +345,19 @@ def check_writable(path: PathLike, what: str = "file") -> Path:
     return target
 
 
+def _keep_mode(target: Path, fd: int) -> None:
+    """Give the new file the permissions of the file it replaces (a private 0600 model stays private)."""
+    try:
+        os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
+    except FileNotFoundError:  # a new file: the umask decides, as for any file
+        pass
+
+
 def atomic_write(path: Path, write: Callable[[Any], None], what: str = "file") -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, then move it into place.
 
     ``path`` may be a symbolic link: the file it points to is written (as
-    editors do). What is not a regular file is refused, as by
+    editors do), and a replaced file keeps its permissions. What is not a regular file is refused, as by
     :func:`check_writable`. Whatever stops the write (an exception, Ctrl-C,
     SIGTERM in the main thread) removes the temporary file and leaves the
     previous file unchanged; SIGTERM then ends the process as it would have.
@@ -370,6 +378,7 @@ def atomic_write(path: Path, write: Callable[[Any], None], what: str = "file") -
                 with os.fdopen(fd, "wb") as handle:
                     write(handle)
                     handle.flush()
+                    _keep_mode(target, handle.fileno())
                     os.fsync(handle.fileno())
                 os.replace(created[0], target)
             except OSError as exc:

@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 from npnet_core import ModelFileError, NeuralNetwork, Registry
+from npnet_core.io import _model_files as model_files  # its CONFIG_LIMIT, lowered in one test
 from npnet_core.io import read_model_config
 
 LAYERS = [4, 3, 2]
@@ -443,7 +444,8 @@ def test_a_config_that_is_not_utf32_text_is_refused(tmp_path, official_registry,
 
 
 def test_a_config_larger_than_its_bound_is_refused_before_it_is_read(tmp_path, official_registry, model, monkeypatch):
-    """The config member's declared size is bounded (16 MiB) before it is decompressed."""
+    """The config member's declared size is bounded before it is decompressed (here lowered to 16 MiB)."""
+    monkeypatch.setattr(model_files, "CONFIG_LIMIT", 16 * 2**20)
     config = config_of(model)
     config["history"]["loss"] = [0.123456789012345] * 300_000  # 17 characters each: about 20 MB as UTF-32
     path = with_config_text(model, tmp_path / "huge.npz", json.dumps(config))
@@ -788,3 +790,20 @@ def test_a_generator_state_numpy_itself_refuses_is_a_model_file_error(tmp_path, 
         refused(path, official_registry, "random generator")
     else:
         pytest.skip("this NumPy accepts buffer_pos=0")
+
+
+def test_what_save_writes_load_reads_or_save_refuses(tmp_path, official_registry):
+    """A long history saves and loads; a parameter beyond the reader's bounds is refused by save, typed, not written."""
+    net = NeuralNetwork(
+        [2, 2], "relu", "softmax", "categorical_crossentropy", "adam", seed=0, registry=official_registry
+    )
+    net.history = {"loss": [0.12345678901234567] * 250_000, "epoch_time": [0.0012345678901234567] * 250_000}
+    loaded = NeuralNetwork.load(net.save(tmp_path / "long.npz"), registry=official_registry)
+    assert loaded.history == net.history
+    odd = NeuralNetwork(
+        [2, 3, 2], "relu", "softmax", "categorical_crossentropy", "adam", registry=official_registry,
+        schedule=("step", {"step_size": 10**60}),
+    )  # fmt: skip
+    with pytest.raises(ModelFileError, match="cannot save the model: it would not load back, as .*61 digits"):
+        odd.save(tmp_path / "odd.npz")
+    assert not (tmp_path / "odd.npz").exists()

@@ -339,3 +339,18 @@ def test_saving_from_another_thread_works(tmp_path, net):
     thread.start()
     thread.join(60)
     assert errors == [] and listing(tmp_path) == ["m.npz"]
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path, official_registry):
+    """Saving over a private (0600) model, directly or through a link, leaves it private, as editors do."""
+    net = NeuralNetwork(
+        [3, 2], "relu", "softmax", "categorical_crossentropy", "adam", seed=0, registry=official_registry
+    )
+    private = tmp_path / "private.npz"
+    net.save(private)
+    os.chmod(private, 0o600)
+    link = tmp_path / "link.npz"
+    link.symlink_to(private)
+    for path in (private, link):
+        net.save(path)
+        assert stat.S_IMODE(os.stat(private).st_mode) == 0o600 and link.is_symlink()

@@ -49,8 +49,10 @@ FORMAT_VERSION = 3
 #: Format versions this release reads: 1 (before initializers were components) is upgraded on reading;
 #: 2 (before regularizers and schedules) has neither, and its update count starts at 0.
 _READABLE_VERSIONS = (1, 2, 3)
-#: The most bytes the configuration member may declare (its JSON text, as UTF-32, and the .npy header).
-CONFIG_LIMIT = 16 * 2**20
+#: The most bytes the configuration member may declare (its JSON text, as UTF-32, and the .npy header):
+#: room for a history of about a million epochs; ``save_model`` refuses a larger one, so it never
+#: writes a file ``load_model`` would refuse.
+CONFIG_LIMIT = 256 * 2**20
 #: Room for a .npy header besides the data, in an array member's declared size.
 _HEADER_SLACK = 2**16
 
@@ -142,7 +144,15 @@ def save_model(net: "NeuralNetwork", path: PathLike) -> Path:
         text = json.dumps(config, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"cannot save the model: its configuration is not plain JSON ({exc})") from exc
-    problems = config_problems(parse_config(text))
+    try:
+        problems = config_problems(parse_config(text))
+    except ValueError as exc:  # beyond the reader's bounds: integers of 50 digits, nesting, repeated keys
+        problems = [str(exc)]
+    if 4 * len(text) + _HEADER_SLACK > CONFIG_LIMIT:  # stored as UTF-32
+        problems.append(
+            f"its configuration takes {4 * len(text):,} bytes, more than the {CONFIG_LIMIT:,} a model file may "
+            "hold (is net.history very long? keep what matters of it and save again)"
+        )
     arrays = {"config": np.array(text), "params": net.params}
     for key, value in state.items():
         if isinstance(value, np.ndarray):
