@@ -54,8 +54,8 @@ from .kinds import ROLES
 
 __all__ = ["NeuralNetwork"]
 
-# optimizer object id -> the network that owns it (an optimizer's state is one network's)
-_OPTIMIZER_OWNERS: "weakref.WeakValueDictionary[int, NeuralNetwork]" = weakref.WeakValueDictionary()
+# component object id -> the network that owns it (an optimizer's or a schedule's state is one network's)
+_OWNERS: "weakref.WeakValueDictionary[int, NeuralNetwork]" = weakref.WeakValueDictionary()
 
 
 def _clip(gradient: np.ndarray, max_norm: float) -> None:
@@ -240,7 +240,7 @@ class NeuralNetwork:
         self.output_activation, self._specs["output_activation"] = resolve("output_activation", output, self.registry)
         self.loss, self._specs["loss"] = resolve("loss", loss, self.registry)
         self.optimizer, self._specs["optimizer"] = resolve("optimizer", optimizer, self.registry)
-        self._claim(optimizer)
+        self._claim(optimizer, "optimizer", "moments, velocity", "adam")
 
     def _resolve_training_components(self, regularizers: Any, schedule: Any) -> None:
         single = isinstance(regularizers, tuple) and len(regularizers) == 2 and isinstance(regularizers[1], Mapping)
@@ -256,6 +256,8 @@ class NeuralNetwork:
         self.schedule: Any = None
         if schedule is not None:
             self.schedule, self._specs["schedule"] = resolve("schedule", schedule, self.registry)
+            if callable(getattr(self.schedule, "state_dict", None)):  # a stateless schedule may be shared
+                self._claim(schedule, "schedule", "what it learned from the epochs", "reduce_on_plateau")
             self._base_rate()  # the optimizer must have a learning rate to set
         #: the rate the schedule gave the last update (None before any, or without a schedule)
         self._last_rate: Optional[float] = None
@@ -271,18 +273,18 @@ class NeuralNetwork:
             )
         return float(base)
 
-    def _claim(self, optimizer: Any) -> None:
-        """Make an optimizer object this network's own; refuse one another network owns."""
-        if isinstance(optimizer, (str, tuple)):
+    def _claim(self, component: Any, role: str, state: str, example: str) -> None:
+        """Make a component object with state this network's own; refuse one another network owns."""
+        if isinstance(component, (str, tuple)):
             return  # made fresh from a name: nobody else has it
-        owner = _OPTIMIZER_OWNERS.get(id(optimizer))
+        owner = _OWNERS.get(id(component))
         if owner is not None and owner is not self:
             raise InvalidComponentError(
-                f"this optimizer object ({optimizer!r}) already belongs to another network; its "
-                "state (moments, velocity) describes that network's parameters. Pass a new "
-                "instance, or a name such as 'adam', which gives every network its own"
+                f"this {role} object ({component!r}) already belongs to another network; its "
+                f"state ({state}) describes that network's training. Pass a new "
+                f"instance, or a name such as {example!r}, which gives every network its own"
             )
-        _OPTIMIZER_OWNERS[id(optimizer)] = self
+        _OWNERS[id(component)] = self
 
     def _allocate(self) -> None:
         shapes = list(zip(self.layers[:-1], self.layers[1:]))

@@ -160,8 +160,9 @@ class Schedule(Protocol):
     also has a method ``npnet_on_epoch_end(network, epoch, logs)``, the training
     event's signature, which ``fit`` calls after each epoch of its network, and
     keeps what it learned in ``state_dict()`` / ``load_state_dict(state)`` (plain
-    numbers), which model files save; a schedule without them is a pure
-    function of the step and its configuration.
+    numbers), which model files save, and then belongs to one network, as an
+    optimizer does; a schedule without them is a pure function of the step and
+    its configuration, which networks may share.
     """
 
     name: str

@@ -623,3 +623,14 @@ def test_monitor_without_early_stopping_is_an_error(registry):
     x, y = _data()
     with pytest.raises(ValidationError, match="give early_stopping=PATIENCE too"):
         _net(registry).fit(x, y, 16, 1, categorical=True, monitor="val_macro_f1")
+
+
+def test_a_schedule_with_state_belongs_to_one_network_and_a_stateless_one_may_be_shared(registry):
+    """A reduce-on-plateau object's state is one network's training: a second network refuses it."""
+    plateau = Plateau()
+    owner = _net(registry, schedule=plateau, seed=26)  # kept alive: a network that is gone owns nothing
+    with pytest.raises(InvalidComponentError, match="this schedule object .* already belongs to another network"):
+        _net(registry, schedule=plateau, seed=27)
+    halving = Halving()
+    first, second = _net(registry, schedule=halving, seed=28), _net(registry, schedule=halving, seed=29)
+    assert first.schedule is second.schedule is halving and owner.schedule is plateau
