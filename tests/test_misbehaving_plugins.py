@@ -20,7 +20,7 @@ import subprocess
 import sys
 import types
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, List, Optional
 
 import npnet_initializers.plugin
 import npnet_relu_softmax.plugin
@@ -49,6 +49,7 @@ from npnet_core.components import (
     check_output_gradient_result,
     check_update_result,
 )
+from npnet_core.testing._reference import GradientDescent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,25 +57,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # -- throwaway plugins ---------------------------------------------------------------
 
 
-class Sgd:
-    """A correct optimizer: ``params - 0.1 * gradient``."""
+class Sgd(GradientDescent):
+    """A correct optimizer: ``params - 0.1 * gradient`` (the suite's reference, under a plugin's name)."""
 
     name = "throwaway_sgd"
-
-    def __init__(self, learning_rate: float = 0.1) -> None:
-        self.learning_rate = learning_rate
-
-    def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-        return params - self.learning_rate * gradient
-
-    def get_config(self) -> Dict[str, Any]:
-        return {"learning_rate": self.learning_rate}
-
-    def state_dict(self) -> Dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: Any) -> None:
-        pass
 
 
 def optimizers_plugin(*names: str) -> types.SimpleNamespace:
