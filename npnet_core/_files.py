@@ -205,10 +205,6 @@ class _Terminated(BaseException):
     """SIGTERM arrived during a write: raised so that the temporary file is removed, then SIGTERM acts again."""
 
 
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise _Terminated(signum)
-
-
 def _sigterm_is_ours_to_handle() -> bool:
     """Whether SIGTERM would end the process untidily now: POSIX, the main thread, and the default action."""
     return (
@@ -222,21 +218,28 @@ def _sigterm_is_ours_to_handle() -> bool:
 def _cleanup_on_sigterm() -> Iterator[None]:
     """Within: SIGTERM raises :class:`_Terminated` (cleanups run), then ends the process as it would have.
 
+    The process ends by SIGTERM whatever exception finally leaves the block:
+    a library's own cleanup may replace :class:`_Terminated` with an error of
+    its own (``zipfile`` refuses to close an archive with an open member).
     Installed only in the main thread and only over the default action: a
     handler of the program's own, or SIGTERM ignored, is left alone.
     """
     if not _sigterm_is_ours_to_handle():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    received: List[int] = []
+
+    def terminated(signum: int, frame: Any) -> None:
+        received.append(signum)
+        raise _Terminated(signum)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
         yield
-    except _Terminated:
-        signal.signal(signal.SIGTERM, previous)
-        signal.raise_signal(signal.SIGTERM)  # the default action: the process ends here
-        raise  # pragma: no cover - only if SIGTERM did not end the process
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if received:
+            signal.raise_signal(signal.SIGTERM)  # the default action: the process ends here
 
 
 def _writable_target(path: Path, what: str) -> Path:

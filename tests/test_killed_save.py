@@ -69,3 +69,27 @@ def test_a_save_terminated_midway_leaves_no_temporary_file(tmp_path: Path) -> No
         assert kill_midway(tmp_path, path, signal.SIGTERM) == -signal.SIGTERM
         assert sorted(os.listdir(tmp_path)) == ["model.npz"]
     assert NeuralNetwork.load(path).layers == [2000, 2000, 10]
+
+
+def test_sigterm_ends_the_process_even_when_a_library_cleanup_replaces_the_exception(tmp_path: Path) -> None:
+    """zipfile's own cleanup raises ValueError over the interruption (seen with np.savez): SIGTERM still ends
+    the process by SIGTERM, and the temporary file is still removed."""
+    child = f"""
+import os, signal
+from pathlib import Path
+from npnet_core import _files
+
+def write(handle):
+    handle.write(b"partial")
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):
+            pass
+    finally:
+        raise ValueError("a library's cleanup failed over the interruption")
+
+_files.atomic_write(Path({str(tmp_path / "model.npz")!r}), write)
+"""
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert os.listdir(tmp_path) == []
