@@ -10,6 +10,7 @@ import typing as _typing
 from ._version import __version__
 from .errors import (
     AmbiguousComponentError,
+    ComponentMismatchWarning,
     ComponentNotFoundError,
     ConcurrentUseError,
     DataFileError,
@@ -17,6 +18,7 @@ from .errors import (
     DivergenceError,
     InvalidComponentError,
     InvalidParameterError,
+    MissingComponentWarning,
     ModelFileError,
     ModelFileNotFoundError,
     NpnetError,
@@ -36,6 +38,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers an
 __all__ = [
     "Activation",
     "AmbiguousComponentError",
+    "ComponentMismatchWarning",
     "ComponentNotFoundError",
     "ConcurrentUseError",
     "DataFileError",
@@ -44,6 +47,7 @@ __all__ = [
     "InvalidComponentError",
     "InvalidParameterError",
     "Loss",
+    "MissingComponentWarning",
     "ModelFileError",
     "ModelFileNotFoundError",
     "NeuralNetwork",

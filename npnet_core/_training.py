@@ -209,9 +209,24 @@ def _check_monitor(
     return _Monitor(monitor, directions_[name], patience)
 
 
-def _is_one_hot(y: np.ndarray) -> bool:
-    """Whether every row of ``y`` is a one-hot class indicator."""
-    return bool(((y == 0) | (y == 1)).all() and (y.sum(axis=1) == 1).all())
+def _check_sample_weight(sample_weight: Any, n: int) -> Optional[np.ndarray]:
+    """``sample_weight`` as float64 of shape (n,), finite and >= 0, not all 0; None stays None."""
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.array(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"sample_weight must be numbers, one per sample ({exc})") from None
+    if weights.shape != (n,):
+        raise ValidationError(f"sample_weight must have one weight per sample, shape ({n},); got shape {weights.shape}")
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if len(bad):
+        raise ValidationError(
+            f"sample_weight must be finite and >= 0; sample {int(bad[0])} has the weight {weights[bad[0]]}"
+        )
+    if not weights.any():
+        raise ValidationError("sample_weight gives every sample the weight 0: there is nothing to learn from")
+    return weights
 
 
 def _record(history: Dict[str, List[float]], logs: Dict[str, float]) -> None:
@@ -294,6 +309,7 @@ def fit(
     verbose: int = 1,
     callbacks: Sequence[Any] = (),
     clip_norm: Optional[float] = None,
+    sample_weight: Any = None,
 ) -> np.ndarray:
     """Train with mini-batches; return the loss of each epoch.
 
@@ -331,12 +347,18 @@ def fit(
     clip_norm : float, optional
         Scale each batch's gradient down to this Euclidean norm when it is
         larger (gradient clipping by norm).
+    sample_weight : array-like of shape (n_samples,), optional
+        A finite weight >= 0 per sample: each batch's loss and gradient are
+        weighted means, ``sum(w * loss) / sum(w)`` (a batch whose weights are
+        all 0 makes no update), so on a full batch integer weights equal
+        repeating rows. With ``validation_split`` the weights of the rows held
+        out are not used: validation, accuracy and metrics are unweighted.
 
     Returns
     -------
     losses : ndarray of shape (epochs_run,)
         Each epoch's mean per-sample training loss (measured before each
-        batch's update, weighted by batch size). The full metrics, also of
+        batch's update; with ``sample_weight``, the weighted mean). The full metrics, also of
         earlier calls, are in :attr:`history`.
 
     Raises
@@ -348,6 +370,9 @@ def fit(
         before ``fit``. Another ``fit`` on this network, or a ``predict``,
         ``score`` or ``save`` of it in another thread, running: a network
         trains in one thread at a time, and nothing waits.
+    ComponentNotFoundError
+        The network was loaded from a model file whose loss, optimizer,
+        regularizer or schedule comes from a plugin that is not installed.
     InvalidComponentError
         A component returned a result of the wrong shape or dtype on the
         first batch, or an installed plugin's training hook raised.
@@ -367,20 +392,28 @@ def fit(
         complete epochs.
     """
     with net._users.use("fit", exclusive=True):  # one fit at a time, and no predict from another thread
+        net._require("fit")
         batch_size = check_positive_int("batch_size", batch_size)
         epochs = check_positive_int("epochs", epochs)
         if verbose not in (0, 1, 2):  # True and False count as 1 and 0
             raise ValidationError(
                 f"verbose must be 0 (silent), 1 (progress) or 2 (one line per epoch) (got {verbose!r})"
             )
-        train, validation = _validation(
-            net, _check_data(net, x, y, bool(categorical)), validation_data, validation_split, bool(categorical)
-        )
+        data = _check_data(net, x, y, bool(categorical))
+        weights = _check_sample_weight(sample_weight, len(data[0]))
+        train, validation = _validation(net, data, validation_data, validation_split, bool(categorical))
+        if weights is not None:
+            weights = weights[: len(train[0])]  # the rows validation_split holds out come last
+            if not weights.any():
+                raise ValidationError(
+                    "sample_weight gives every training sample the weight 0: there is nothing to learn from"
+                )
         _check_batch_memory(net, batch_size, len(train[0]))
-        classifier = net.layers[-1] > 1 and _is_one_hot(train[1])
+        classifier = net._is_classification(train[1])
         resolved = resolve_metrics(metrics, net.registry)
         watched = _check_monitor(early_stopping, monitor, resolved, classifier, validation)
         loop = _Loop(net, train, validation, batch_size, watched)
+        loop.weights = weights
         loop.classifier, loop.metrics = classifier, resolved
         loop.clip_norm = _check_clip_norm(clip_norm)
         if validation_data is None:
@@ -484,6 +517,8 @@ class _Loop:
         self.waited = 0
         self.interrupted: Callable[[], bool] = lambda: False
         self.clip_norm: Optional[float] = None
+        #: the training rows' sample weights (float64), or None
+        self.weights: Optional[np.ndarray] = None
         #: the name and first row of the validation data in messages: x_val, or the end of x when split off
         self.validation_name: Tuple[str, int] = ("x_val", 0)
         # memory-mapped data is checked as it is read (the training rows in the first epoch, the validation
@@ -502,6 +537,7 @@ class _Loop:
         outputs = np.empty((n, y.shape[1]), dtype=self.net.dtype) if self.metrics else None
         total, correct = 0.0, 0
         seen = 0
+        weighed = 0.0  # the weight of the rows seen (their count without sample weights)
         check_rows = epoch == 1 and is_mapped(x)
         batches = iter_batches(x, y, self.batch_size, order, self.net.dtype)
         for batch, (x_batch, y_batch) in enumerate(batches, start=1):
@@ -510,8 +546,10 @@ class _Loop:
                 if bad is not None:
                     row = int(order[seen + bad[0]])
                     raise self._refused(non_finite_error("x", row, bad[1], first=False)) from None
+            weights = self._weights_of(order, seen, len(x_batch))
             try:  # what the components return is checked on the first batch of each fit (cheap: shapes, dtypes)
-                loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm, check=epoch == batch == 1)
+                first = epoch == batch == 1
+                loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm, check=first, weights=weights)
             except UpdateOverflowError as exc:
                 kept = self._roll_back(start, order, batch_losses)
                 raise UpdateOverflowError(self._diverged(epoch, batch, f"{exc}{kept}")) from None
@@ -532,10 +570,11 @@ class _Loop:
             if outputs is not None:
                 outputs[seen : seen + len(x_batch)] = output
             seen += len(x_batch)
+            weighed += len(x_batch) if weights is None else float(weights.sum())
             if self.classifier:
-                correct += int(np.count_nonzero(output.argmax(axis=1) == y_batch.argmax(axis=1)))
-            progress.batch_done(total / seen)
-        logs = {"loss": total / n}
+                correct += self.net._correct(output, y_batch)
+            progress.batch_done(total / weighed if weighed else 0.0)
+        logs = {"loss": total / weighed}
         if self.classifier:
             logs["accuracy"] = correct / n
         if outputs is not None:
@@ -563,6 +602,10 @@ class _Loop:
         logs["epoch_time"] = time.perf_counter() - started
         self.losses.append(logs["loss"])
         return logs
+
+    def _weights_of(self, order: np.ndarray, start: int, rows: int) -> Optional[np.ndarray]:
+        """The sample weights of the batch of ``rows`` rows from position ``start`` of ``order`` (None without)."""
+        return None if self.weights is None else self.weights[order[start : start + rows]]
 
     def _refused(self, error: ValidationError) -> ValidationError:
         """A value of memory-mapped data refused as it was read: the network put back as before ``fit``."""
@@ -608,8 +651,9 @@ class _Loop:
             return f"; they could not be rolled back, as restoring the optimizer's state failed ({exc!r})"
         try:
             epoch_batches = iter_batches(*self.train, self.batch_size, order, self.net.dtype)
-            for expected, (x_batch, y_batch) in zip(losses, epoch_batches):
-                loss, _ = self.net._train_step(x_batch, y_batch, self.clip_norm)
+            for batch, (expected, (x_batch, y_batch)) in enumerate(zip(losses, epoch_batches)):
+                weights = self._weights_of(order, batch * self.batch_size, len(x_batch))
+                loss, _ = self.net._train_step(x_batch, y_batch, self.clip_norm, weights=weights)
                 if loss != expected:
                     break
             else:

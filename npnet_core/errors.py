@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = [
     "AmbiguousComponentError",
+    "ComponentMismatchWarning",
     "ComponentNotFoundError",
     "ConcurrentUseError",
     "DataFileError",
@@ -19,6 +20,7 @@ __all__ = [
     "DivergenceError",
     "InvalidComponentError",
     "InvalidParameterError",
+    "MissingComponentWarning",
     "ModelFileError",
     "ModelFileNotFoundError",
     "NpnetError",
@@ -81,6 +83,14 @@ class PluginLoadError(NpnetError, ImportError):
 
 class PluginLoadWarning(UserWarning):
     """A plugin failed to load; the other plugins were loaded normally."""
+
+
+class ComponentMismatchWarning(UserWarning):
+    """The output activation does not produce what the loss expects (``relu`` before ``categorical_crossentropy``)."""
+
+
+class MissingComponentWarning(UserWarning):
+    """A model loaded without a component it does not need to predict, whose plugin is not installed."""
 
 
 class ConcurrentUseError(NpnetError, RuntimeError):

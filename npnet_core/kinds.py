@@ -38,6 +38,10 @@ class Role(NamedTuple):
     many: bool = False
     #: may be absent: None (or an empty list for ``many``), and then not saved
     optional: bool = False
+    #: the first use of a made network that needs it: "predict", "score" (the loss) or "fit"; None for
+    #: one used only while the network is made (the initializer). A loaded model whose component of a
+    #: role other than "predict" comes from a plugin that is not installed loads without it.
+    needed_for: Optional[str] = "fit"
 
 
 class Kind(NamedTuple):
@@ -108,7 +112,11 @@ KINDS: Dict[str, Kind] = {
             checks=(*_ARRAY_CHECKS, "check_registered_name_resolves"),
             scaffold="tanh",
             scaffold_configs=("",),
-            official={"relu": "npnet-relu-softmax", "identity": "npnet-relu-softmax", "softmax": "npnet-relu-softmax"},
+            official={
+                **dict.fromkeys(("relu", "identity", "softmax"), "npnet-relu-softmax"),
+                **dict.fromkeys(("sigmoid", "tanh"), "npnet-sigmoid-tanh"),
+                **dict.fromkeys(("leaky_relu", "elu", "gelu", "silu", "softplus"), "npnet-modern-activations"),
+            },
         ),
         Kind(
             name="loss",
@@ -119,9 +127,9 @@ KINDS: Dict[str, Kind] = {
             scaffold="log-cosh",
             scaffold_configs=("",),
             official={
-                "mean_squared_error": "npnet-relu-softmax",
-                "mse": "npnet-relu-softmax",
-                "categorical_crossentropy": "npnet-relu-softmax",
+                **dict.fromkeys(("mean_squared_error", "mse", "categorical_crossentropy"), "npnet-relu-softmax"),
+                "binary_crossentropy": "npnet-sigmoid-tanh",
+                **dict.fromkeys(("mean_absolute_error", "mae", "huber", "log_cosh"), "npnet-regression-losses"),
             },
         ),
         Kind(
@@ -143,7 +151,11 @@ KINDS: Dict[str, Kind] = {
             ),
             scaffold="RMSprop",
             scaffold_configs=("", "learning_rate=0.01, rho=0.99"),
-            official={"sgd": "npnet-sgd-momentum", "adam": "npnet-adam", "adamw": "npnet-adam"},
+            official={
+                "sgd": "npnet-sgd-momentum",
+                **dict.fromkeys(("adam", "adamw", "adamax"), "npnet-adam"),
+                **dict.fromkeys(("rmsprop", "adagrad"), "npnet-rmsprop"),
+            },
         ),
         Kind(
             name="initializer",
@@ -245,6 +257,7 @@ ROLES: Dict[str, Role] = {
             "'relu', ('relu', {}), an Activation object, or the article's (relu, d_relu)",
             article_adapter="ArticleElementwiseActivation",
             per_layer=True,
+            needed_for="predict",
         ),
         Role(
             "output_activation",
@@ -252,6 +265,7 @@ ROLES: Dict[str, Role] = {
             "--output-activation",
             "'softmax', ('softmax', {}), an Activation object, or the article's (softmax, d_softmax)",
             article_adapter="ArticleJacobianActivation",
+            needed_for="predict",
         ),
         Role(
             "loss",
@@ -259,6 +273,7 @@ ROLES: Dict[str, Role] = {
             "--loss",
             "'categorical_crossentropy', a (name, params) pair, a Loss object, or the article's (loss, d_loss)",
             article_adapter="ArticleLoss",
+            needed_for="score",
         ),
         Role(
             "optimizer",
@@ -273,6 +288,7 @@ ROLES: Dict[str, Role] = {
             "--initializer",
             "'he_normal', ('he_normal', {}), or an Initializer object",
             keyword=True,
+            needed_for=None,
         ),
         Role(
             "regularizers",

@@ -41,16 +41,20 @@ from ._validation import (
 )
 from .components import (
     ComponentSpec,
+    MissingComponent,
     Registry,
     check_activation_result,
     check_loss_result,
     check_output_gradient_result,
     check_update_result,
     get_registry,
+    produces,
     resolve,
+    warn_if_mismatched,
 )
 from .errors import ConcurrentUseError, DivergenceError, InvalidComponentError, UpdateOverflowError, ValidationError
 from .kinds import ROLES
+from .protocols import PROBABILITIES
 
 __all__ = ["NeuralNetwork"]
 
@@ -211,9 +215,11 @@ class NeuralNetwork:
         self.updates = 0
         self._users = _Users()
         self._output_gradient = self.registry.output_gradient(self.output_activation, self.loss)
+        warn_if_mismatched(self.output_activation, self.loss, self.registry, stacklevel=2)
         self._allocate()
-        for w, b in zip(self._weights, self._biases):
-            self.initializer.initialize(w, b, self.rng)
+        if not isinstance(self.initializer, MissingComponent):  # a loaded model's: its saved parameters follow
+            for w, b in zip(self._weights, self._biases):
+                self.initializer.initialize(w, b, self.rng)
         #: The metrics of every epoch over all fit calls, one list per metric (loss, accuracy,
         #: val_loss, val_accuracy, epoch_time).
         self.history: Dict[str, List[float]] = {}
@@ -258,7 +264,8 @@ class NeuralNetwork:
             self.schedule, self._specs["schedule"] = resolve("schedule", schedule, self.registry)
             if callable(getattr(self.schedule, "state_dict", None)):  # a stateless schedule may be shared
                 self._claim(schedule, "schedule", "what it learned from the epochs", "reduce_on_plateau")
-            self._base_rate()  # the optimizer must have a learning rate to set
+            if not isinstance(self.optimizer, MissingComponent) and not isinstance(self.schedule, MissingComponent):
+                self._base_rate()  # the optimizer must have a learning rate to set
         #: the rate the schedule gave the last update (None before any, or without a schedule)
         self._last_rate: Optional[float] = None
 
@@ -411,8 +418,12 @@ class NeuralNetwork:
         perturbed: Optional[List[Tuple[np.ndarray, Any]]] = None,
         *,
         check: bool = False,
+        weights: Optional[np.ndarray] = None,
     ) -> None:
-        """Write the gradient of the batch-mean loss into :attr:`gradient` (``check``: components' results)."""
+        """Write the gradient of the batch-mean loss into :attr:`gradient` (``check``: components' results).
+
+        With ``weights`` (one per row, summing to a positive number), the mean is weighted.
+        """
         y_pred = activations[-1]
         if self._output_gradient is not None:
             delta = self._output_gradient(y_pred, y)
@@ -426,7 +437,10 @@ class NeuralNetwork:
             if check:
                 last = len(self._weights) - 1
                 check_activation_result(self.output_activation, "backward", zs[-1], delta, self._activation_spec(last))
-        delta = delta * (1.0 / y.shape[0])
+        if weights is None:
+            delta = delta * (1.0 / y.shape[0])
+        else:
+            delta = delta * (weights / weights.sum()).astype(self.dtype)[:, None]
         for layer in range(len(self._weights) - 1, -1, -1):
             np.matmul(activations[layer].T, delta, out=self._grad_weights[layer])
             np.sum(delta, axis=0, out=self._grad_biases[layer][0])
@@ -451,14 +465,23 @@ class NeuralNetwork:
         return total
 
     def _train_step(
-        self, x: np.ndarray, y: np.ndarray, clip_norm: Optional[float] = None, *, check: bool = False
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        clip_norm: Optional[float] = None,
+        *,
+        check: bool = False,
+        weights: Optional[np.ndarray] = None,
     ) -> Tuple[float, np.ndarray]:
         """Compute the gradient on one batch, update; return the batch's summed loss and outputs.
 
         The loss is that of the parameters before the update, with the
         regularizers' penalty counted once per sample (so an epoch's mean loss
-        includes it). With a schedule, the update runs at the schedule's rate for
-        step :attr:`updates`. With
+        includes it). With ``weights`` (float64, one per row), the gradient is
+        that of the weighted mean loss, the summed loss is weighted (the
+        penalty counted once per unit of weight), and a batch whose weights
+        are all 0 makes no update. With a schedule, the update runs at the
+        schedule's rate for step :attr:`updates`. With
         ``clip_norm``, a gradient whose Euclidean norm exceeds it is scaled
         down to that norm before the update. Raises :class:`DivergenceError`
         if the loss or the gradient is not finite (the parameters are then
@@ -475,10 +498,15 @@ class NeuralNetwork:
             losses = self.loss.forward(activations[-1], y)
             if check:
                 check_loss_result(self.loss, "forward", activations[-1], losses, self._spec("loss"))
-            batch_loss = float(np.sum(losses, dtype=np.float64))
-            self._backward(zs, activations, y, perturbed, check=check)
+            if weights is None:
+                batch_loss, total_weight = float(np.sum(losses, dtype=np.float64)), float(len(x))
+            else:
+                batch_loss, total_weight = float(np.dot(weights, losses.astype(np.float64))), float(weights.sum())
+                if total_weight == 0:  # nothing to learn from: no update
+                    return 0.0, activations[-1]
+            self._backward(zs, activations, y, perturbed, check=check, weights=weights)
             if self.regularizers:
-                batch_loss += self._penalty() * len(x)
+                batch_loss += self._penalty() * total_weight
             if not math.isfinite(batch_loss):
                 raise DivergenceError(f"the loss is {batch_loss}; the parameters are those from before this batch")
             if not all_finite(self._grad):
@@ -540,10 +568,10 @@ class NeuralNetwork:
             yield start, self._infer(as_float_rows(name, x[start : start + rows], self.dtype, offset + start))
 
     def _outputs(self, x: np.ndarray, labels: bool = False) -> np.ndarray:
-        """The outputs (or with ``labels``, their argmax) for all of ``x``, computed chunk by chunk."""
+        """The outputs (or with ``labels``, the labels they give) for all of ``x``, computed chunk by chunk."""
         result: Optional[np.ndarray] = None
         for start, output in self._chunks(x):
-            values = np.argmax(output, axis=1) if labels else output
+            values = self._labels(output) if labels else output
             if start == 0 and len(values) == len(x):
                 return values
             if result is None:
@@ -551,6 +579,40 @@ class NeuralNetwork:
             result[start : start + len(values)] = values
         assert result is not None  # x has at least one row
         return result
+
+    @property
+    def _thresholded(self) -> bool:
+        """Whether the outputs are probabilities of their own (binary, multi-label): each gives a 0/1 label."""
+        return produces(self.output_activation) == PROBABILITIES
+
+    def _labels(self, output: np.ndarray) -> np.ndarray:
+        """The labels outputs give: the argmax class of each row, or ``output > 0.5`` (int 0/1, 1-D for one output)."""
+        if self._thresholded:
+            labels = (output > 0.5).astype(np.int64)
+            return labels[:, 0] if labels.shape[1] == 1 else labels
+        return np.argmax(output, axis=1)
+
+    def _correct(self, output: np.ndarray, target: np.ndarray) -> int:
+        """How many rows of ``output`` give all the labels of ``target`` (one-hot rows, or 0/1 values)."""
+        if self._thresholded:
+            return int(np.count_nonzero(((output > 0.5) == (target > 0.5)).all(axis=1)))
+        return int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
+
+    def _is_classification(self, targets: np.ndarray) -> bool:
+        """Whether ``targets`` (a float matrix) are labels whose accuracy means something."""
+        if self._thresholded:
+            return bool(((targets == 0) | (targets == 1)).all())
+        return self.layers[-1] > 1 and bool(
+            ((targets == 0) | (targets == 1)).all() and (targets.sum(axis=1) == 1).all()
+        )
+
+    def _require(self, use: str) -> None:
+        """Raise ComponentNotFoundError if ``use`` ("score", "fit") needs a component whose plugin is missing."""
+        needs = ("predict", "score") if use == "score" else ("predict", "score", "fit")
+        for role, component in self.components.items():
+            for each in component if isinstance(component, list) else [component]:
+                if isinstance(each, MissingComponent) and ROLES[role].needed_for in needs:
+                    raise each.error(use)
 
     def _evaluate(
         self,
@@ -566,13 +628,14 @@ class NeuralNetwork:
 
         ``y`` is checked; ``x`` is read by chunk (:meth:`_chunks`, with ``name`` and ``offset``).
         """
+        self._require("score")
         losses, correct = [], 0
         outputs = np.empty((len(x), self.layers[-1]), dtype=self.dtype) if metrics else None
         for start, output in self._chunks(x, name, offset):
             target = y[start : start + len(output)]
             losses.append(self.loss.forward(output, target))
             if accuracy:
-                correct += int(np.count_nonzero(output.argmax(axis=1) == target.argmax(axis=1)))
+                correct += self._correct(output, target)
             if outputs is not None:
                 outputs[start : start + len(output)] = output
         per_sample = losses[0] if len(losses) == 1 else np.concatenate(losses)
@@ -588,7 +651,11 @@ class NeuralNetwork:
     fit = _training.fit
 
     def predict(self, x: Any, labels: bool = False) -> np.ndarray:
-        """Return the network's outputs, or with ``labels=True`` the argmax class of each row.
+        """Return the network's outputs, or with ``labels=True`` the label of each row.
+
+        The labels are the argmax class of each row, or, when the output
+        activation produces probabilities of their own (``sigmoid``: binary and
+        multi-label classification), ``output > 0.5`` as 0/1.
 
         Parameters
         ----------
@@ -596,7 +663,8 @@ class NeuralNetwork:
 
         Returns
         -------
-        ndarray of shape (n_samples, n_outputs), or (n_samples,) int labels
+        ndarray of shape (n_samples, n_outputs); with ``labels``, int of shape
+        (n_samples,) (classes, or 0/1 for one sigmoid output) or (n_samples, n_outputs) (multi-label)
 
         Notes
         -----
@@ -614,9 +682,14 @@ class NeuralNetwork:
         """Return the mean loss, with ``accuracy=True`` the fraction of correct labels, or a metric's score.
 
         ``y`` may be integer class labels of shape (n_samples,) or one-hot rows
-        of shape (n_samples, n_outputs) in every mode. ``metric`` is a metric
+        of shape (n_samples, n_outputs) in every mode; for outputs that are
+        probabilities of their own (sigmoid), 0/1 targets of shape
+        (n_samples,) for one output or (n_samples, n_outputs), and the
+        accuracy is the fraction of rows whose every label is right (subset
+        accuracy, as scikit-learn's ``accuracy_score``). ``metric`` is a metric
         name (``"f1"``), a ``(name, params)`` pair or a Metric object. ``x``
-        is read a chunk at a time, as by :meth:`predict`.
+        is read a chunk at a time, as by :meth:`predict`. The loss needs the
+        loss's plugin; accuracy and metrics do not.
         """
         with self._users.use("score"):
             x = check_matrix("x", x, self.layers[0], promote_vector=True)
@@ -631,8 +704,19 @@ class NeuralNetwork:
                 targets = self._targets_of(y_array)
                 return float(component.compute(self._outputs(x), targets))
             if accuracy:
+                if self._thresholded:
+                    targets = self._targets_of(y_array)
+                    if not self._is_classification(targets):
+                        raise ValidationError(
+                            f"accuracy compares labels: the {self.output_activation.name!r} outputs are "
+                            "probabilities, so y must hold 0/1 labels; use score(x, y) for the loss"
+                        )
+                    return sum(self._correct(out, targets[i : i + len(out)]) for i, out in self._chunks(x)) / len(x)
                 if n_out < 2:
-                    raise ValidationError("accuracy needs a network with at least two outputs (one per class)")
+                    raise ValidationError(
+                        "accuracy needs a classifier: one output per class (softmax), or outputs that are "
+                        "probabilities of their own (sigmoid) for binary and multi-label labels"
+                    )
                 truth = self._labels_of(y_array)
                 return float(np.mean(self._outputs(x, labels=True) == truth))
             return self._evaluate(x, self._targets_of(y_array), accuracy=False)["loss"]
@@ -706,6 +790,16 @@ class NeuralNetwork:
             else getattr(self, role)
             for role, spec in self._specs.items()
         }
+
+    def summary(self) -> str:
+        """Return a table of the layers (shapes, activations, parameters) and of every component with its
+        distribution and version, the totals and the dtype; ``print(net)`` shows it."""
+        from ._summary import summary
+
+        return summary(self)
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def __repr__(self) -> str:
         def label(spec: Any, component: Any) -> str:

@@ -12,7 +12,23 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Protocol, Tuple,
 if TYPE_CHECKING:  # annotations only: the kinds table reads these protocols without NumPy
     import numpy as np
 
-__all__ = ["Activation", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer", "Schedule"]
+__all__ = [
+    "DISTRIBUTION",
+    "PROBABILITIES",
+    "Activation",
+    "Initializer",
+    "Loss",
+    "Metric",
+    "Optimizer",
+    "Regularizer",
+    "Schedule",
+]
+
+#: What an output activation may declare it ``produces`` and a loss it ``expects``: each row a
+#: probability distribution over classes (non-negative, summing to 1), as softmax gives.
+DISTRIBUTION = "distribution"
+#: ... or each value a probability in [0, 1] of its own (one per label), as sigmoid gives.
+PROBABILITIES = "probabilities"
 
 
 @runtime_checkable
@@ -21,6 +37,15 @@ class Activation(Protocol):
 
     Hidden activations act elementwise; an output activation may couple the
     units of a row (softmax). ``backward`` never builds per-sample Jacobians.
+
+    An activation may declare what its outputs are, as a class attribute
+    ``produces``: :data:`DISTRIBUTION` (each row non-negative, summing to 1:
+    softmax) or :data:`PROBABILITIES` (each value in [0, 1]: sigmoid). The
+    network reads it: an output activation that produces probabilities makes
+    ``predict(labels=True)`` threshold each output at 0.5 (binary and
+    multi-label classification) instead of taking the argmax, and a loss that
+    ``expects`` what the output activation does not declare gets a warning.
+    The contract suite checks what is declared.
     """
 
     name: str
@@ -59,7 +84,14 @@ class Activation(Protocol):
 
 @runtime_checkable
 class Loss(Protocol):
-    """A per-sample loss and its gradient with respect to the prediction."""
+    """A per-sample loss and its gradient with respect to the prediction.
+
+    A loss that is defined only for probabilities declares it as a class
+    attribute ``expects``: :data:`DISTRIBUTION` (rows summing to 1: categorical
+    cross-entropy) or :data:`PROBABILITIES` (each value in [0, 1]: binary
+    cross-entropy). A network whose output activation does not declare it
+    ``produces`` them warns when it is made, naming the activations that do.
+    """
 
     name: str
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 import npnet_adam.plugin
 import npnet_initializers.plugin
 import npnet_metrics.plugin
+import npnet_modern_activations.plugin
 import npnet_regularizers.plugin
 import npnet_relu_softmax.plugin
+import npnet_rmsprop.plugin
 import npnet_schedules.plugin
 import npnet_sgd_momentum.plugin
+import npnet_sigmoid_tanh.plugin
 import pytest
 
 from npnet_core import Registry
@@ -23,6 +26,9 @@ OFFICIAL_PLUGINS = {
     "npnet-schedules": npnet_schedules.plugin,
     "npnet-regularizers": npnet_regularizers.plugin,
     "npnet-metrics": npnet_metrics.plugin,
+    "npnet-sigmoid-tanh": npnet_sigmoid_tanh.plugin,
+    "npnet-modern-activations": npnet_modern_activations.plugin,
+    "npnet-rmsprop": npnet_rmsprop.plugin,
 }
 
 
@@ -41,3 +47,17 @@ def official_registry(empty_registry: Registry) -> Registry:
     for distribution, module in OFFICIAL_PLUGINS.items():
         empty_registry.register_plugin(module, distribution, distribution=distribution, version="0.1.0")
     return empty_registry
+
+
+@pytest.fixture
+def registry_of() -> Iterator[Callable[..., Registry]]:
+    """Make a registry holding the named official distributions (all of them when none is named), by hand."""
+
+    def make(*distributions: str) -> Registry:
+        registry = Registry(autoload=False, blocked=(), strict=False)
+        for distribution in distributions or OFFICIAL_PLUGINS:
+            module = OFFICIAL_PLUGINS[distribution]
+            registry.register_plugin(module, distribution, distribution=distribution, version="0.1.0")
+        return registry
+
+    yield make

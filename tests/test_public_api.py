@@ -229,7 +229,9 @@ def test_all_is_what_the_module_defines_or_reexports(name):
 
 
 #: npnet_core.__all__, the documented API (docs/api.md): the previous release's and what this one adds.
-TOP_LEVEL = sorted([*PREVIOUS_TOP_LEVEL, "ConcurrentUseError"], key=isort_style)
+TOP_LEVEL = sorted(
+    [*PREVIOUS_TOP_LEVEL, "ConcurrentUseError", "ComponentMismatchWarning", "MissingComponentWarning"], key=isort_style
+)
 
 
 def test_top_level_all_is_the_documented_api():

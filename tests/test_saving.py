@@ -27,6 +27,7 @@ import pytest
 
 from npnet_core import (
     ComponentNotFoundError,
+    MissingComponentWarning,
     ModelFileError,
     NeuralNetwork,
     Registry,
@@ -867,13 +868,16 @@ def test_missing_model_file_raises_file_not_found(tmp_path, official_registry):
 
 
 def test_missing_plugin_names_the_distribution_to_install(tmp_path, empty_registry):
-    """Loading an adam model without npnet-adam raises ComponentNotFoundError saying pip install npnet-adam."""
+    """An adam model loads without npnet-adam, warning with pip install npnet-adam; fit raises
+    ComponentNotFoundError saying so."""
     path = make_net(None).save(tmp_path / "model.npz")  # saved with the installed plugins
     empty_registry.register_plugin(
         npnet_relu_softmax.plugin, "npnet-relu-softmax", distribution="npnet-relu-softmax", version="0.1.0"
     )
+    with pytest.warns(MissingComponentWarning, match="pip install npnet-adam"):
+        net = NeuralNetwork.load(path, registry=empty_registry)
     with pytest.raises(ComponentNotFoundError) as excinfo:
-        NeuralNetwork.load(path, registry=empty_registry)
+        net.fit(np.zeros((2, 64)), [0, 1], 2, 1, verbose=0)
     assert "pip install npnet-adam" in message(excinfo)
     assert "'adam'" in message(excinfo)
 

@@ -8,6 +8,10 @@
   an object, or the article's tuples) becomes a component.
 - :func:`parse_component` and :func:`format_component`: components written as
   text, as on the command line (``adam:learning_rate=0.003``).
+- :class:`MissingComponent`: stands in for a loaded model's training
+  component whose plugin is not installed.
+- :func:`warn_if_mismatched`: an output activation that does not produce
+  what the loss expects (from what each declares) gets a warning.
 - :func:`call_hook`: a training hook called so that an installed plugin that
   raises is named; :func:`check_update_result` and its siblings: what a
   component returned on a ``fit``'s first batch, checked.
@@ -22,6 +26,8 @@ from ._adapters import (
 )
 from ._discovery import ENTRY_POINT_GROUP, ENV_BLOCK, ENV_DISABLE_AUTOLOAD, ENV_STRICT
 from ._hooks import call_hook
+from ._missing import MissingComponent
+from ._pairing import produces, warn_if_mismatched
 from ._registry import (
     ComponentEntry,
     ComponentSpec,
@@ -53,6 +59,7 @@ __all__ = [
     "ComponentEntry",
     "ComponentSpec",
     "ComponentSpecError",
+    "MissingComponent",
     "PluginFailure",
     "PluginInfo",
     "Registry",
@@ -68,5 +75,7 @@ __all__ = [
     "make_registry",
     "parse_component",
     "parse_value",
+    "produces",
     "resolve",
+    "warn_if_mismatched",
 ]

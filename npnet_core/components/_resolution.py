@@ -22,6 +22,7 @@ from ..errors import InvalidComponentError, NpnetError
 from ..kinds import KINDS, ROLES
 from . import _adapters
 from ._adapters import is_function_pair
+from ._missing import MissingComponent
 from ._registry import ComponentSpec, Registry
 from ._text import parse_component
 
@@ -43,6 +44,8 @@ def resolve(role: str, spec: Any, registry: Registry) -> Tuple[Any, Optional[Com
     accepts = (
         row.accepts if row else f"a {kind.name} name such as {kind.example!r}, a (name, params) pair, or an object"
     )
+    if isinstance(spec, MissingComponent):  # a loaded model's component whose plugin is not installed
+        return spec, spec.spec
     if isinstance(spec, str):
         if "=" in spec:  # a text spec with parameters: "cosine:total_steps=1000,warmup_steps=50"
             return registry.create(kind.name, *parse_component(spec))

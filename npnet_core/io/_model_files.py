@@ -24,16 +24,23 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional, Type
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Type
 
 import numpy as np
 
 from .._files import PathLike, atomic_write
 from .._validation import all_finite
 from .._version import __version__
-from ..components import ComponentSpec, Registry
-from ..errors import AmbiguousComponentError, ComponentNotFoundError, ModelFileError, NpnetError
+from ..components import ComponentSpec, MissingComponent, Registry
+from ..errors import (
+    AmbiguousComponentError,
+    ComponentNotFoundError,
+    MissingComponentWarning,
+    ModelFileError,
+    NpnetError,
+)
 from ..kinds import ROLES
 from ._archive import CONFIG, PARAMS, ModelArchive, open_archive, optimizer_member
 from ._model_schema import config_problems, count_params, parse_config
@@ -127,6 +134,8 @@ def _model_config(net: "NeuralNetwork", state: Dict[str, Any]) -> Dict[str, Any]
 
 def _has_state(schedule: Any) -> bool:
     """Whether a schedule keeps state of its own (reduce on plateau), which the model saves."""
+    if isinstance(schedule, MissingComponent):
+        return schedule.state is not None
     return callable(getattr(schedule, "state_dict", None))
 
 
@@ -271,26 +280,58 @@ def _upgrade_from_version_1(config: Dict[str, Any]) -> None:
         config["components"]["initializer"] = {"name": name, "params": {}, "distribution": None, "version": None}
 
 
-def _component_arg(role: str, saved: Any, registry: Registry) -> Any:
-    """The name (pinned when needed) and params to resolve a saved component with."""
+def _component_arg(role: str, saved: Any, registry: Registry, missing: List[MissingComponent]) -> Any:
+    """The name (pinned when needed) and params to resolve a saved component with.
+
+    A component the model does not need to predict, whose plugin is not
+    installed, becomes a :class:`MissingComponent`, also appended to ``missing``.
+    """
     if isinstance(saved, list):
-        return [_component_arg(role, s, registry) for s in saved]
+        return [_component_arg(role, s, registry, missing) for s in saved]
     name, params, distribution = saved["name"], saved.get("params", {}), saved.get("distribution")
     kind = ROLES[role].kind
     try:
         registry.lookup(kind, name)
     except ComponentNotFoundError as exc:
+        message = str(exc)
         if distribution:
-            raise ComponentNotFoundError(
+            message = (
                 f"{exc}\nthis model was saved with the {kind} {name!r} from {distribution} "
                 f"{saved.get('version') or ''}: pip install {distribution}".rstrip()
-            ) from None
-        raise
+            )
+        if ROLES[role].needed_for == "predict":
+            raise ComponentNotFoundError(message) from None
+        spec = ComponentSpec(kind, name, dict(params), distribution, saved.get("version"))
+        missing.append(MissingComponent(role, spec, message))
+        return missing[-1]
     except AmbiguousComponentError:  # several providers: take the one the model was saved with
         if distribution:
             return (f"{distribution}:{name}", params)
         raise
     return (name, params)
+
+
+def _warn_missing(path: Path, missing: List[MissingComponent]) -> None:
+    """One warning naming each component the model was loaded without, and what still works."""
+    if not missing:
+        return
+    listed = " and ".join(
+        f"the {component.role.replace('_', ' ')} {component.name!r}"
+        + (f" (pip install {component.spec.distribution})" if component.spec.distribution else "")
+        for component in missing
+    )
+    uses = {ROLES[component.role].needed_for for component in missing}
+    if "score" in uses:
+        works = "predict works; score and evaluate need the loss, and fit needs every one of them"
+    elif "fit" in uses:
+        works = "predict, score and evaluate work; fit needs them"
+    else:  # the initializer only: it filled the weights when the model was first made
+        works = "everything works, as the initializer is used only when a network is made"
+    warnings.warn(
+        f"{path}: loaded without {listed}, as no installed plugin provides them: {works}",
+        MissingComponentWarning,
+        stacklevel=4,
+    )
 
 
 def _restore_rng(net: "NeuralNetwork", state: Dict[str, Any], path: Path) -> None:
@@ -306,6 +347,9 @@ def _restore_schedule(net: "NeuralNetwork", config: Dict[str, Any], path: Path) 
     net.updates = config.get("updates", 0)
     if "schedule_state" not in config:
         return
+    if isinstance(net.schedule, MissingComponent):  # kept as saved, to be saved again
+        net.schedule.state = config["schedule_state"]
+        return
     if not _has_state(net.schedule):
         raise ModelFileError(
             f"{path}: the file holds a schedule state, but its schedule ({net.schedule!r}) keeps none; "
@@ -319,6 +363,9 @@ def _restore_schedule(net: "NeuralNetwork", config: Dict[str, Any], path: Path) 
 
 def _restore_optimizer(net: "NeuralNetwork", state: Dict[str, Any], path: Path) -> None:
     """Give the optimizer its saved state (arrays already checked against the network); its refusal names the file."""
+    if isinstance(net.optimizer, MissingComponent):  # kept as saved, to be saved again
+        net.optimizer.state = state
+        return
     try:
         net.optimizer.load_state_dict(state)
     except (NpnetError, TypeError, ValueError, KeyError, IndexError) as exc:
@@ -333,7 +380,9 @@ def _restore_optimizer(net: "NeuralNetwork", state: Dict[str, Any], path: Path) 
 def _build(cls: Type["NeuralNetwork"], config: Dict[str, Any], registry: Registry, path: Path) -> "NeuralNetwork":
     """The network the configuration describes; a component refusing its saved parameters names the file."""
     components = config["components"]
-    given = {role: _component_arg(role, components[role], registry) for role in ROLES if role in components}
+    missing: List[MissingComponent] = []
+    given = {role: _component_arg(role, components[role], registry, missing) for role in ROLES if role in components}
+    _warn_missing(path, missing)
     try:
         # seed=0: the generator is replaced by the saved one; seed=None would draw from
         # (and so change) NumPy's global random state

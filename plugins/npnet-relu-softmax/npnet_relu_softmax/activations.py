@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from npnet_core.protocols import DISTRIBUTION
+
 from ._common import Stateless, as_float
 
 __all__ = ["Identity", "ReLU", "Softmax"]
@@ -51,6 +53,7 @@ class Softmax(Stateless):
     """
 
     name = "softmax"
+    produces = DISTRIBUTION
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         """Return the softmax of each row: non-negative, summing to 1."""

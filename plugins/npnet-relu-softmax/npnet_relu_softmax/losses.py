@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from npnet_core.protocols import DISTRIBUTION
+
 from ._common import Stateless, as_float
 
 __all__ = ["CategoricalCrossentropy", "MeanSquaredError"]
@@ -44,6 +46,7 @@ class CategoricalCrossentropy(Stateless):
     """
 
     name = "categorical_crossentropy"
+    expects = DISTRIBUTION
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         """Return ``-sum(y_true * log(max(y_pred, tiny)), axis=1)``."""
