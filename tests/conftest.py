@@ -8,6 +8,7 @@ import npnet_adam.plugin
 import npnet_initializers.plugin
 import npnet_metrics.plugin
 import npnet_modern_activations.plugin
+import npnet_regression_losses.plugin
 import npnet_regularizers.plugin
 import npnet_relu_softmax.plugin
 import npnet_rmsprop.plugin
@@ -28,6 +29,7 @@ OFFICIAL_PLUGINS = {
     "npnet-metrics": npnet_metrics.plugin,
     "npnet-sigmoid-tanh": npnet_sigmoid_tanh.plugin,
     "npnet-modern-activations": npnet_modern_activations.plugin,
+    "npnet-regression-losses": npnet_regression_losses.plugin,
     "npnet-rmsprop": npnet_rmsprop.plugin,
 }
 

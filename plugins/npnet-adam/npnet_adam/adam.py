@@ -37,7 +37,7 @@ import numpy as np
 
 from npnet_core import optimizer_tools as tools
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam", "AdamW", "Adamax"]
 
 
 def _state_layout(owner: str, amsgrad: bool) -> tools.StateLayout:
@@ -209,16 +209,111 @@ class AdamW(Adam):
         self._configure(locals())
 
     @property
-    def npnet_expected_failures(self) -> Dict[str, str]:
-        """With weight_decay > 0 a zero gradient still shrinks the parameters: the contract check says otherwise."""
-        if not self.weight_decay:
-            return {}
-        return {
-            "check_zero_gradient_keeps_parameters": "decoupled weight decay shrinks the parameters whatever the gradient"
-        }
+    def decays_parameters(self) -> bool:
+        """True when ``weight_decay > 0``: every update shrinks the parameters toward zero, whatever the gradient.
+
+        The contract suite then checks that a zero gradient only shrinks them
+        (``check_zero_gradient_keeps_parameters``), rather than keeps them.
+        """
+        return self.weight_decay > 0
 
     def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         """Decay ``params`` in place by ``1 - learning_rate * weight_decay``, then make the Adam step."""
         self._prepare(params, gradient)
         params *= 1.0 - self.learning_rate * self.weight_decay
         return self._adam_step(params, gradient)
+
+
+#: Adamax's state: ``step``, and ``m`` and ``u`` once ``step`` > 0.
+_ADAMAX_STATE = tools.StateLayout(
+    arrays=("m", "u"), counters={"step": tools.Count(minimum=0)}, step="step", source="Adamax.state_dict()"
+)
+
+
+class Adamax(tools.HyperparametersMixin):
+    """Adamax: Adam with the infinity norm, as ``torch.optim.Adamax``.
+
+    Algorithm 2 of Kingma & Ba (2015), with torch's ``epsilon`` inside the
+    maximum (``m`` and ``u`` start at zero, ``t`` at 0)::
+
+        t <- t + 1
+        m <- beta_1 * m + (1 - beta_1) * g
+        u <- max(beta_2 * u, |g| + epsilon)
+        p <- p - (learning_rate / (1 - beta_1**t)) * m / u
+
+    ``u`` needs no bias correction. ``Adamax(learning_rate=lr, beta_1=b1,
+    beta_2=b2, epsilon=e)`` is ``torch.optim.Adamax(params, lr=lr,
+    betas=(b1, b2), eps=e)``, with the same defaults. The learning rate is read
+    at every update; the update runs in place on one preallocated scratch buffer.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.002
+        Step size.
+    beta_1 : float, default 0.9
+        Decay of the first-moment estimate ``m``.
+    beta_2 : float, default 0.999
+        Decay of the infinity-norm estimate ``u``.
+    epsilon : float, default 1e-8
+        Added to ``|g|`` inside the maximum, so that ``u`` > 0.
+    """
+
+    name = "adamax"
+    hyperparameters = {
+        "learning_rate": tools.Positive(usual=0.002),
+        "beta_1": tools.Fraction(usual=0.9),
+        "beta_2": tools.Fraction(usual=0.999),
+        "epsilon": tools.Positive(usual=1e-8),
+    }
+    learning_rate: float
+    beta_1: float
+    beta_2: float
+    epsilon: float
+
+    def __init__(
+        self, learning_rate: float = 0.002, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8
+    ) -> None:
+        for key, value in tools.check_hyperparameters(self.name, self.hyperparameters, locals()).items():
+            setattr(self, key, value)
+        self._step = 0
+        self._m: Optional[np.ndarray] = None
+        self._u: Optional[np.ndarray] = None
+        self._work: Optional[np.ndarray] = None  # scratch, not state
+
+    def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """Apply one Adamax step to ``params`` in place (the rules of the class docstring) and return it."""
+        tools.check_update_arrays(self.name, params, gradient)
+        if self._m is None or self._u is None:
+            self._m, self._u = np.zeros_like(params), np.zeros_like(params)
+        else:
+            tools.check_state_matches(self.name, "moments", self._m, params, "Adamax(**opt.get_config())")
+        work = self._work
+        if work is None or work.shape != params.shape or work.dtype != params.dtype:
+            work = self._work = np.empty_like(params)
+        m, u, b1 = self._m, self._u, self.beta_1
+        self._step += 1
+
+        m *= b1  # m = b1 * m + (1 - b1) * g
+        np.multiply(gradient, 1.0 - b1, out=work)
+        m += work
+        u *= self.beta_2  # u = max(b2 * u, |g| + epsilon)
+        np.abs(gradient, out=work)
+        work += self.epsilon
+        np.maximum(u, work, out=u)
+        np.divide(m, u, out=work)  # p -= (lr / (1 - b1**t)) * m / u
+        work *= self.learning_rate / (1.0 - b1**self._step)
+        params -= work
+        return params
+
+    def state_dict(self) -> Dict[str, Any]:
+        """``{"step": t}``, and once t > 0 copies of ``m`` and ``u``."""
+        state: Dict[str, Any] = {"step": self._step}
+        if self._m is not None and self._u is not None:
+            state.update(m=self._m.copy(), u=self._u.copy())
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a state of :meth:`state_dict`, checked against its layout first (arrays are copied)."""
+        checked = tools.check_state(self.name, _ADAMAX_STATE, state)
+        self._step, self._m, self._u = checked["step"], checked.get("m"), checked.get("u")
+        self._work = None
