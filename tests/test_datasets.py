@@ -109,6 +109,56 @@ def test_csv_with_header_label_column_by_name_and_index(tmp_path):
     np.testing.assert_array_equal(y, [3, 6])
 
 
+def test_several_label_columns_give_targets_of_one_column_each(tmp_path):
+    """A list of label columns (names, indices, or both): y of shape (n, k) in the order listed, x the rest."""
+    path = tmp_path / "tags.csv"
+    path.write_text("a,t1,b,t2,t3\n1,0,2,1,1\n3,1,4,0,1\n5,1,6,1,0\n")
+    for reader in (load_data, load_csv):
+        x, y = reader(path, label_column=["t3", 1, "-2"])
+        assert x.tolist() == [[1, 2], [3, 4], [5, 6]]
+        assert y.shape == (3, 3) and y.tolist() == [[1, 0, 1], [1, 1, 0], [0, 1, 1]]
+    x, y = load_data(path, label_column=("t1", "t2"))  # a tuple is a list too
+    assert x.shape == (3, 3) and y.tolist() == [[0, 1], [1, 0], [1, 1]]
+    # one column in a list is that column: labels of shape (n,)
+    for single in (["t2"], "t2", 3, [-2]):
+        x, y = load_data(path, label_column=single)
+        assert y.shape == (3,) and y.tolist() == [1, 0, 1] and x.shape == (3, 4)
+
+
+@pytest.mark.parametrize(
+    ("columns", "error", "message"),
+    [
+        ([], ValidationError, "label_column is an empty list"),
+        (["t1", 1.5], ValidationError, "entry 1 of the list is 1.5 of type float"),
+        ([True], ValidationError, "entry 0 of the list is True of type bool"),
+        ([None], ValidationError, "entry 0 of the list is None"),
+        ([["t1"]], ValidationError, "entry 0 of the list is ['t1']"),
+        (["t1", "kind"], DataFileError, "has no column named 'kind'; its columns are 'a', 't1', 'b'"),
+        (["t1", 5], DataFileError, "has 4 columns, so there is no column 5"),
+        (["t1", 1], DataFileError, "label_column names column 2 ('t1') twice (as 't1' and 1)"),
+        (["a", "t1", "b", "t2"], DataFileError, "has 4 columns and all of them are label columns"),
+    ],
+)
+def test_bad_lists_of_label_columns(tmp_path, columns, error, message):
+    """An empty list, an entry that is no column, a column missing or named twice, no input left: one error each."""
+    path = tmp_path / "tags.csv"
+    path.write_text("a,t1,b,t2\n1,0,2,1\n3,1,4,0\n")
+    for reader in (load_data, load_csv):
+        with pytest.raises(error) as info:
+            reader(path, label_column=columns)
+        assert message in str(info.value)
+
+
+def test_a_list_of_label_columns_needs_a_table(tmp_path):
+    """An .npz or .npy has no columns to choose, as with one column."""
+    archive = tmp_path / "d.npz"
+    np.savez(archive, x=np.ones((3, 2)), y=np.ones((3, 2)))
+    with pytest.raises(DataFileError, match="its labels are the array 'y', not a column"):
+        load_data(archive, label_column=["a", "b"])
+    x, y = load_data(archive)
+    assert y.shape == (3, 2)  # targets of several columns, as the archive holds them
+
+
 def test_csv_without_header(tmp_path):
     """A first row of numbers is data; only indices name columns then."""
     path = tmp_path / "plain.csv"

@@ -182,6 +182,10 @@ def test_default_registry_loads_the_installed_plugins_with_distribution_and_vers
         "schedules": ("npnet-schedules", dist_version("npnet-schedules")),
         "regularizers": ("npnet-regularizers", dist_version("npnet-regularizers")),
         "metrics": ("npnet-metrics", dist_version("npnet-metrics")),
+        "sigmoid-tanh": ("npnet-sigmoid-tanh", dist_version("npnet-sigmoid-tanh")),
+        "modern-activations": ("npnet-modern-activations", dist_version("npnet-modern-activations")),
+        "regression-losses": ("npnet-regression-losses", dist_version("npnet-regression-losses")),
+        "rmsprop": ("npnet-rmsprop", dist_version("npnet-rmsprop")),
     }
     assert installed_registry.failures == []
 
@@ -288,22 +292,22 @@ def test_pin_to_a_distribution_lacking_the_name_says_who_provides_it(installed_r
 def test_unknown_name_is_a_lookup_error_listing_installed_components(official_registry):
     """An unknown name raises ComponentNotFoundError (a LookupError) listing that kind's components with providers."""
     with pytest.raises(ComponentNotFoundError) as excinfo:
-        official_registry.lookup("optimizer", "rmsprop")
+        official_registry.lookup("optimizer", "lion")
     assert isinstance(excinfo.value, LookupError) and isinstance(excinfo.value, NpnetError)
     message = str(excinfo.value)
-    assert message.startswith("no optimizer named 'rmsprop'")
+    assert message.startswith("no optimizer named 'lion'")
     assert (
-        "installed optimizers: adam (npnet-adam 0.1.0), adamw (npnet-adam 0.1.0), sgd (npnet-sgd-momentum 0.1.0)"
-        in message
+        "installed optimizers: adagrad (npnet-rmsprop 0.1.0), adam (npnet-adam 0.1.0), adamax (npnet-adam 0.1.0), "
+        "adamw (npnet-adam 0.1.0), rmsprop (npnet-rmsprop 0.1.0), sgd (npnet-sgd-momentum 0.1.0)" in message
     )
     assert "relu" not in message  # only components of the kind asked for
     assert "pip install" not in message  # not an official name
 
 
 def test_unknown_name_suggests_close_matches(official_registry):
-    """A misspelt name suggests the close installed names ("adma" -> "adam")."""
-    with pytest.raises(ComponentNotFoundError, match=r"did you mean 'adam' or 'adamw'\?"):
-        official_registry.lookup("optimizer", "adma")
+    """A misspelt name suggests the close installed names ("rmsporp" -> "rmsprop")."""
+    with pytest.raises(ComponentNotFoundError, match=r"did you mean 'rmsprop'\?"):
+        official_registry.lookup("optimizer", "rmsporp")
 
 
 def test_missing_official_name_says_which_distribution_to_install(empty_registry):
@@ -528,10 +532,14 @@ def test_block_env_var_blocks_just_that_plugin(clean_env, blocked):
     assert sorted(p.name for p in registry.plugins) == [
         "initializers",
         "metrics",
+        "modern-activations",
+        "regression-losses",
         "regularizers",
         "relu-softmax",
+        "rmsprop",
         "schedules",
         "sgd-momentum",
+        "sigmoid-tanh",
     ]
     assert registry.failures == []
 
@@ -543,9 +551,13 @@ def test_block_env_var_takes_a_comma_separated_list(clean_env):
     assert [p.name for p in registry.plugins] == [
         "initializers",
         "metrics",
+        "modern-activations",
+        "regression-losses",
         "regularizers",
         "relu-softmax",
+        "rmsprop",
         "schedules",
+        "sigmoid-tanh",
     ]
 
 

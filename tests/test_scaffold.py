@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: One generated plugin per kind: (distribution name, kind, component name, class name).
 PLUGINS = [
-    ("npnet-rmsprop", "optimizer", "rmsprop", "Rmsprop"),
+    ("npnet-my-rmsprop", "optimizer", "my_rmsprop", "MyRmsprop"),  # npnet-rmsprop is official
     ("npnet-tanh", "activation", "tanh", "Tanh"),
     ("npnet-logcosh", "loss", "logcosh", "Logcosh"),
     ("npnet-lecun-uniform", "initializer", "lecun_uniform", "LecunUniform"),
@@ -92,7 +92,12 @@ def import_generated(plugin, monkeypatch):
 @pytest.mark.parametrize(
     "name, kind, component_name, expected",
     [
-        ("npnet-rmsprop", "optimizer", None, ("npnet_rmsprop", "rmsprop", "rmsprop", "rmsprop", "Rmsprop")),
+        (
+            "npnet-my-rmsprop",
+            "optimizer",
+            None,
+            ("npnet_my_rmsprop", "my-rmsprop", "my_rmsprop", "my_rmsprop", "MyRmsprop"),
+        ),
         (
             "npnet-leaky-relu",
             "activation",
@@ -100,7 +105,7 @@ def import_generated(plugin, monkeypatch):
             ("npnet_leaky_relu", "leaky-relu", "leaky_relu", "leaky_relu", "LeakyRelu"),
         ),
         ("NPNet_Swish", "activation", None, ("npnet_swish", "swish", "swish", "swish", "Swish")),
-        ("my.opt", "optimizer", None, ("my_opt", "my-opt", "my_opt", "my_opt", "MyOpt")),
+        ("npnet.my.opt", "optimizer", None, ("npnet_my_opt", "my-opt", "my_opt", "my_opt", "MyOpt")),
         ("npnet-huber", "loss", "smooth.l1-v2", ("npnet_huber", "huber", "smooth.l1-v2", "smooth_l1_v2", "SmoothL1V2")),
         (
             "npnet-1cycle",
@@ -154,10 +159,9 @@ def test_names_derived_from_the_distribution_name(name, kind, component_name, ex
         ("npnet-ü", None, ["not a valid distribution name"]),
         ("", None, ["not a valid distribution name"]),
         ("npnet-x\n", None, ["not a valid distribution name"]),
-        ("1npnet", None, ["import package '1npnet'", "not a Python identifier"]),
         ("npnet-adam", None, ["official npnet distribution"]),
+        ("npnet-rmsprop", None, ["official npnet distribution"]),
         ("NPNet_Core", None, ["official npnet distribution"]),
-        ("numpy", None, ["would shadow an existing module"]),
         ("npnet-x", "a:b", ["'a:b' is not a valid component name", "pinning"]),
         ("npnet-x", "", ["'' is not a valid component name"]),
         ("npnet-x", "-x", ["'-x' is not a valid component name"]),
@@ -172,11 +176,25 @@ def test_bad_names_are_refused(name, component_name, words):
         assert word in str(info.value)
 
 
-@pytest.mark.skipif(sys.version_info < (3, 10), reason="sys.stdlib_module_names arrived in Python 3.10")
-def test_standard_library_names_are_refused():
-    """A plugin may not shadow a standard-library module."""
-    with pytest.raises(ValidationError, match="would shadow"):
-        plugin_names("json", "loss")
+@pytest.mark.parametrize(
+    ("name", "proposed"),
+    [
+        ("foo", "npnet-foo"),
+        ("yogi", "npnet-yogi"),
+        ("My_Opt.v2", "npnet-my-opt-v2"),
+        ("json", "npnet-json"),  # would shadow the standard library's json: the prefix keeps it apart
+        ("numpy", "npnet-numpy"),
+        ("1cycle", "npnet-1cycle"),  # the package 1cycle would be no identifier
+        ("npnetx", "npnet-npnetx"),  # npnet without a separator is no prefix
+    ],
+)
+def test_a_name_without_the_npnet_prefix_is_refused_with_the_name_to_use(name, proposed):
+    """Plugin distributions are named npnet-SOMETHING: any other name is refused, proposing npnet-NAME."""
+    with pytest.raises(ValidationError) as info:
+        plugin_names(name, "optimizer")
+    message = str(info.value)
+    assert f"{name!r} does not start with 'npnet-'" in message and message.endswith(f"did you mean {proposed}?")
+    assert plugin_names(proposed, "optimizer").distribution == proposed  # the proposal is a name that works
 
 
 def test_unknown_kind_is_refused():
@@ -418,15 +436,15 @@ def test_generated_tests_pass_before_installation(tmp_path, name, kind, componen
 
 def test_command_writes_the_plugin_and_prints_the_next_steps(tmp_path, capsys):
     """npnet new-plugin lists what it wrote and the commands to install, test and check the plugin."""
-    assert main(["new-plugin", "npnet-rmsprop", "--kind", "optimizer", "--directory", str(tmp_path)]) == 0
+    assert main(["new-plugin", "npnet-my-rmsprop", "--kind", "optimizer", "--directory", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    root = tmp_path / "npnet-rmsprop"
-    for relative in expected_files("npnet_rmsprop", "rmsprop"):
+    root = tmp_path / "npnet-my-rmsprop"
+    for relative in expected_files("npnet_my_rmsprop", "my_rmsprop"):
         assert f"  {root / relative}\n" in out
     assert f"  pip install -e {root}\n" in out
     assert f"  pytest {root / 'tests'}\n" in out
-    assert "  npnet check rmsprop\n" in out
-    assert "'rmsprop'" in out and "class Rmsprop" in out
+    assert "  npnet check my_rmsprop\n" in out
+    assert "'my_rmsprop'" in out and "class MyRmsprop" in out
 
 
 def test_command_writes_into_the_current_directory_by_default(tmp_path, monkeypatch, capsys):
@@ -471,6 +489,14 @@ def test_command_reports_a_bad_name_in_one_line(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
+def test_command_proposes_the_npnet_prefix(tmp_path, capsys):
+    """npnet new-plugin foo: one line proposing npnet-foo, exit status 1, nothing written (no question asked)."""
+    assert main(["new-plugin", "foo", "--kind", "loss", "--directory", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("npnet: error: 'foo' does not start with 'npnet-'") and err.count("\n") == 1
+    assert err.endswith("did you mean npnet-foo?\n") and not any(tmp_path.iterdir())
+
+
 def test_command_requires_a_known_kind(capsys):
     """--kind is required and must be optimizer, activation or loss (usage error, exit 2)."""
     for argv in (["new-plugin", "npnet-x"], ["new-plugin", "npnet-x", "--kind", "no-such-kind"]):
@@ -483,7 +509,7 @@ def test_command_requires_a_known_kind(capsys):
 @pytest.mark.parametrize("existed", [False, True], ids=["new directory", "empty directory"])
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, existed):
     """If writing fails half-way, the files written so far (and a directory it made) are removed."""
-    root = tmp_path / "npnet-rmsprop"
+    root = tmp_path / "npnet-my-rmsprop"
     if existed:
         root.mkdir()
     calls = []
@@ -496,7 +522,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, existed):
 
     monkeypatch.setattr(_scaffold, "open", failing_open, raising=False)
     with pytest.raises(OSError, match="No space left"):
-        new_plugin("npnet-rmsprop", "optimizer", tmp_path)
+        new_plugin("npnet-my-rmsprop", "optimizer", tmp_path)
     assert root.is_dir() == existed
     assert not existed or not any(root.iterdir())
 

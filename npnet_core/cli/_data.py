@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 from ._common import CommandError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["Data", "add_data_arguments", "class_labels", "dataset_kind", "load"]
+__all__ = ["Data", "add_data_arguments", "dataset_kind", "label_columns", "load"]
 
 
 @dataclass
@@ -41,16 +41,19 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, command: str) -> None
         help="the labels (or regression targets) in their own file, one per sample of --data: .npy, "
         "IDX, or a one-column CSV; --data then holds only inputs",
     )
+    defaults = {
+        "train": "the last column",
+        "evaluate": "the last column (the last k for a multi-label model of k outputs)",
+        "predict": "the last column (the last k for a multi-label model of k outputs); a table with exactly as "
+        "many columns as the network has inputs has no labels",
+    }
     group.add_argument(
         "--label-column",
+        action=_LabelColumns,
         metavar="NAME|INDEX",
         help="the CSV column holding the labels: a name from the header row, or an index (0 the "
-        "first column, -1 the last); default: the last column"
-        + (
-            " (a table with exactly as many columns as the network has inputs has no labels)"
-            if command == "predict"
-            else ""
-        ),
+        "first column, -1 the last); several label columns (multi-label targets, 0/1 each) repeated or "
+        f"separated by commas, e.g. a,b,c; default: {defaults[command]}",
     )
     group.add_argument(
         "--dataset",
@@ -74,9 +77,30 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, command: str) -> None
         group.add_argument(
             "--dtype",
             choices=["float64", "float32"],
-            default="float64",
             help="the floating-point type of the data and the network (default float64)",
         )
+
+
+class _LabelColumns(argparse.Action):
+    """Extend the option's list with the columns of one value, separated by commas; the option may be repeated."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        columns = [column.strip() for column in str(values).split(",")]
+        if not all(columns):
+            raise argparse.ArgumentError(
+                self, f"expected column names or indices separated by commas, such as a,b or -2,-1; got {values!r}"
+            )
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), *columns])
+
+
+def label_columns(args: argparse.Namespace) -> Union[str, List[Union[str, int]], None]:
+    """What --label-column gives ``load_data``: None, one column, or a list of several."""
+    columns: List[Union[str, int]] = list(args.label_column or [])
+    if not columns:
+        return None
+    return str(columns[0]) if len(columns) == 1 else columns
 
 
 def dataset_kind(args: argparse.Namespace) -> str:
@@ -97,13 +121,25 @@ def dataset_kind(args: argparse.Namespace) -> str:
 
 
 def load(
-    args: argparse.Namespace, kind: str, dtype: str, *, subset: str = "test", n_features: Optional[int] = None
+    args: argparse.Namespace,
+    kind: str,
+    dtype: str,
+    *,
+    subset: str = "test",
+    n_features: Optional[int] = None,
+    label_column: Union[str, int, List[Union[str, int]], None] = None,
 ) -> Data:
+    """The data the options ask for; ``label_column`` is the default label column(s) without --label-column."""
     from .. import datasets
 
     if kind == "file":
+        columns = label_columns(args)
         x, y = datasets.load_data(
-            args.data, labels=args.labels, label_column=args.label_column, n_features=n_features, dtype=dtype
+            args.data,
+            labels=args.labels,
+            label_column=label_column if columns is None else columns,
+            n_features=n_features,
+            dtype=dtype,
         )
         return Data(x, y, args.data)
     if kind == "mnist":
@@ -113,20 +149,3 @@ def load(
         return Data(x, y, f"MNIST {name} files in {folder}")
     x, y = datasets.load_digits(dtype=dtype)
     return Data(x, y, "digits")
-
-
-def class_labels(y: "np.ndarray") -> "Optional[np.ndarray]":
-    """``y`` as int64 class indices if it holds whole non-negative numbers (or one-hot rows), else None."""
-    import numpy as np
-
-    if y.ndim == 2:
-        if y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
-            return np.argmax(y, axis=1)
-        return None
-    if y.dtype == bool:
-        return y.astype(np.int64)
-    if not np.issubdtype(y.dtype, np.number) or not np.isfinite(y).all():
-        return None
-    if (y != np.round(y)).any() or y.min() < 0:
-        return None
-    return y.astype(np.int64)

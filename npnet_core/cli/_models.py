@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from ..errors import NpnetError
 from ..kinds import ROLES
 from ._common import CommandError, check_output_path, number, table
-from ._data import Data, class_labels, dataset_kind, load
-from ._networks import describe_network, is_classifier
+from ._data import Data, dataset_kind, load
+from ._networks import describe_network
+from ._targets import CLASSIFIERS, MULTILABEL, REGRESSION, model_targets, output_kind
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -31,36 +32,53 @@ def _load_model(path: str) -> "NeuralNetwork":
     return NeuralNetwork.load(path)
 
 
-def _model_data(args: argparse.Namespace, net: "NeuralNetwork") -> Data:
+def _model_data(args: argparse.Namespace, net: "NeuralNetwork", model_kind: str) -> Data:
     kind = dataset_kind(args)
     dtype = net.dtype.name
-    data = load(args, kind, dtype, subset=args.subset or "test", n_features=net.layers[0])
-    if data.x.shape[1] != net.layers[0]:
+    n_in, n_out = net.layers[0], net.layers[-1]
+    subset = args.subset or "test"
+    data = load(args, kind, dtype, subset=subset, n_features=n_in)
+    multilabel_csv = (
+        (model_kind == MULTILABEL and kind == "file" and args.labels is None and not args.label_column)
+        and data.y is not None
+        and data.y.ndim == 1
+        and data.x.shape[1] == n_in + n_out - 1
+    )
+    if multilabel_csv:  # a table of the inputs and the model's labels: the last n_out columns are the labels
+        data = load(args, kind, dtype, subset=subset, label_column=list(range(-n_out, 0)))
+    if data.x.shape[1] != n_in:
         extra = " besides the label column" if data.y is not None and args.labels is None and kind == "file" else ""
         hint = "; choose its data with --data FILE or --dataset" if kind == "digits" and args.dataset is None else ""
         source = "digits (the default data)" if hint else data.source
-        raise CommandError(f"{source} has {data.x.shape[1]} inputs{extra}, but the model takes {net.layers[0]}{hint}")
+        raise CommandError(f"{source} has {data.x.shape[1]} inputs{extra}, but the model takes {n_in}{hint}")
     return data
+
+
+def _missing_loss(net: "NeuralNetwork") -> Optional[str]:
+    """Why the loss cannot be computed (its plugin is not installed), or None when it can."""
+    from .._summary import missing_status
+    from ..components import MissingComponent
+
+    if not isinstance(net.loss, MissingComponent):
+        return None
+    return f"the loss {net.loss.name!r} is {missing_status(net.loss.spec.distribution)}"
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     net = _load_model(args.model)
-    data = _model_data(args, net)
+    kind = output_kind(net)
+    data = _model_data(args, net, kind)
     if data.y is None:
         raise CommandError(
             f"{data.source} holds no labels (its {data.x.shape[1]} columns are the model's inputs): evaluating "
             "needs them, as a label column, an array y, or --labels FILE"
         )
-    classifier = is_classifier(net)
-    y = data.y
-    if classifier:
-        labels = class_labels(y)
-        if labels is None:
-            raise CommandError(
-                f"{data.source}: the model is a classifier, but the labels are not class indices 0, 1, 2, ..."
-            )
-        y = labels
-    loss = net.score(data.x, y)
+    classifier = kind in CLASSIFIERS
+    y = model_targets(kind, net.layers[-1], data.y, data.source)
+    missing = _missing_loss(net)
+    if missing is not None and not classifier:
+        raise CommandError(f"{args.model}: evaluating a regressor needs its loss, but {missing}")
+    loss = net.score(data.x, y) if missing is None else None
     accuracy = net.score(data.x, y, accuracy=True) if classifier else None
     if args.json:
         print(
@@ -72,8 +90,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         return 0
     print(f"model: {args.model} ({describe_network(net)})")
     print(f"data: {data.source}, {len(data.x)} samples")
-    rows = [["loss", number(loss)]] + ([["accuracy", number(accuracy)]] if classifier else [])
-    print(table(rows))
+    loss_row = ["loss", number(loss)] + ([f"({missing})"] if missing is not None else [])
+    rows = [loss_row] + ([["accuracy", number(accuracy)]] if classifier else [])
+    width = max(len(row) for row in rows)
+    print(table([row + [""] * (width - len(row)) for row in rows]))
     return 0
 
 
@@ -100,6 +120,8 @@ def write_predictions(values: "np.ndarray", header: List[str], output: Optional[
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
     if args.output is not None:
         suffix = Path(args.output).suffix.lower()
         if suffix not in (".csv", ".npy"):
@@ -108,17 +130,19 @@ def run_predict(args: argparse.Namespace) -> int:
             )
         check_output_path(args.output, "--output")
     net = _load_model(args.model)
-    data = _model_data(args, net)
-    if is_classifier(net) and not args.outputs:
-        values = net.predict(data.x, labels=True)
-        header = ["label"]
+    kind = output_kind(net)
+    data = _model_data(args, net, kind)
+    if kind != REGRESSION and not args.outputs:
+        # class indices; 0/1 for a binary classifier; a row of 0/1 per sample for a multi-label one
+        values = np.asarray(net.predict(data.x, labels=True)).astype(np.int64).reshape(len(data.x), -1)
+        header = ["label"] if values.shape[1] == 1 else [f"label_{i}" for i in range(values.shape[1])]
         what = "labels"
     else:
         values = net.predict(data.x)
         header = ["output"] if values.shape[1] == 1 else [f"output_{i}" for i in range(values.shape[1])]
-        if values.shape[1] == 1:
-            values = values[:, 0]
         what = "outputs"
+    if values.shape[1] == 1:
+        values = values[:, 0]
     write_predictions(values, header, args.output)
     if args.output is not None:
         print(f"wrote the {what} for {len(data.x)} samples of {data.source} to {args.output}")
@@ -137,8 +161,9 @@ def _installed(kind: str, saved: Dict[str, Any]) -> Tuple[bool, str]:
     try:
         entry = registry.lookup(kind, f"{distribution}:{name}" if distribution else name)
     except NpnetError:
-        hint = f": pip install {distribution}" if distribution else ""
-        return False, f"NOT INSTALLED{hint}"
+        from .._summary import missing_status
+
+        return False, missing_status(distribution)
     if entry.version != saved.get("version"):
         return True, f"(installed: {entry.version})"
     return True, ""
@@ -204,34 +229,7 @@ def run_info(args: argparse.Namespace) -> int:
     print(
         f"model: {path} (npnet model format {config['format_version']}, written by npnet-core {config.get('npnet_core_version', '?')})"
     )
-    n_params = config.get("n_params")
-    print(f"layers: {' -> '.join(map(str, layers))} ({n_params} parameters, {config['dtype']})")
-    hidden = components["hidden_activation"]
-    hidden_list = hidden if isinstance(hidden, list) else [hidden] * (len(layers) - 2)
-    rows = [["layer", "shape", "activation", "parameters"]]
-    for i, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
-        act = components["output_activation"] if i == len(layers) - 2 else hidden_list[i]
-        rows.append([str(i + 1), f"{fan_in} -> {fan_out}", act["name"], str(fan_in * fan_out + fan_out)])
-    print("  " + table(rows).replace("\n", "\n  "))
-    print("components:")
-    rows, params = [], []
-    for role, given in components.items():
-        for item in given if isinstance(given, list) else [given]:
-            provider = (
-                f"{item['distribution']} {item.get('version') or ''}".strip()
-                if item.get("distribution")
-                else "(no distribution)"
-            )
-            status = item["status"]
-            if role == "hidden_activation" and len(layers) == 2:
-                status = "(unused: no hidden layers)"
-            label = ROLES[role].kind if ROLES[role].many else role.replace("_", " ")  # a row per regularizer
-            rows.append([label, item["name"], provider, status])
-            params.append(item.get("params") or {})
-    for line, values in zip(table(rows).splitlines(), params):
-        print("  " + line)
-        if values:
-            print("    parameters: " + ", ".join(f"{k}={v!r}" for k, v in values.items()))
+    print(_summary_table(config, components))
     if not summary["epochs"]:
         print("training: none recorded")
         return 0
@@ -245,6 +243,29 @@ def run_info(args: argparse.Namespace) -> int:
         best = dict(summary["best"])
         print(f"  lowest val_loss at epoch {best.pop('epoch')}: " + _metrics(best))
     return 0
+
+
+def _summary_table(config: Dict[str, Any], components: Dict[str, Any]) -> str:
+    """The table of ``net.summary()``, from the model file's configuration and the components' status."""
+    from .._summary import ComponentRow, component_label, provider_text, summary_table
+
+    layers = config["layers"]
+    n_hidden = len(layers) - 2
+    hidden = components["hidden_activation"]
+    activations = [item["name"] for item in (hidden if isinstance(hidden, list) else [hidden] * n_hidden)]
+    activations.append(components["output_activation"]["name"])
+    rows = []
+    for role, given in components.items():
+        per_layer = ROLES[role].per_layer and isinstance(given, list)
+        for position, item in enumerate(given if isinstance(given, list) else [given]):
+            status = item["status"]
+            if ROLES[role].per_layer and not n_hidden:
+                status = "(unused: no hidden layers)"
+            label = component_label(role, position if per_layer else None)
+            provider = provider_text(item.get("distribution"), item.get("version"))
+            rows.append(ComponentRow(label, item["name"], provider, status, item.get("params") or {}))
+    epochs = len(config.get("history", {}).get("loss", []))
+    return summary_table(layers, activations, rows, config["dtype"], config.get("updates", 0), epochs)
 
 
 def _strip_status(component: Any) -> Any:

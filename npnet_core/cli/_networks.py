@@ -13,7 +13,17 @@ from ._common import CommandError, component_spec, non_negative_int, positive_in
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
 
-__all__ = ["add_component_arguments", "build_network", "describe_network", "is_classifier"]
+__all__ = ["COMPONENT_DEFAULTS", "add_component_arguments", "build_network", "component_options", "describe_network"]
+
+#: what a new network has when the option is not given (the options default to None, so that
+#: --resume can tell the options given, which the resumed model fixes)
+COMPONENT_DEFAULTS: Dict[str, Any] = {
+    "hidden": [64],
+    "activation": [("relu", {})],
+    "optimizer": ("adam", {}),
+    "initializer": ("glorot_uniform", {}),
+    "task": "auto",
+}
 
 
 def add_component_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +38,6 @@ def add_component_arguments(parser: argparse.ArgumentParser) -> None:
         "--hidden",
         type=positive_int,
         nargs="*",
-        default=[64],
         metavar="SIZE",
         help="hidden layer sizes (default: one layer of 64; --hidden with no size: none)",
     )
@@ -36,7 +45,6 @@ def add_component_arguments(parser: argparse.ArgumentParser) -> None:
         "--activation",
         type=component_spec,
         nargs="+",
-        default=[("relu", {})],
         metavar="SPEC",
         help="hidden activation, one for all hidden layers or one per layer (default relu)",
     )
@@ -44,25 +52,26 @@ def add_component_arguments(parser: argparse.ArgumentParser) -> None:
         "--output-activation",
         type=component_spec,
         metavar="SPEC",
-        help="output activation (default: softmax for classification, identity for regression)",
+        help="output activation (default: from the labels, with --loss: sigmoid for binary labels 0/1 and "
+        "for multi-label 0/1 columns, softmax for more classes, identity for regression; given alone, "
+        "the loss matching it)",
     )
     group.add_argument(
         "--loss",
         type=component_spec,
         metavar="SPEC",
-        help="loss (default: categorical_crossentropy for classification, mean_squared_error for regression)",
+        help="loss (default: binary_crossentropy for binary and multi-label labels, categorical_crossentropy "
+        "for more classes, mean_squared_error for regression; given alone, the output activation matching it)",
     )
     group.add_argument(
         "--optimizer",
         type=component_spec,
-        default=("adam", {}),
         metavar="SPEC",
         help="optimizer (default adam), e.g. adam:learning_rate=0.003 or sgd:learning_rate=0.1,momentum=0.9",
     )
     group.add_argument(
         "--initializer",
         type=component_spec,
-        default=("glorot_uniform", {}),
         metavar="SPEC",
         help="how each layer's weights and biases start (default glorot_uniform), e.g. he_normal",
     )
@@ -85,9 +94,8 @@ def add_component_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--task",
         choices=["auto", "classification", "regression"],
-        default="auto",
         help="auto (the default): classification when the labels are whole numbers 0, 1, 2, ... (or "
-        "one-hot rows), regression otherwise",
+        "one-hot rows, or several columns of 0/1: multi-label), regression otherwise",
     )
     group.add_argument(
         "--seed", type=non_negative_int, default=0, help="seed for the split, initialisation and shuffling (default 0)"
@@ -144,11 +152,20 @@ def _option_text(role: str, spec: Any) -> str:
     return f"{option} {' '.join(map(_spec_text, spec))}"
 
 
-def is_classifier(net: "NeuralNetwork") -> bool:
-    """Whether the network's outputs are class scores: two or more outputs, not through identity."""
-    spec = net.component_specs.get("output_activation")
-    name = getattr(spec, "name", None)
-    return net.layers[-1] >= 2 and name != "identity"
+def component_options(args: argparse.Namespace) -> List[str]:
+    """The network options given on the command line (those --resume refuses), as written."""
+    given = [
+        ("--hidden", args.hidden),
+        ("--activation", args.activation),
+        ("--output-activation", args.output_activation),
+        ("--loss", args.loss),
+        ("--optimizer", args.optimizer),
+        ("--initializer", args.initializer),
+        (ROLES["regularizers"].option, args.regularizers),
+        (ROLES["schedule"].option, args.schedule),
+        ("--task", args.task),
+    ]
+    return [option for option, value in given if value is not None]
 
 
 def describe_network(net: "NeuralNetwork") -> str:

@@ -39,11 +39,17 @@ examples:
   npnet train --regularizer l2:factor=1e-4 --regularizer dropout:rate=0.2 \\
               --schedule cosine:total_steps=3000 --metrics f1,top_k_accuracy:k=3 \\
               --validation-split 0.2 --early-stopping 5 --monitor val_f1
+  npnet train --data spam.csv                   # labels 0/1: one sigmoid output, binary_crossentropy
+  npnet train --data tags.csv --label-column a,b,c   # multi-label: three 0/1 columns
+  npnet train --resume digits.npz --epochs 10 --save digits.npz
 
-The table at the end gives the loss, the accuracy and each of --metrics of the
-final network on the training, validation and test samples. A progress bar is
-shown on a terminal (with tqdm installed: pip install npnet-core[progress]),
-one line per epoch otherwise.
+Without --output-activation and --loss, the labels choose them: sigmoid and
+binary_crossentropy for labels 0/1 and for several 0/1 columns (multi-label),
+softmax and categorical_crossentropy for more classes, identity and
+mean_squared_error otherwise. The table at the end gives the loss, the
+accuracy and each of --metrics of the final network on the training,
+validation and test samples. A progress bar is shown on a terminal (with tqdm
+installed: pip install npnet-core[progress]), one line per epoch otherwise.
 """
 
 _EVALUATE_EXAMPLES = """\
@@ -59,9 +65,10 @@ examples:
   npnet predict digits.npz --data x.npy --output labels.npy
   npnet predict digits.npz --data x.npy --outputs --output scores.csv
 
-A classifier gives each sample's class label (the argmax of its outputs);
---outputs gives the raw outputs (class probabilities for softmax). A network
-with an identity output or a single output (a regressor) gives its outputs.
+A classifier gives each sample's class label (the argmax of its outputs); a
+binary classifier (one sigmoid output) 0 or 1 (output > 0.5); a multi-label
+classifier a row of 0/1, one per output. --outputs gives the raw outputs
+(probabilities for softmax and sigmoid). A regressor gives its outputs.
 """
 
 _INFO_EXAMPLES = """\
@@ -158,6 +165,13 @@ def _parser() -> argparse.ArgumentParser:
     add_data_arguments(train, command="train")
     add_component_arguments(train)
     fitting = train.add_argument_group("training")
+    fitting.add_argument(
+        "--resume",
+        metavar="MODEL",
+        help="continue training a saved model where it stopped (its parameters, optimizer state, updates and "
+        "history), on the data given, as NeuralNetwork.load(MODEL).fit(...); its layers and components are "
+        "the model's, so no network option goes with it, and --save is required (it may be MODEL itself)",
+    )
     fitting.add_argument("--epochs", type=positive_int, default=30, help="passes over the training data (default 30)")
     fitting.add_argument("--batch-size", type=positive_int, default=32, help="samples per batch (default 32)")
     fitting.add_argument(
@@ -251,9 +265,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Refuse an unknown command as argparse would (status 2), proposing the nearest: trian -> train."""
+    names = [name for name, *_ in _COMMANDS]
+    for word in argv:
+        if word in ("-h", "--help", "--version") or word in names:
+            return  # argparse takes it from here
+        if not word.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else f" (choose from {', '.join(names)})"
+            parser.error(f"argument COMMAND: invalid choice: {word!r}{hint}")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the ``npnet`` command; return the exit status."""
     parser = _parser()
+    _check_command(parser, sys.argv[1:] if argv is None else list(argv))
     args, extra = parser.parse_known_args(argv)
     if extra:
         args.subparsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")

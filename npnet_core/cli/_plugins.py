@@ -145,14 +145,14 @@ def run_check(args: argparse.Namespace) -> int:
         for r in reports:
             counts = [r.count("passed"), r.count("failed") + r.count("xpassed"), r.count("xfailed")]
             shown = ["-"] * 3 if r.count("skipped") else [str(n) for n in counts]
-            rows.append([r.name, r.kind, r.provider or "", r.version or "", *shown])
+            rows.append([r.label, r.kind, r.provider or "", r.version or "", *shown])
         print(table(rows))
         for r in reports:
             for outcome in r.outcomes:
                 if outcome.status in ("failed", "xpassed"):
-                    print(f"\nFAILED {r.name} ({r.kind}) {outcome.check}:\n  {outcome.message}")
+                    print(f"\nFAILED {r.label} ({r.kind}) {outcome.check}:\n  {outcome.message}")
                 elif outcome.status == "skipped":
-                    print(f"\nSKIPPED {r.name} ({r.kind}): {outcome.message}")
+                    print(f"\nSKIPPED {r.label} ({r.kind}): {outcome.message}")
         for failure in broken:
             print(f"\nFAILED {failure.describe()}")
         checked = [r for r in reports if not r.count("skipped")]

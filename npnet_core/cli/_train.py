@@ -1,4 +1,5 @@
-"""``npnet train``: train a network on the digits, MNIST or a data file and print a table of metrics."""
+"""``npnet train``: train a network on the digits, MNIST or a data file and print a table of metrics;
+``npnet train --resume MODEL``: continue training a saved model where it stopped."""
 
 from __future__ import annotations
 
@@ -7,51 +8,16 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
+from ..kinds import ROLES
 from ._common import CommandError, check_output_path, number, print_error, table
-from ._data import Data, class_labels, dataset_kind, load
-from ._networks import build_network, describe_network
+from ._data import Data, dataset_kind, load
+from ._networks import COMPONENT_DEFAULTS, build_network, component_options, describe_network
+from ._targets import CLASSIFIERS, Targets, choose_pair, detect_targets, model_targets, output_kind
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
+    from ..network import NeuralNetwork
 
 __all__ = ["run_train"]
-
-
-#: the most classes a whole-number label column is taken to mean without --task
-_MAX_AUTO_CLASSES = 1000
-
-
-def _split_labels_and_task(
-    args: argparse.Namespace, ys: List["np.ndarray"]
-) -> Tuple[str, List["np.ndarray"], int, str]:
-    """Decide classification or regression; return the task, the prepared targets, outputs and a note."""
-    import numpy as np
-
-    labels = [class_labels(y) for y in ys]
-    whole = all(label is not None for label in labels)
-    if args.task == "classification" and not whole:
-        bad = next(y for y, label in zip(ys, labels) if label is None)
-        raise CommandError(
-            "--task classification needs class labels 0, 1, 2, ... (or one-hot rows); these labels are "
-            f"of shape {bad.shape} with values such as {bad.ravel()[:3].tolist()}"
-        )
-    if whole and args.task != "regression":
-        n_classes = max(int(label.max()) for label in labels) + 1  # type: ignore[union-attr]
-        if args.task == "classification" or n_classes <= _MAX_AUTO_CLASSES:
-            if n_classes < 2:
-                raise CommandError("the labels hold a single class (0); a classifier needs at least two classes")
-            return (
-                "classification",
-                labels,
-                n_classes,
-                f"classification into {n_classes} classes (labels 0..{n_classes - 1})",
-            )  # type: ignore[return-value]
-    targets = [y.reshape(len(y), -1).astype(np.float64) for y in ys]
-    n_out = targets[0].shape[1]
-    note = f"regression of {n_out} target{'s' if n_out > 1 else ''}"
-    if whole:
-        note += f" (whole-number labels up to {max(int(np.max(y)) for y in ys)} are too many classes; --task classification to insist)"
-    return "regression", targets, n_out, note
 
 
 def _split(args: argparse.Namespace, data: Data, test: Optional[Data]) -> Tuple[Any, ...]:
@@ -92,9 +58,101 @@ def _check_monitor(args: argparse.Namespace, metrics: Dict[str, Any], classifica
     return recorded[name]
 
 
+def _check_resume(args: argparse.Namespace) -> None:
+    """--resume: the model fixes the layers, the components and the dtype; the result goes where --save says."""
+    fixed = component_options(args) + (["--dtype"] if args.dtype is not None else [])
+    if fixed:
+        raise CommandError(
+            f"{' and '.join(fixed)}: the model {args.resume} fixes its layers, components and dtype, and --resume "
+            f"continues it as it is (npnet info {args.resume} shows them); drop "
+            f"{'these options' if len(fixed) > 1 else 'the option'}, or train a new network without --resume"
+        )
+    if args.save is None:
+        raise CommandError(
+            f"--resume {args.resume} trains the model further: give --save FILE for the result "
+            f"(--save {args.resume} to replace the model; nothing is overwritten unless you ask)"
+        )
+
+
+def _load_targets(args: argparse.Namespace, kind: str, dtype: str) -> Tuple[Data, Optional[Data], List[Any]]:
+    """The training data (and MNIST's test files), and their targets, one array each."""
+    data = load(args, kind, dtype, subset="train")
+    if data.y is None:
+        raise CommandError(
+            f"{data.source} holds no labels: give a label column (--label-column), an array y, or --labels FILE"
+        )
+    test = load(args, kind, dtype, subset="test") if kind == "mnist" else None
+    ys = [data.y] + ([test.y] if test is not None and test.y is not None else [])
+    return data, test, ys
+
+
+def _new_network(
+    args: argparse.Namespace, kind: str
+) -> Tuple["NeuralNetwork", Targets, Data, Optional[Data], List[str]]:
+    """A network made from the options, for the targets of the data; the lines saying what was chosen."""
+    from ..components import get_registry
+
+    for option, default in COMPONENT_DEFAULTS.items():
+        if getattr(args, option) is None:
+            setattr(args, option, default)
+    dtype = args.dtype or "float64"
+    activations = args.activation
+    n_hidden = len(args.hidden)
+    if len(activations) not in (1, n_hidden):
+        raise CommandError(
+            f"--activation gives {len(activations)} activations for {n_hidden} hidden layers; give one for all, or one per layer"
+        )
+    data, test, ys = _load_targets(args, kind, dtype)
+    pair = choose_pair(detect_targets(args.task, ys), args.output_activation, args.loss, get_registry())
+    targets = pair.targets
+    specs = {
+        "hidden_activation": activations[0] if len(activations) == 1 else list(activations),
+        "output_activation": pair.output_activation,
+        "loss": pair.loss,
+        "optimizer": args.optimizer,
+        "initializer": args.initializer,
+    }
+    if args.regularizers:
+        specs["regularizers"] = args.regularizers
+    if args.schedule is not None:
+        specs["schedule"] = args.schedule
+    net = build_network([data.x.shape[1], *args.hidden, targets.n_out], specs, args.seed, dtype)
+    lines = [f"data: {data.source}, {len(data.x)} samples of {data.x.shape[1]} inputs; {targets.note}"]
+    lines += [pair.picked] if pair.picked else []
+    return net, targets, data, test, lines
+
+
+def _resumed_network(
+    args: argparse.Namespace, kind: str
+) -> Tuple["NeuralNetwork", Targets, Data, Optional[Data], List[str]]:
+    """The model of --resume, and the data's targets as the model takes them."""
+    from ..components import MissingComponent
+    from ..network import NeuralNetwork
+
+    net = NeuralNetwork.load(args.resume)
+    for role, component in net.components.items():  # a component fit needs whose plugin is missing: before any work
+        for each in component if isinstance(component, list) else [component]:
+            if isinstance(each, MissingComponent) and ROLES[role].needed_for is not None:
+                raise each.error(f"npnet train --resume {args.resume}")
+    data, test, ys = _load_targets(args, kind, net.dtype.name)
+    n_in, n_out = net.layers[0], net.layers[-1]
+    if data.x.shape[1] != n_in:
+        raise CommandError(f"{data.source} has {data.x.shape[1]} inputs, but the model {args.resume} takes {n_in}")
+    model_kind = output_kind(net)
+    values = [model_targets(model_kind, n_out, y, data.source) for y in ys]
+    epochs, updates = len(net.history.get("loss", [])), net.updates
+    lines = [
+        f"data: {data.source}, {len(data.x)} samples of {data.x.shape[1]} inputs",
+        f"resuming {args.resume}: {epochs} epoch{'s' if epochs != 1 else ''} ({updates} updates) trained so far",
+    ]
+    return net, Targets(model_kind, values, n_out, ""), data, test, lines
+
+
 def run_train(args: argparse.Namespace) -> int:
     import numpy as np
 
+    if args.resume is not None:
+        _check_resume(args)
     if args.plot is not None:
         from ..plotting import image_format, require_matplotlib
 
@@ -114,18 +172,11 @@ def run_train(args: argparse.Namespace) -> int:
             f"--early-stopping watches {watched}: add --validation-split, e.g. 0.2, or --monitor {monitor[4:]}"
         )
     metrics = _resolve_metrics(args.metrics or [])
-    dtype = args.dtype
-    data = load(args, kind, dtype, subset="train")
-    if data.y is None:
-        raise CommandError(
-            f"{data.source} holds no labels: give a label column (--label-column), an array y, or --labels FILE"
-        )
-    test = load(args, kind, dtype, subset="test") if kind == "mnist" else None
-    ys = [data.y] + ([test.y] if test is not None and test.y is not None else [])
-    task, targets, n_out, note = _split_labels_and_task(args, ys)
-    data.y = targets[0]
+    make = _new_network if args.resume is None else _resumed_network
+    net, targets, data, test, lines = make(args, kind)
+    data.y = targets.values[0]
     if test is not None:
-        test.y = targets[1]
+        test.y = targets.values[1]
     x_train, x_test, y_train, y_test = _split(args, data, test)
     n_val = math.ceil(args.validation_split * len(x_train))  # the end of the training part, as fit does
     if n_val >= len(x_train):
@@ -137,29 +188,12 @@ def run_train(args: argparse.Namespace) -> int:
         validation = (x_train[-n_val:], y_train[-n_val:])
         x_train, y_train = x_train[:-n_val], y_train[:-n_val]
 
-    classification = task == "classification"
-    greater_is_better = _check_monitor(args, metrics, classification)
-    activations = args.activation
-    n_hidden = len(args.hidden)
-    if len(activations) not in (1, n_hidden):
-        raise CommandError(
-            f"--activation gives {len(activations)} activations for {n_hidden} hidden layers; give one for all, or one per layer"
-        )
-    specs = {
-        "hidden_activation": activations[0] if len(activations) == 1 else list(activations),
-        "output_activation": args.output_activation or (("softmax", {}) if classification else ("identity", {})),
-        "loss": args.loss or (("categorical_crossentropy", {}) if classification else ("mean_squared_error", {})),
-        "optimizer": args.optimizer,
-        "initializer": args.initializer,
-    }
-    if args.regularizers:
-        specs["regularizers"] = args.regularizers
-    if args.schedule is not None:
-        specs["schedule"] = args.schedule
-    layers = [data.x.shape[1], *args.hidden, n_out]
-    net = build_network(layers, specs, args.seed, dtype)
+    # accuracy where the network's outputs give the labels the targets are
+    accuracy = targets.kind in CLASSIFIERS and output_kind(net) == targets.kind
+    greater_is_better = _check_monitor(args, metrics, accuracy)
     if not args.quiet:
-        print(f"data: {data.source}, {len(data.x)} samples of {data.x.shape[1]} inputs; {note}")
+        for line in lines:
+            print(line)
         parts = [
             f"{len(x_train)} train",
             f"{n_val} validation" if n_val else None,
@@ -175,16 +209,17 @@ def run_train(args: argparse.Namespace) -> int:
         options["monitor"] = monitor
     if args.metrics:
         options["metrics"] = list(args.metrics)
+    epochs_before = len(net.history.get("loss", []))
     try:
-        net.fit(x_train, y_train, args.batch_size, args.epochs, categorical=classification, **options)
+        net.fit(x_train, y_train, args.batch_size, args.epochs, categorical=targets.categorical, **options)
     except KeyboardInterrupt:
-        done = len(net.history.get("loss", []))
+        done = len(net.history.get("loss", [])) - epochs_before
         print_error(f"interrupted after {done} complete epoch{'s' if done != 1 else ''}; nothing was saved")
         return 130
 
-    epochs_run = len(net.history.get("loss", []))
+    epochs_run = len(net.history.get("loss", [])) - epochs_before
     if args.early_stopping is not None and not args.quiet and epochs_run < args.epochs:
-        values = np.array(net.history[monitor], dtype=float)
+        values = np.array(net.history[monitor][epochs_before:], dtype=float)
         best = int(np.nanargmax(values) if greater_is_better else np.nanargmin(values)) + 1
         print(
             f"stopped early after epoch {epochs_run}: {monitor} had not improved for {args.early_stopping} "
@@ -192,13 +227,13 @@ def run_train(args: argparse.Namespace) -> int:
             f"{'highest' if greater_is_better else 'lowest'} {monitor}) were restored"
         )
     # a metric named accuracy is the column a classifier has anyway
-    columns = [key for key in metrics if not (classification and key == "accuracy")]
-    rows = [["", "loss"] + (["accuracy"] if classification else []) + columns + ["samples"]]
+    columns = [key for key in metrics if not (accuracy and key == "accuracy")]
+    rows = [["", "loss"] + (["accuracy"] if accuracy else []) + columns + ["samples"]]
     for name, part in (("train", (x_train, y_train)), ("validation", validation), ("test", (x_test, y_test))):
         if part is None or part[0] is None:
             continue
         row = [name, number(net.score(*part))]
-        if classification:
+        if accuracy:
             row.append(number(net.score(*part, accuracy=True)))
         row.extend(number(net.score(*part, metric=metrics[key])) for key in columns)
         rows.append(row + [str(len(part[0]))])

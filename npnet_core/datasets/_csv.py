@@ -15,20 +15,35 @@ import math
 import re
 import warnings
 from pathlib import Path
-from typing import Any, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .._files import PathLike, read_data_bytes
 from .._validation import check_dtype
-from ..errors import DataFileError
+from ..errors import DataFileError, ValidationError
 from ._arguments import check_label_column, data_path
 
-__all__ = ["CsvTable", "column_index", "column_name", "load_csv", "parse_csv", "read_csv", "split_label_column"]
+__all__ = [
+    "CsvTable",
+    "LabelColumns",
+    "check_label_columns",
+    "column_index",
+    "column_name",
+    "columns_name",
+    "load_csv",
+    "parse_csv",
+    "read_csv",
+    "split_label_column",
+]
 
 _DELIMITERS = (",", "\t", ";")
 _NOT_FINITE = ("nan", "inf", "infinity")
 _INDEX = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+#: A label column (a name or an index), or a list of them (several label columns: multi-label targets).
+LabelColumns = Union[str, int, List[Union[str, int]], None]
 
 
 class CsvTable(NamedTuple):
@@ -57,6 +72,47 @@ def column_name(header: Optional[List[str]], index: int) -> str:
     if header is not None and index < len(header) and header[index]:
         return f"column {index + 1} ({header[index]!r})"
     return f"column {index + 1}"
+
+
+def columns_name(header: Optional[List[str]], indices: Sequence[int]) -> str:
+    """How messages name several columns: ``columns 3 ('a'), 4 ('b')``."""
+    if len(indices) == 1:
+        return column_name(header, indices[0])
+    return "columns " + ", ".join(column_name(header, index)[len("column ") :] for index in indices)
+
+
+def check_label_columns(label_column: Any) -> LabelColumns:
+    """``label_column`` if it is None, a name, an index, or a non-empty list (or tuple) of names and indices.
+
+    Each entry is checked as one column is (a str or an int, not a bool or a
+    float); a tuple comes back as a list. Anything else is a
+    :class:`~npnet_core.errors.ValidationError`.
+    """
+    if not isinstance(label_column, (list, tuple)):
+        return check_label_column(label_column)
+    if not label_column:
+        raise ValidationError(
+            "label_column is an empty list: give one column (a name or an index) or a list of several, "
+            "e.g. ['a', 'b'] for two label columns"
+        )
+    columns: List[Union[str, int]] = []
+    for position, column in enumerate(label_column):
+        checked = None if isinstance(column, (list, tuple)) else _checked_entry(column)
+        if checked is None:
+            raise ValidationError(
+                f"label_column must be a column name (str) or a column index (int: 0 for the first, -1 for the "
+                f"last), or a list of them; entry {position} of the list is {column!r} of type {type(column).__name__}"
+            )
+        columns.append(checked)
+    return columns
+
+
+def _checked_entry(column: Any) -> Union[str, int, None]:
+    """One entry of a list of label columns, checked as a single label column is; None when it is not one."""
+    try:
+        return check_label_column(column)
+    except ValidationError:
+        return None
 
 
 def _shown(text: str) -> str:
@@ -221,29 +277,48 @@ def column_index(path: Path, header: Optional[List[str]], column: Union[str, int
 
 
 def split_label_column(
-    path: Path, table: CsvTable, label_column: Union[str, int]
-) -> Tuple[np.ndarray, np.ndarray, int]:
-    """``(inputs, labels, index)``: the table without its label column, that column, and its index."""
+    path: Path, table: CsvTable, label_column: Union[str, int, List[Union[str, int]]]
+) -> Tuple[np.ndarray, np.ndarray, List[int]]:
+    """``(inputs, labels, indices)``: the table without its label columns, those columns, and their indices.
+
+    One column (a name or an index) gives labels of shape (n,); a list of
+    columns gives targets of shape (n, k), the columns in the order listed.
+    """
     header, values = table
     width = values.shape[1]
-    index = column_index(path, header, label_column, width)
+    columns = label_column if isinstance(label_column, list) else [label_column]
+    indices = [column_index(path, header, column, width) for column in columns]
+    repeated = next((index for position, index in enumerate(indices) if index in indices[:position]), None)
+    if repeated is not None:
+        given = [repr(column) for column, index in zip(columns, indices) if index == repeated]
+        raise DataFileError(
+            f"{path}: label_column names {column_name(header, repeated)} twice (as {' and '.join(given)}); "
+            "name each label column once"
+        )
     if width < 2:
         raise DataFileError(f"{path} has a single column: there would be no input left beside the labels")
-    return np.delete(values, index, axis=1), values[:, index], index
+    if len(indices) >= width:
+        raise DataFileError(
+            f"{path} has {width} columns and all of them are label columns: there would be no input left"
+        )
+    labels = values[:, indices[0]] if not isinstance(label_column, list) else values[:, indices]
+    return np.delete(values, indices, axis=1), labels, indices
 
 
 def load_csv(
-    path: PathLike, label_column: Union[str, int, None] = -1, *, dtype: Any = "float64"
+    path: PathLike, label_column: LabelColumns = -1, *, dtype: Any = "float64"
 ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """Return ``(x, y)`` from a numeric CSV table (see :func:`read_csv`).
 
     ``label_column`` is a column name (from the header) or an index (negative
     counts from the end; default the last column); its values are ``y`` and
-    the other columns ``x``. ``label_column=None``: every column is input and
+    the other columns ``x``. A list of names and indices takes several label
+    columns: ``y`` is then of shape (n, k), the columns in the order listed
+    (multi-label targets). ``label_column=None``: every column is input and
     ``y`` is None.
     """
     path = data_path(path, "CSV file")
-    label_column = check_label_column(label_column)
+    label_column = check_label_columns(label_column)
     dtype = check_dtype(dtype)
     table = read_csv(path)
     if label_column is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -24,8 +24,8 @@ from .._files import NPY_MAGIC, ZIP_MAGIC, PathLike, is_pickle, read_data_bytes
 from .._npy import NpyReader, NpzArchive
 from .._validation import check_dtype
 from ..errors import DataFileError
-from ._arguments import check_label_column, data_path
-from ._csv import column_name, parse_csv, split_label_column
+from ._arguments import data_path
+from ._csv import LabelColumns, check_label_columns, columns_name, parse_csv, split_label_column
 from ._idx import is_idx, parse_idx
 
 __all__ = ["load_array", "load_data", "load_npz"]
@@ -162,7 +162,7 @@ def load_data(
     path: PathLike,
     *,
     labels: Optional[PathLike] = None,
-    label_column: Union[str, int, None] = None,
+    label_column: LabelColumns = None,
     n_features: Optional[int] = None,
     dtype: Any = "float64",
 ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
@@ -175,6 +175,9 @@ def load_data(
       ``labels``;
     - otherwise a CSV table (see :func:`read_csv`) whose column
       ``label_column`` (a name or an index; default the last) holds ``y``.
+      A list of names and indices takes several label columns: ``y`` is then
+      of shape (n, k), the columns in the order listed (multi-label targets;
+      a list of one column gives labels of shape (n,), as the column alone).
       When ``label_column`` is not given and ``n_features`` is, a table of
       exactly ``n_features`` columns is taken as inputs without labels.
 
@@ -187,12 +190,13 @@ def load_data(
     ``FileNotFoundError``); a folder, a device or FIFO, an unreadable file or
     one that is not data (damaged, truncated, declaring more than it holds,
     holding Python objects, no samples, NaN or infinity) is a
-    :class:`~npnet_core.errors.DataFileError`. A ``label_column`` that is
-    neither a str nor an int (``1.5``, ``True``) is a
-    :class:`~npnet_core.errors.ValidationError`.
+    :class:`~npnet_core.errors.DataFileError`, and so is a label column the
+    table does not have or one listed twice. A ``label_column`` that is
+    neither a str nor an int (``1.5``, ``True``), nor a non-empty list of them,
+    is a :class:`~npnet_core.errors.ValidationError`.
     """
     path = data_path(path)
-    label_column = check_label_column(label_column)
+    label_column = check_label_columns(label_column)
     dtype = check_dtype(dtype)
     y_path = None if labels is None else data_path(labels, "labels file")
     data = read_data_bytes(path, "data file")
@@ -221,5 +225,5 @@ def load_data(
         if n_features is not None and table.values.shape[1] == n_features:
             return _finish(path, table.values, None, dtype, "the inputs", "")
         label_column = -1
-    x, y, index = split_label_column(path, table, label_column)
-    return _finish(path, x, y, dtype, "the inputs", f"the label {column_name(table.header, index)}")
+    x, y, indices = split_label_column(path, table, label_column)
+    return _finish(path, x, y, dtype, "the inputs", f"the label {columns_name(table.header, indices)}")

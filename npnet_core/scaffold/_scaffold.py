@@ -7,7 +7,10 @@ the example its ``scaffold`` names (RMSprop, tanh, log-cosh, LeCun uniform, a
 linear decay, Gaussian dropout, balanced accuracy), written from the templates
 in ``templates/<kind>/``.
 
-The names come from ``NAME``, the distribution name (``npnet-rmsprop``):
+The names come from ``NAME``, the distribution name (``npnet-rmsprop``), which
+must start with ``npnet-`` (or ``npnet_``, ``npnet.``, in any case): a name that
+does not is refused with the name it should have (``rmsprop``: did you mean
+``npnet-rmsprop``?):
 
 - the import package is ``NAME`` with ``-`` and ``.`` turned into ``_``,
   lower-cased (``npnet_rmsprop``);
@@ -28,7 +31,6 @@ import os
 import re
 import shlex
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
@@ -46,9 +48,9 @@ _DISTRIBUTION = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECA
 #: What the registry accepts as a component name (':' is reserved for pinning).
 _COMPONENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*", re.ASCII)
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+#: A plugin's distribution name starts with npnet and a separator: npnet-rmsprop (npnet_rmsprop, NPNet.x).
+_PREFIX = re.compile(r"npnet[-_.]+[A-Z0-9]", re.IGNORECASE | re.ASCII)
 
-#: Import packages a plugin must not shadow, besides the standard library's.
-_TAKEN_PACKAGES = {"npnet_core", "numpy", "pluggy", "pytest", "setuptools", "pip"}
 _OFFICIAL_DISTRIBUTIONS = {"npnet-core"} | {d for kind in KINDS.values() for d in kind.official.values()}
 #: Module names the generated package or its tests already use.
 _TAKEN_MODULES = {"plugin", "contract"}
@@ -143,19 +145,16 @@ def _identifier(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_]", "_", text).lower()
 
 
-def _stdlib_modules() -> frozenset:
-    return frozenset(getattr(sys, "stdlib_module_names", ()))  # Python 3.10+
-
-
 def plugin_names(name: str, kind: str, component_name: Optional[str] = None) -> PluginNames:
     """Derive and validate the names of a plugin distribution called ``name``.
 
     Raises
     ------
     npnet_core.errors.ValidationError
-        If ``name`` is not a PEP 508 distribution name that gives a usable
-        import package, if ``kind`` is unknown, or if ``component_name`` is not
-        a valid component name.
+        If ``name`` is not a PEP 508 distribution name starting with
+        ``npnet-`` that gives a usable import package (the error proposes
+        ``npnet-NAME``), if ``kind`` is unknown, or if ``component_name`` is
+        not a valid component name.
     """
     if kind not in KINDS:
         raise ValidationError(f"the kind must be one of {', '.join(KINDS)} (got {kind!r})")
@@ -164,20 +163,18 @@ def plugin_names(name: str, kind: str, component_name: Optional[str] = None) -> 
             f"{name!r} is not a valid distribution name: use ASCII letters and digits, with '-', '_' or '.' "
             "between them (PEP 508), e.g. npnet-rmsprop"
         )
-    package = re.sub(r"[-_.]+", "_", name).lower()
-    if not package.isidentifier() or keyword.iskeyword(package):
+    if not _PREFIX.match(name):
+        proposed = "npnet-" + re.sub(r"[-_.]+", "-", name).lower()
         raise ValidationError(
-            f"the distribution name {name!r} gives the import package {package!r}, which is not a Python "
-            "identifier; start the name with a letter, e.g. npnet-" + package.lstrip("_0123456789")
+            f"{name!r} does not start with 'npnet-': npnet plugin distributions are named npnet-SOMETHING "
+            f"(npnet-adam, npnet-rmsprop), which is how people find them on PyPI; did you mean {proposed}?"
         )
+    # npnet_ and letters, digits and '_': always an identifier, never a keyword nor a module of the standard
+    # library, NumPy or pluggy; npnet_core is an official name, refused here
+    package = re.sub(r"[-_.]+", "_", name).lower()
     normalized = re.sub(r"[-_.]+", "-", name).lower()
     if normalized in _OFFICIAL_DISTRIBUTIONS:
         raise ValidationError(f"{name!r} is the name of an official npnet distribution; choose another name")
-    if package in _TAKEN_PACKAGES or package in _stdlib_modules():
-        raise ValidationError(
-            f"the distribution name {name!r} gives the import package {package!r}, which would shadow an "
-            f"existing module; choose another name, e.g. npnet-{normalized}"
-        )
     entry_point = _strip_prefix(normalized)
     component = entry_point.replace("-", "_") if component_name is None else component_name
     if not isinstance(component, str) or not _COMPONENT.fullmatch(component):
