@@ -114,7 +114,7 @@ KINDS: Dict[str, Kind] = {
             scaffold_configs=("",),
             official={
                 **dict.fromkeys(("relu", "identity", "softmax"), "npnet-relu-softmax"),
-                **dict.fromkeys(("sigmoid", "tanh"), "npnet-sigmoid-tanh"),
+                **dict.fromkeys(("sigmoid", "logistic", "tanh"), "npnet-sigmoid-tanh"),
                 **dict.fromkeys(("leaky_relu", "elu", "gelu", "silu", "softplus"), "npnet-modern-activations"),
             },
         ),

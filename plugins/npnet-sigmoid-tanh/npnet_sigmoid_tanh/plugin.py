@@ -19,8 +19,8 @@ __all__ = ["npnet_output_gradient", "npnet_register_activations", "npnet_registe
 
 @hookimpl
 def npnet_register_activations(register: Register) -> None:
-    """Register ``sigmoid`` and ``tanh``."""
-    register("sigmoid", Sigmoid)
+    """Register ``sigmoid`` (alias ``logistic``, scikit-learn's name) and ``tanh``."""
+    register("sigmoid", Sigmoid, aliases=("logistic",))
     register("tanh", Tanh)
 
 

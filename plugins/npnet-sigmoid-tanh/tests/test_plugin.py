@@ -27,8 +27,8 @@ def collect(hook) -> dict:
 
 
 def test_registers_exactly_the_two_activations() -> None:
-    """Activations: sigmoid and tanh, without aliases."""
-    assert collect(plugin.npnet_register_activations) == {"sigmoid": (Sigmoid, ()), "tanh": (Tanh, ())}
+    """Activations: sigmoid (alias logistic, scikit-learn's name) and tanh."""
+    assert collect(plugin.npnet_register_activations) == {"sigmoid": (Sigmoid, ("logistic",)), "tanh": (Tanh, ())}
 
 
 def test_registers_exactly_binary_crossentropy() -> None:
@@ -64,7 +64,7 @@ def test_registry_built_by_hand_provides_the_components_and_the_fused_gradient()
     registry.register_plugin(plugin, "sigmoid-tanh")
     [info] = registry.plugins
     assert sorted((e.kind, e.name, e.factory, e.aliases) for e in info.components) == [
-        ("activation", "sigmoid", Sigmoid, ()),
+        ("activation", "sigmoid", Sigmoid, ("logistic",)),
         ("activation", "tanh", Tanh, ()),
         ("loss", "binary_crossentropy", BinaryCrossentropy, ()),
     ]
