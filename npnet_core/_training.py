@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import math
 import numbers
 import signal
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, 
 import numpy as np
 import pluggy
 
+from . import hookspecs
 from ._progress import make_progress
 from ._validation import (
     check_finite,
@@ -267,30 +267,32 @@ def _interrupts_at_batch_boundaries() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-@contextlib.contextmanager
-def _registered(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Iterator[Callable[..., List[Any]]]:
-    """Register the callback objects as plugins for the duration of ``fit``; yield ``hook(name, **kwargs)``.
+def _with_callbacks(net: "NeuralNetwork", callbacks: Sequence[Any]) -> Callable[..., List[Any]]:
+    """Return ``hook(name, **kwargs)``: the training hook ``name`` of every installed plugin, then of the callbacks.
 
-    ``hook`` calls the training hook ``name`` of every plugin and callback
-    (:func:`~npnet_core.components.call_hook`): an installed plugin that raises
-    is named in an :class:`InvalidComponentError`; a callback's own exception
-    propagates as raised.
+    The installed plugins' hooks go through :func:`~npnet_core.components.call_hook`,
+    which names a plugin that raises; the callbacks are registered on a plugin
+    manager of this call's own, not on the registry's, which every network of the
+    registry shares: a ``fit`` running in another thread never calls them, and a
+    callback's own exception propagates as raised.
     """
-    manager = net.registry.plugin_manager
-    added = []
+    installed = net.registry.plugin_manager
+    own = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    own.add_hookspecs(hookspecs)
+    for callback in callbacks:
+        if not installed.is_registered(callback) and not own.is_registered(callback):
+            own.register(callback)
     try:
-        for callback in callbacks:
-            if not manager.is_registered(callback):
-                manager.register(callback)
-                added.append(callback)
-        try:
-            manager.check_pending()  # a misspelled npnet_on_* hook is an error, not silence
-        except pluggy.PluginValidationError as exc:
-            raise InvalidComponentError(f"a callback passed to fit has a hook npnet does not know: {exc}") from exc
-        yield functools.partial(call_hook, net.registry)
-    finally:
-        for callback in added:
-            manager.unregister(callback)
+        own.check_pending()  # a misspelled npnet_on_* hook is an error, not silence
+    except pluggy.PluginValidationError as exc:
+        raise InvalidComponentError(f"a callback passed to fit has a hook npnet does not know: {exc}") from exc
+
+    def hook(name: str, **kwargs: Any) -> List[Any]:
+        results = call_hook(net.registry, name, **kwargs)
+        returned = getattr(own.hook, name)(**kwargs)
+        return results + [result for result in returned if result is not None]
+
+    return hook
 
 
 def fit(
@@ -418,7 +420,8 @@ def fit(
         loop.clip_norm = _check_clip_norm(clip_norm)
         if validation_data is None:
             loop.validation_name = ("x", len(train[0]))
-        with _registered(net, callbacks) as hook, _interrupts_at_batch_boundaries() as interrupted:
+        hook = _with_callbacks(net, callbacks)
+        with _interrupts_at_batch_boundaries() as interrupted:
             loop.interrupted = interrupted
             hook("npnet_on_train_begin", network=net, epochs=epochs)
             progress = make_progress(int(verbose), epochs, loop.n_batches)

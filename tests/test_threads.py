@@ -222,3 +222,29 @@ def test_a_copy_of_a_network_in_use_is_used_by_nobody():
             pass
     held.release.set()
     worker.outcome()
+
+
+def test_a_callback_hears_only_its_own_fit_while_another_fit_runs_in_another_thread():
+    """Two networks of the same registry train at once, each with a callback: neither hears the other's epochs."""
+    held = Held()
+
+    class Recorder:
+        def __init__(self):
+            self.networks = []
+
+        @hookimpl
+        def npnet_on_epoch_end(self, network, epoch, logs):
+            self.networks.append(network)
+
+    background, foreground = (
+        NeuralNetwork([4, 5, 3], "relu", "softmax", "categorical_crossentropy", HeldOptimizer(held), seed=0),
+        _net(),
+    )
+    heard_background, heard_foreground = Recorder(), Recorder()
+    worker = Worker(lambda: background.fit(X, LABELS, 64, 2, categorical=True, verbose=0, callbacks=[heard_background]))
+    assert held.inside.wait(WAIT)  # the background fit is mid-batch, its callback registered
+    foreground.fit(X, LABELS, 16, 3, categorical=True, verbose=0, callbacks=[heard_foreground])
+    held.release.set()
+    worker.outcome()
+    assert heard_foreground.networks == [foreground] * 3
+    assert heard_background.networks == [background] * 2

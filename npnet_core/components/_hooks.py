@@ -34,8 +34,9 @@ def call_hook(registry: Registry, hook_name: str, **kwargs: Any) -> List[Any]:
     An exception (``SystemExit`` too) from an installed plugin's implementation
     (an entry point, or a plugin given to ``register_plugin``) raises
     :class:`InvalidComponentError` naming it, chained to the exception. An
-    exception from an object passed to ``fit(callbacks=...)`` propagates as it
-    was raised: the caller wrote that code. ``KeyboardInterrupt`` always
+    exception from an object registered on the plugin manager directly
+    propagates as it was raised (``fit`` calls its callbacks apart, and lets
+    theirs propagate too: the caller wrote that code). ``KeyboardInterrupt`` always
     propagates. When a hook wrapper is among the implementations the hook is
     called through pluggy, which alone runs wrappers, and an error names the
     plugins implementing the hook.
@@ -67,7 +68,7 @@ def call_hook(registry: Registry, hook_name: str, **kwargs: Any) -> List[Any]:
             result = impl.function(*args)
         except (Exception, SystemExit) as exc:
             info = _installed(registry).get(impl.plugin_name)
-            if info is None:  # a callback given to fit: its own exception is the caller's to see
+            if info is None:  # registered on the manager by the caller: its exception is the caller's to see
                 raise
             raise InvalidComponentError(_message(info, hook_name, exc, kwargs)) from exc
         if result is not None:
