@@ -98,6 +98,7 @@ _ARRAY_CHECKS = (
     "check_backward_matches_finite_differences",
     "check_finite_at_extreme_inputs",
     "check_deterministic",
+    "check_declarations_hold",
 )
 
 #: The kinds, by name.

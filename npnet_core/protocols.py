@@ -128,7 +128,16 @@ class Optimizer(Protocol):
     count) describes that network's parameters. An optimizer that has a
     learning rate declares it as a numeric attribute ``learning_rate``, which
     ``update`` reads each time: a :class:`Schedule` sets it for each update and
-    puts the configured value back after it.
+    puts the configured value back after it. The contract suite scales its
+    convergence checks to it, so that a rate of 1e-4 is checked as fairly as
+    one of 0.01.
+
+    An optimizer whose updates shrink the parameters toward zero whatever the
+    gradient (decoupled weight decay) declares it with the optional attribute
+    ``decays_parameters = True`` (a bool; a property may depend on the
+    configuration, as ``weight_decay > 0``). With a zero gradient such an
+    optimizer may move each parameter toward zero, never past it nor away
+    from it; without the declaration it must leave the parameters unchanged.
     """
 
     name: str

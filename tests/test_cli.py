@@ -1506,3 +1506,43 @@ def test_warnings_are_one_line(monkeypatch, capsys):
         "npnet: warning: PluginLoadWarning: plugin 'broken' failed to load: ImportError: gone; "
         "the other plugins are loaded\n"
     )
+
+
+def test_check_of_a_configured_optimizer_checks_it_as_configured(capsys):
+    """npnet check adam:learning_rate=0.0001 builds Adam at 1e-4 and runs all ten checks on it; every one passes
+    (the suite scales to the rate), and the row and the JSON say which configuration was checked."""
+    status, out, err = run(capsys, "check", "adam:learning_rate=0.0001", "sgd:learning_rate=1e-05,momentum=0.9")
+    assert status == 0, out + err
+    assert re.search(r"^adam\(learning_rate=0\.0001\) +optimizer +npnet-adam +\S+ +10 +0 +0$", out, re.MULTILINE), out
+    assert re.search(
+        r"^sgd\(learning_rate=1e-05, momentum=0\.9\) +optimizer +npnet-sgd-momentum +\S+ +10 +0 +0$", out, re.M
+    )
+    assert "2 of 2 components pass the contract suite" in out
+    status, out, _ = run(capsys, "check", "npnet-adam:adam:learning_rate=0.0001", "--json")
+    assert status == 0
+    (report,) = json.loads(out)["components"]
+    assert (report["name"], report["params"], report["passed"], report["failed"]) == (
+        "adam",
+        {"learning_rate": 0.0001},
+        10,
+        0,
+    )
+
+
+def test_check_of_a_configuration_that_breaks_a_check_reports_it_with_the_configuration(capsys):
+    """A configuration that fails (AdamW whose decay outweighs its steps) is reported under its parameters."""
+    status, out, _ = run(capsys, "check", "adamw:weight_decay=1.0")
+    assert status == 1
+    assert re.search(r"^adamw\(weight_decay=1\.0\) +optimizer +npnet-adam +\S+ +8 +2 +0$", out, re.MULTILINE), out
+    assert "FAILED adamw(weight_decay=1.0) (optimizer) check_converges_on_quadratic:\n  adamw fails" in out
+
+
+def test_check_with_a_misspelt_parameter_suggests_the_right_one(capsys):
+    """The parameters go through the registry's signature check: a misspelt one fails the build, with the close one."""
+    status, out, _ = run(capsys, "check", "adam:learning_rat=0.1")
+    assert status == 1
+    assert (
+        "FAILED adam(learning_rat=0.1) (optimizer) build:\n  adam(learning_rat=0.1) raised InvalidParameterError: "
+        "optimizer 'adam' (npnet-adam "
+    ) in out
+    assert "has no parameter 'learning_rat'; did you mean 'learning_rate'?" in out

@@ -23,6 +23,7 @@ from ._array_checks import (
     check_output_shapes,
     check_rows_independent,
 )
+from ._declaration_checks import check_declarations_hold
 from ._initializer_checks import (
     check_initializer_deterministic,
     check_initializer_fills_in_place,
@@ -92,6 +93,7 @@ __all__ = [
     "check_backward_matches_finite_differences",
     "check_converges_on_ill_conditioned_quadratic",
     "check_converges_on_quadratic",
+    "check_declarations_hold",
     "check_deterministic",
     "check_dtype_preserved",
     "check_finite_at_boundary_predictions",

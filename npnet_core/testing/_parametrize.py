@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Iterable, Optional
 
 from ._report import describe
-from ._selection import Check, checks_for, expected_failures_of
+from ._selection import ExpectedFailures, checks_for, expected_failures_of
 
 __all__ = ["label", "parametrize_with_checks"]
 
@@ -27,22 +27,30 @@ def label(component: Any) -> str:
     return f"{name}({', '.join(f'{k}={v!r}' for k, v in changed.items())})" if changed else name
 
 
-def parametrize_with_checks(
-    components: Iterable[Any], *, expected_failures: Optional[Mapping[Union[str, Check], str]] = None
-) -> Any:
+def parametrize_with_checks(components: Iterable[Any], *, expected_failures: Optional[ExpectedFailures] = None) -> Any:
     """Parametrize a test over every check that applies to each component.
 
     The decorated test takes ``component`` and ``check`` and calls
     ``check(component)``. Test ids read ``adam-check_converges_on_quadratic``.
-    A check declared in ``expected_failures`` (``{check or its name: reason}``),
-    or in the component's ``npnet_expected_failures``, becomes a strict xfail:
-    the test fails if the check unexpectedly passes.
+    A check declared in ``expected_failures``, or in the component's
+    ``npnet_expected_failures``, becomes a strict xfail: the test fails if the
+    check unexpectedly passes.
+
+    ``expected_failures`` is ``{check or its name: reason}`` for every
+    component, or a function called with each component that returns such a
+    mapping (or None) for that one: expected failures that depend on the
+    configuration.
 
     Examples
     --------
     >>> from npnet_core.testing import parametrize_with_checks
     >>> @parametrize_with_checks([MyOptimizer()])          # doctest: +SKIP
     ... def test_contract(component, check):
+    ...     check(component)
+    >>> def strong_decay(opt):                             # doctest: +SKIP
+    ...     return {"check_converges_on_quadratic": "the decay outweighs the steps"} if opt.weight_decay >= 1 else {}
+    >>> @parametrize_with_checks([AdamW(), AdamW(weight_decay=1.0)], expected_failures=strong_decay)  # doctest: +SKIP
+    ... def test_adamw(component, check):
     ...     check(component)
     """
     import pytest

@@ -33,6 +33,14 @@ class ComponentReport:
     provider: Optional[str]
     version: Optional[str]
     outcomes: List[CheckOutcome] = field(default_factory=list)
+    #: the parameters it was built with (``npnet check adam:learning_rate=0.0001``); empty for its defaults
+    built_with: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The name with the parameters it was built with: ``adam(learning_rate=0.0001)``, or ``adam``."""
+        shown = ", ".join(f"{key}={value!r}" for key, value in self.built_with.items())
+        return f"{self.name}({shown})" if shown else self.name
 
     def count(self, status: str) -> int:
         return sum(outcome.status == status for outcome in self.outcomes)
@@ -45,6 +53,7 @@ class ComponentReport:
     def to_json(self) -> Dict[str, Any]:
         return {
             "name": self.name,
+            "params": dict(self.built_with),
             "kind": self.kind,
             "provider": self.provider,
             "version": self.version,
@@ -95,9 +104,20 @@ def required_parameters(factory: Any) -> List[str]:
 
 
 def _entry_report(
-    entry: ComponentEntry, registry: Registry, params: Optional[Dict[str, Any]] = None
+    entry: ComponentEntry, registry: Registry, params: Optional[Dict[str, Any]] = None, spec: Optional[str] = None
 ) -> ComponentReport:
-    report = ComponentReport(entry.name, entry.kind, entry.distribution or f"plugin {entry.plugin}", entry.version)
+    """Build ``entry`` (with ``params`` through the registry, which checks their names) and run its checks.
+
+    ``spec`` is the name it was asked for (pinned or not), to look it up in
+    its kind; without it, the entry's own name.
+    """
+    report = ComponentReport(
+        entry.name,
+        entry.kind,
+        entry.distribution or f"plugin {entry.plugin}",
+        entry.version,
+        built_with=dict(params or {}),
+    )
     required = [] if params is not None else required_parameters(entry.factory)
     if required:  # a schedule's total_steps: no value would be right for every use
         example = ",".join(f"{name}=VALUE" for name in required)
@@ -112,10 +132,12 @@ def _entry_report(
         )
         return report
     try:
-        component = entry.factory(**(params or {}))
+        if params:  # the registry checks the names (suggesting the close one) before the call
+            component, _ = registry.create(entry.kind, spec or entry.name, params)
+        else:
+            component = entry.factory()
     except Exception as exc:
-        built = f"{entry.name}({', '.join(f'{k}={v!r}' for k, v in (params or {}).items())})"
-        report.outcomes.append(CheckOutcome("build", "failed", f"{built} raised {type(exc).__name__}: {exc}"))
+        report.outcomes.append(CheckOutcome("build", "failed", f"{report.label} raised {type(exc).__name__}: {exc}"))
         return report
     return run_checks(component, entry.kind, report, registry)
 
@@ -124,7 +146,9 @@ def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = No
     """Check the installed components called ``names`` (every one when empty).
 
     A name may be pinned (``npnet-adam:adam``) and carry parameters
-    (``cosine:total_steps=1000``); it is looked up in every kind. A component
+    (``cosine:total_steps=1000``, ``adam:learning_rate=0.0001``): the
+    component is then built with them, through the registry (which checks
+    their names), and checked as configured; it is looked up in every kind. A component
     that cannot be built without parameters, and was given none, is reported
     as skipped.
     """
@@ -143,7 +167,7 @@ def check_installed(names: Iterable[str] = (), registry: Optional[Registry] = No
                 continue
         if not found:
             raise ComponentNotFoundError(_not_found(registry, name))
-        reports.extend(_entry_report(entry, registry, params) for entry in found)
+        reports.extend(_entry_report(entry, registry, params, name) for entry in found)
     return reports
 
 

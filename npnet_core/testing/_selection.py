@@ -11,12 +11,16 @@ from ._report import violation
 __all__ = [
     "EXPECTED_FAILURES_ATTRIBUTE",
     "Check",
+    "ExpectedFailures",
     "check_registered_name_resolves",
     "checks_for",
     "expected_failures_of",
 ]
 
 Check = Callable[[Any], None]
+#: Declared expected failures: ``{check or its name: reason}``, or a function of the component returning one
+#: (or None), so that each configured instance may get its own.
+ExpectedFailures = Union[Mapping[Union[str, Check], str], Callable[[Any], Optional[Mapping[Union[str, Check], str]]]]
 
 #: Set on a component (usually its class) to declare checks it is known to fail:
 #: ``npnet_expected_failures = {"check_rows_independent": "batch statistics couple rows"}``.
@@ -63,11 +67,25 @@ def checks_for(component: Any, kind: Optional[str] = None) -> List[Check]:
     return [getattr(testing, name) for name in row.checks]
 
 
-def expected_failures_of(component: Any, declared: Optional[Mapping[Union[str, Check], str]] = None) -> Dict[str, str]:
+def expected_failures_of(component: Any, declared: Optional[ExpectedFailures] = None) -> Dict[str, str]:
     """The component's own declared expected failures, updated by ``declared``, keyed by check name.
 
-    Raises ``ValueError`` for a key that names no check of the component's kind.
+    ``declared`` is a mapping ``{check or its name: reason}``, or a function
+    ``component -> mapping`` (None for nothing), called with ``component``:
+    so each configured instance may get its own. Raises ``ValueError`` for a
+    key that names no check of the component's kind, or a reason that is not a
+    non-empty string, and ``TypeError`` when the function returns anything but
+    a mapping or None.
     """
+    if callable(declared) and not isinstance(declared, Mapping):
+        function = declared
+        declared = function(component)
+        if declared is not None and not isinstance(declared, Mapping):
+            raise TypeError(
+                f"expected_failures={getattr(function, '__name__', function)!r} returned {declared!r} for "
+                f"{component!r}; a function of expected failures returns a dict {{check or its name: reason}} "
+                "(empty, or None, when the component has none)"
+            )
     known = {check.__name__ for check in checks_for(component)}
     merged: Dict[str, str] = {}
     for source in (getattr(component, EXPECTED_FAILURES_ATTRIBUTE, None) or {}, declared or {}):

@@ -508,10 +508,10 @@ def test_defaults_are_torchs_and_repr_reads_like_the_call():
     assert type(AdamW(weight_decay=0).get_config()["weight_decay"]) is float
 
 
-def test_expected_contract_failure_is_declared_only_with_a_decay():
-    """With weight_decay > 0 the zero-gradient contract check is declared to fail; with 0 nothing is declared."""
-    assert set(AdamW().npnet_expected_failures) == {"check_zero_gradient_keeps_parameters"}
-    assert AdamW(weight_decay=0).npnet_expected_failures == {}
+def test_decay_is_declared_only_with_a_weight_decay():
+    """decays_parameters is True with weight_decay > 0, False with 0; no contract failure is declared."""
+    assert AdamW().decays_parameters is True and AdamW(weight_decay=0).decays_parameters is False
+    assert not hasattr(AdamW(), "npnet_expected_failures")
 
 
 def test_bad_weight_decay_message_in_full():

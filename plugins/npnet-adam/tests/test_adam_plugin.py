@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import npnet_adam
-from npnet_adam import Adam, AdamW, plugin
+from npnet_adam import Adam, Adamax, AdamW, plugin
 
 from npnet_core import get_registry, make_registry
 
@@ -11,10 +11,11 @@ from npnet_core import get_registry, make_registry
 REGISTERED = [
     ("optimizer", "adam", Adam, ()),
     ("optimizer", "adamw", AdamW, ()),
+    ("optimizer", "adamax", Adamax, ()),
 ]
 
 
-def test_plugin_registers_adam_and_adamw_under_their_names():
+def test_plugin_registers_adam_adamw_and_adamax_under_their_names():
     """Registered by hand (its hooks checked against npnet's hookspecs), the plugin provides exactly the table above."""
     registry = make_registry(autoload=False)
     registry.register_plugin(plugin, "adam")
