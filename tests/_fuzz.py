@@ -210,6 +210,8 @@ def _cli(path: Path, rng: random.Random) -> None:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         status = cli_main(command)
     text = err.getvalue()
+    while text.startswith("npnet: warning:"):  # one line each (a model loaded without a training plugin)
+        text = text.partition("\n")[2]
     if status != 0 and (not text.startswith("npnet: error:") or "Traceback" in text):
         raise AssertionError(f"npnet {' '.join(command)} exited {status} with {text[:300]!r}")
 

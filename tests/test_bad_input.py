@@ -171,7 +171,7 @@ CASES = {
     "unknown-optimizer": Case(
         lambda net, tmp: make_net().__class__([4, 3], "relu", "softmax", "categorical_crossentropy", "adma"),
         ComponentNotFoundError,
-        "did you mean 'adam'",
+        "did you mean 'adamax' or 'adam'",
     ),
     "unknown-activation": Case(
         lambda net, tmp: NeuralNetwork([4, 3], "rellu", "softmax", "categorical_crossentropy", "adam"),
