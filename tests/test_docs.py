@@ -295,9 +295,17 @@ def _check_user_guide(output: str, folder: Path) -> None:
     assert sgd and [float(v) for v in sgd.groups()] == pytest.approx([0.1, 0.9]), output
     adam = re.search(r"adam npnet-adam \{'learning_rate': ([0-9.e-]+)\}", output)
     assert adam and float(adam.group(1)) == pytest.approx(0.003), output
-    assert _number_after("tanh network accuracy:", output) >= 0.9
-    assert "['ReLU', 'Tanh']" in output
-    assert "no optimizer named 'adma'; did you mean 'adam' or 'adamw'?" in output
+    assert _number_after("softsign network accuracy:", output) >= 0.9
+    assert "['ReLU', 'Softsign']" in output
+    assert "no optimizer named 'Adam'; did you mean 'adam'" in output
+    assert "the usual output activation for it is 'softmax'" in output  # relu before categorical_crossentropy
+    assert "weighted as repeated: True" in output
+    assert _number_after("even-digit accuracy:", output) >= 0.9
+    assert _number_after("subset accuracy:", output) >= 0.8
+    assert "loaded without the optimizer 'adam' (pip install npnet-adam)" in output
+    assert "same predictions: True" in output
+    assert "fit needs the model's optimizer" in output
+    assert "Total parameters: 2410" in output  # the summary table of [64, 32, 10]
     rates = re.search(r"^172 \[(.*)\]$", output, re.MULTILINE)  # the cosine schedule: 4 epochs of 43 updates
     assert rates and [float(r) for r in rates.group(1).split(", ")][-1] == 0.0, output
     assert "'val_f1'" in output and "'val_top_k_accuracy'" in output
@@ -326,7 +334,7 @@ def _check_user_guide(output: str, folder: Path) -> None:
     assert "10 epochs in the history of both" in output
     assert "x must have 64 columns" in output
     assert "training diverged at epoch 1" in output
-    assert "plugin 'my-tanh'" in output
+    assert "plugin 'my-softsign'" in output
 
 
 CHECKS = {"index": _check_index, "getting-started": _check_getting_started, "user-guide": _check_user_guide}

@@ -1,12 +1,12 @@
 """The plugin author's pages run: their distributions are written out, found through entry points and tested.
 
-The pages of ``docs/plugins/`` (one per kind: ``activation.md`` with npnet-tanh,
-``loss.md`` with npnet-mae and npnet-binary, ``optimizer.md`` with npnet-rmsprop, and so on)
+The pages of ``docs/plugins/`` (one per kind: ``activation.md`` with npnet-softsign,
+``loss.md`` with npnet-quantile and npnet-poisson, ``optimizer.md`` with npnet-rmsprop, and so on)
 and the guide ``docs/plugins.md`` (the scaffold of ``npnet new-plugin``) are read block by
 block, in page order, with these conventions:
 
 - **A file.** A code block whose preceding non-empty line is exactly a backticked path
-  and a colon (`` `npnet-tanh/npnet_tanh/plugin.py`: ``) is that file of the
+  and a colon (`` `npnet-softsign/npnet_softsign/plugin.py`: ``) is that file of the
   distribution named by the path's first folder. It is written, exactly as shown, to
   ``tmp_path/<path>`` before anything runs.
 - **Installing.** pip is never run. Each distribution gets a stand-in installation
@@ -201,9 +201,6 @@ FRAGMENTS: Dict[Tuple[str, str], object] = {
     ("docs/plugins.md", "def test_rmsprop_honours_the_npnet_contract(component, check):"): SaveAs(
         "npnet-rmsprop/tests/test_contract.py",
         "the contract test of the scaffold the page made; its test ids are quoted after it",
-    ),
-    ("docs/plugins.md", "[AdamW(weight_decay=0.01)],"): Illustrative(
-        "AdamW is a hypothetical optimizer the page does not write; the check names it declares are checked"
     ),
     ("docs/plugins.md", "class AdamW:"): Illustrative(
         "a class attribute of the same hypothetical AdamW; the check names it declares are checked"
@@ -519,11 +516,15 @@ class Session:
 
 
 def _ambiguous_tanh(session: Session, block: Block) -> None:
-    """The message for "tanh" once a second distribution, npnet-more-activations 2.0.0, registers it too."""
+    """The message for "tanh" once a second distribution, npnet-more-activations 2.0.0, registers it next to
+    the official npnet-sigmoid-tanh."""
     more = session.tmp / "npnet-more-activations"
     (more / "npnet_more_activations").mkdir(parents=True)
     (more / "npnet_more_activations" / "__init__.py").write_text(
-        "from npnet_core import hookimpl\nfrom npnet_tanh import Tanh\n\n\n"
+        "import numpy as np\nfrom npnet_core import hookimpl\n\n\n"
+        "class Tanh:\n    name = 'tanh'\n\n"
+        "    def forward(self, z):\n        return np.tanh(z)\n\n"
+        "    def backward(self, z, a, grad_a):\n        return grad_a * (1.0 - a * a)\n\n\n"
         "@hookimpl\ndef npnet_register_activations(register):\n    register('tanh', Tanh)\n",
         encoding="utf-8",
     )
@@ -542,14 +543,16 @@ def _ambiguous_tanh(session: Session, block: Block) -> None:
         "    print(error)\n"
         "else:\n"
         "    raise SystemExit('a plain tanh resolved with two providers')\n"
-        "print(NeuralNetwork([2, 3, 2], 'npnet-tanh:tanh', 'softmax', 'categorical_crossentropy', 'adam')"
+        "print(NeuralNetwork([2, 3, 2], 'npnet-sigmoid-tanh:tanh', 'softmax', 'categorical_crossentropy', 'adam')"
         ".component_specs['hidden_activation'])\n"
     )
     result = session.run(["-W", "error", "-c", code], cwd=session.tmp)
     assert result.returncode == 0, f"{block.where}: {show(result)}"
     printed = result.stdout.splitlines()
-    assert printed[:-1] == block.body.splitlines(), f"{block.where}: the message is not the page's:\n{result.stdout}"
-    assert "npnet-tanh" in printed[-1], f"{block.where}: the pinned name did not resolve:\n{result.stdout}"
+    assert unversioned("\n".join(printed[:-1])) == unversioned(block.body), (
+        f"{block.where}: the message is not the page's:\n{result.stdout}"
+    )
+    assert "npnet-sigmoid-tanh" in printed[-1], f"{block.where}: the pinned name did not resolve:\n{result.stdout}"
     shutil.rmtree(session.site / "npnet_more_activations-2.0.0.dist-info")  # uninstalled for what follows
     session.extra_paths.remove(more)
 

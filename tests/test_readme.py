@@ -40,16 +40,18 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
 
 
 def test_readme_plugin_example_registers_a_usable_activation(official_registry):
-    """The README's plugin module, registered, makes "tanh" usable by name with an exact gradient."""
+    """The README's plugin module, registered, makes "softsign" usable by name with an exact gradient."""
     namespace: dict = {}
     plugin_block = next(b for b in _python_blocks(README.read_text()) if "@hookimpl" in b)
     exec(compile(plugin_block, "README plugin", "exec"), namespace)
-    official_registry.register_plugin(types.SimpleNamespace(**namespace), "npnet-tanh")
+    official_registry.register_plugin(types.SimpleNamespace(**namespace), "npnet-softsign")
 
-    net = NeuralNetwork([3, 4, 2], "tanh", "identity", "mse", "sgd", seed=0, registry=official_registry)
+    net = NeuralNetwork([3, 4, 2], "softsign", "identity", "mse", "sgd", seed=0, registry=official_registry)
     x, y = np.random.default_rng(0).normal(size=(5, 3)), np.zeros((5, 2))
     expected = central_difference(lambda p: net.score(x, y), net.params)
     zs, activations = net._forward(x)
     net._backward(zs, activations, y)
     np.testing.assert_allclose(net.gradient, expected, rtol=1e-6, atol=1e-9)
-    assert type(net.hidden_activation).__name__ == "Tanh"
+    assert type(net.hidden_activation).__name__ == "Softsign"
+    z = np.array([[-3.0, 0.0, 1.0]])  # a = z / (1 + |z|), worked by hand
+    np.testing.assert_allclose(net.hidden_activation.forward(z), [[-0.75, 0.0, 0.5]])
