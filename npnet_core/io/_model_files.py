@@ -324,11 +324,12 @@ def _warn_missing(path: Path, missing: List[MissingComponent]) -> None:
     if "score" in uses:
         works = "predict works; score and evaluate need the loss, and fit needs every one of them"
     elif "fit" in uses:
-        works = "predict, score and evaluate work; fit needs them"
+        works = f"predict, score and evaluate work; fit needs {'it' if len(missing) == 1 else 'them'}"
     else:  # the initializer only: it filled the weights when the model was first made
         works = "everything works, as the initializer is used only when a network is made"
     warnings.warn(
-        f"{path}: loaded without {listed}, as no installed plugin provides them: {works}",
+        f"{path}: loaded without {listed}, as no installed plugin provides {'it' if len(missing) == 1 else 'them'}: "
+        f"{works}",
         MissingComponentWarning,
         stacklevel=4,
     )
