@@ -522,6 +522,8 @@ class _Loop:
         self.clip_norm: Optional[float] = None
         #: the training rows' sample weights (float64), or None
         self.weights: Optional[np.ndarray] = None
+        #: whether a batch of this fit has updated, its components' results checked
+        self.checked = False
         #: the name and first row of the validation data in messages: x_val, or the end of x when split off
         self.validation_name: Tuple[str, int] = ("x_val", 0)
         # memory-mapped data is checked as it is read (the training rows in the first epoch, the validation
@@ -550,9 +552,11 @@ class _Loop:
                     row = int(order[seen + bad[0]])
                     raise self._refused(non_finite_error("x", row, bad[1], first=False)) from None
             weights = self._weights_of(order, seen, len(x_batch))
-            try:  # what the components return is checked on the first batch of each fit (cheap: shapes, dtypes)
-                first = epoch == batch == 1
-                loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm, check=first, weights=weights)
+            # what the components return is checked on the first batch of each fit that updates (cheap: shapes,
+            # dtypes); a batch whose sample weights are all 0 makes no update, and the next one is checked
+            check = not self.checked
+            try:
+                loss, output = self.net._train_step(x_batch, y_batch, self.clip_norm, check=check, weights=weights)
             except UpdateOverflowError as exc:
                 kept = self._roll_back(start, order, batch_losses)
                 raise UpdateOverflowError(self._diverged(epoch, batch, f"{exc}{kept}")) from None
@@ -563,6 +567,7 @@ class _Loop:
                     restore(self.net, start)
                 raise
             batch_losses.append(loss)
+            self.checked = self.checked or weights is None or bool(weights.any())
             if self.interrupted():
                 raise KeyboardInterrupt(
                     f"training interrupted at epoch {epoch} after batch {batch}: the parameters and the "

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from npnet_core import ComponentMismatchWarning, NeuralNetwork, Registry
-from npnet_core.errors import ValidationError
+from npnet_core.errors import InvalidComponentError, ValidationError
 
 
 def binary_problem(n: int = 200, seed: int = 0):
@@ -221,3 +221,23 @@ def test_weights_split_with_the_rows_held_out(official_registry: Registry) -> No
         weighted_net(official_registry).fit(
             x, y, 10, 1, categorical=True, sample_weight=weights[::-1], validation_split=0.75, verbose=0
         )
+
+
+def test_a_first_batch_of_zero_weights_does_not_skip_the_component_checks(official_registry: Registry) -> None:
+    """The results of the components are checked on the first batch that updates: here the second one."""
+
+    class WrongShape:  # an article-style optimizer whose update returns a vector of the wrong length
+        def update(self, params, gradient):
+            return params[:-1]
+
+    x, y = classes(8)
+    net = NeuralNetwork(
+        [4, 6, 3], "tanh", "softmax", "categorical_crossentropy", WrongShape(), seed=3, registry=official_registry
+    )
+    weights = np.ones(8)
+    first_batch = net.rng.bit_generator.state  # the permutation fit draws first, drawn here from a copy
+    probe = np.random.Generator(type(net.rng.bit_generator)())
+    probe.bit_generator.state = first_batch
+    weights[probe.permutation(8)[:4]] = 0.0  # the first batch of 4 weighs nothing
+    with pytest.raises(InvalidComponentError):
+        net.fit(x, y, 4, 1, categorical=True, sample_weight=weights, verbose=0)
