@@ -144,7 +144,8 @@ def summary_table(
     for line, row in zip(component_lines[1:], components):
         lines.append(line)
         if row.params:
-            lines.append("  parameters: " + ", ".join(f"{key}={value!r}" for key, value in row.params.items()))
+            shown = (f"{key if str(key).isidentifier() else repr(key)}={value!r}" for key, value in row.params.items())
+            lines.append("  parameters: " + ", ".join(shown))  # a file's odd key is quoted, never printed raw
     lines += ["=" * width, *footer]
     return "\n".join(lines)
 

@@ -167,6 +167,17 @@ def resolve_metrics(metrics: Any, registry: Any) -> Dict[str, Any]:
     return resolved
 
 
+def _try_metrics(net: "NeuralNetwork", metrics: Dict[str, Any], train: _Data) -> None:
+    """Compute each metric once on the first rows, so that one refusing these targets (a metric for one-hot
+    classes given multi-label rows) raises before the first update, not after the first epoch."""
+    if metrics:
+        x, y = train
+        rows = min(len(x), 256)
+        outputs = net._outputs(x[:rows])
+        for metric in metrics.values():
+            metric.compute(outputs, y[:rows])
+
+
 class _Monitor(NamedTuple):
     """What early stopping watches: a history key, and whether a greater value is better."""
 
@@ -226,7 +237,7 @@ def _check_sample_weight(sample_weight: Any, n: int) -> Optional[np.ndarray]:
         )
     if not weights.any():
         raise ValidationError("sample_weight gives every sample the weight 0: there is nothing to learn from")
-    return weights
+    return weights / weights.max()  # the same weighted means, and no sum of large weights overflows
 
 
 def _record(history: Dict[str, List[float]], logs: Dict[str, float]) -> None:
@@ -413,6 +424,7 @@ def fit(
         _check_batch_memory(net, batch_size, len(train[0]))
         classifier = net._is_classification(train[1])
         resolved = resolve_metrics(metrics, net.registry)
+        _try_metrics(net, resolved, train)
         watched = _check_monitor(early_stopping, monitor, resolved, classifier, validation)
         loop = _Loop(net, train, validation, batch_size, watched)
         loop.weights = weights

@@ -212,9 +212,17 @@ class NeuralNetwork:
         self._resolve_components(hidden_activation, output_activation, loss, optimizer)
         self.initializer, self._specs["initializer"] = resolve("initializer", initializer, self.registry)
         self._resolve_training_components(regularizers, schedule)
+        for role, component in self.components.items():  # a loaded model's placeholders stand in for it only
+            for each in component if isinstance(component, list) else [component]:
+                if isinstance(each, MissingComponent):
+                    self._claim(each, role, "the configuration its model file saved", each.name)
         self.updates = 0
         self._users = _Users()
-        self._output_gradient = self.registry.output_gradient(self.output_activation, self.loss)
+        # a loss whose plugin is missing has no gradient to fuse; the hooks of other plugins never see it
+        missing_loss = isinstance(self.loss, MissingComponent)
+        self._output_gradient = (
+            None if missing_loss else self.registry.output_gradient(self.output_activation, self.loss)
+        )
         warn_if_mismatched(self.output_activation, self.loss, self.registry, stacklevel=2)
         self._allocate()
         if not isinstance(self.initializer, MissingComponent):  # a loaded model's: its saved parameters follow

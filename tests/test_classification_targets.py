@@ -241,3 +241,22 @@ def test_a_first_batch_of_zero_weights_does_not_skip_the_component_checks(offici
     weights[probe.permutation(8)[:4]] = 0.0  # the first batch of 4 weighs nothing
     with pytest.raises(InvalidComponentError):
         net.fit(x, y, 4, 1, categorical=True, sample_weight=weights, verbose=0)
+
+
+def test_weights_of_any_scale_give_the_same_training(official_registry: Registry) -> None:
+    """Multiplying every weight by a constant changes nothing, even near the largest float."""
+    x, y = classes()
+    weights = np.random.default_rng(8).uniform(0.1, 1, size=len(x))
+    small, huge = weighted_net(official_registry), weighted_net(official_registry)
+    small.fit(x, y, 7, 2, categorical=True, sample_weight=weights, verbose=0)
+    huge.fit(x, y, 7, 2, categorical=True, sample_weight=weights * 1e307, verbose=0)
+    np.testing.assert_allclose(huge.params, small.params, rtol=1e-12, atol=1e-15)
+
+
+def test_a_metric_that_refuses_the_targets_does_so_before_any_update(official_registry: Registry) -> None:
+    x, y = multilabel_problem(40)
+    net = NeuralNetwork([4, 8, 3], "relu", "sigmoid", "binary_crossentropy", "adam", seed=0, registry=official_registry)
+    before = net.params.copy()
+    with pytest.raises(ValidationError, match="not one-hot"):
+        net.fit(x, y, 8, 2, metrics=["f1"], verbose=0)
+    assert np.array_equal(net.params, before) and net.updates == 0

@@ -939,6 +939,8 @@ def test_multilabel_columns_train_sigmoid_outputs_with_subset_accuracy(multilabe
         (["--output-activation", "sigmoid"], "3 -> 64 -> 1; relu, sigmoid, binary_crossentropy", False),
         (["--loss", "binary_crossentropy"], "3 -> 64 -> 1; relu, sigmoid, binary_crossentropy", False),
         (["--task", "regression"], "3 -> 64 -> 1; relu, identity, mean_squared_error", True),
+        # an output that declares nothing gets a loss for any value, not one its outputs would not fit
+        (["--output-activation", "identity"], "3 -> 64 -> 1; relu, identity, mean_squared_error", False),
     ],
 )
 def test_the_option_given_chooses_the_other_of_the_pair(options, network, picked, binary_csv, capsys):
@@ -948,6 +950,23 @@ def test_the_option_given_chooses_the_other_of_the_pair(options, network, picked
     assert status == 0, err
     assert f"network: {network}" in out
     assert ("(give --output-activation and --loss to choose)" in out) is picked
+
+
+def test_two_one_hot_columns_train_evaluate_and_resume_as_binary_labels(capsys, tmp_path):
+    """One-hot rows of two classes are binary labels, for train, evaluate and --resume alike."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 3))
+    data = tmp_path / "onehot.npz"
+    np.savez(data, x=x, y=np.eye(2)[(x[:, 0] > 0).astype(int)])
+    model, resumed = tmp_path / "m.npz", tmp_path / "m2.npz"
+    status, out, err = run(capsys, "train", "--data", str(data), "--epochs", "1", "--hidden", "4", "--save", str(model))
+    assert status == 0 and "relu, sigmoid, binary_crossentropy" in out, err
+    status, out, err = run(capsys, "evaluate", str(model), "--data", str(data))
+    assert status == 0 and "accuracy" in out, err
+    status, out, err = run(
+        capsys, "train", "--resume", str(model), "--data", str(data), "--epochs", "1", "--save", str(resumed)
+    )
+    assert status == 0, err
 
 
 def test_digits_and_regression_say_what_was_picked(capsys, tmp_path):

@@ -807,3 +807,14 @@ def test_what_save_writes_load_reads_or_save_refuses(tmp_path, official_registry
     with pytest.raises(ModelFileError, match="cannot save the model: it would not load back, as .*61 digits"):
         odd.save(tmp_path / "odd.npz")
     assert not (tmp_path / "odd.npz").exists()
+
+
+@pytest.mark.parametrize("key", ["name", "distribution", "version"])
+def test_control_characters_in_a_component_are_refused(tmp_path, official_registry, model, key):
+    """Names, distributions and versions are printed in tables and messages: no escape sequences, no new lines."""
+
+    def edit(config: Dict[str, Any]) -> None:
+        config["components"]["loss"][key] = "evil\x1b[2J\nfake line"
+
+    path = with_config(model, tmp_path / "escape.npz", edit)
+    refused(path, official_registry, f"components['loss']['{key}'] must be printable text")

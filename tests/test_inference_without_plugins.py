@@ -147,3 +147,34 @@ def test_blocking_the_optimizer_plugin_leaves_predict_and_score_working(trained:
     assert "pip install npnet-adam" in done.stdout.split("predict:")[0]
     assert "predict: [" in done.stdout and "score: " in done.stdout
     assert "fit: fit needs the model's optimizer" in done.stdout
+
+
+def test_other_plugins_hooks_never_see_a_missing_loss(tmp_path: Path, official_registry: Registry, registry_of) -> None:
+    """A third-party npnet_output_gradient hook that reads the loss's attributes does not stop the load."""
+    from npnet_core import hookimpl
+
+    class Fuser:
+        @hookimpl
+        def npnet_output_gradient(self, activation, loss):
+            return None if loss.delta < 0 else None  # reads an attribute a Huber loss has
+
+    net = NeuralNetwork([3, 4, 1], "relu", "identity", "huber", "sgd", registry=official_registry)
+    path = net.save(tmp_path / "huber.npz")
+    registry = registry_of("npnet-relu-softmax", "npnet-sgd-momentum", "npnet-initializers")
+    registry.register_plugin(Fuser(), "fuser")
+    with pytest.warns(MissingComponentWarning, match="pip install npnet-regression-losses"):
+        loaded = NeuralNetwork.load(path, registry=registry)
+    x = np.ones((2, 3))
+    np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
+
+
+def test_a_placeholder_stands_in_for_its_own_model_only(trained: Path, registry_of) -> None:
+    """A missing component taken from a loaded model into a new network is refused, not used."""
+    from npnet_core import InvalidComponentError
+
+    with pytest.warns(MissingComponentWarning):
+        old = NeuralNetwork.load(trained, registry=registry_of("npnet-relu-softmax", "npnet-adam"))
+    with pytest.raises(InvalidComponentError, match="already belongs to another network"):
+        NeuralNetwork([8, 3], "relu", "softmax", "categorical_crossentropy", "adam", initializer=old.initializer)
+    with pytest.raises(InvalidComponentError, match="whose plugin is not installed"):
+        NeuralNetwork([8, 3], "relu", "softmax", "categorical_crossentropy", old.initializer)

@@ -239,8 +239,8 @@ def choose_pair(targets: Targets, output: Optional[Spec], loss: Optional[Spec], 
             loss = _BINARY_CROSSENTROPY
         elif produced == DISTRIBUTION:
             loss = _CATEGORICAL_CROSSENTROPY
-        else:
-            loss = _CATEGORICAL_CROSSENTROPY if kind == MULTICLASS else _BINARY_CROSSENTROPY
+        else:  # outputs of any value: a loss for any value (a probability loss would warn and may diverge)
+            loss = _MEAN_SQUARED_ERROR
         return Pair(output, loss, _with_units(targets, produced))  # type: ignore[arg-type]
     if output is None:
         expected = _declared(registry, "loss", loss, "expects")
@@ -300,7 +300,8 @@ def model_targets(kind: str, n_out: int, y: "np.ndarray", source: str) -> "np.nd
             )
         return labels
     if kind == BINARY:
-        labels = class_labels(y) if y.ndim == 1 else None
+        # labels of shape (n,) or (n, 1), or one-hot rows of two classes
+        labels = class_labels(y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y)
         if labels is None or labels.max() > 1:
             raise CommandError(
                 f"{source}: the model is a binary classifier (one output, a probability), so the labels must be "

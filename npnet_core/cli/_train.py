@@ -12,7 +12,16 @@ from ..kinds import ROLES
 from ._common import CommandError, check_output_path, number, print_error, table
 from ._data import Data, dataset_kind, load
 from ._networks import COMPONENT_DEFAULTS, build_network, component_options, describe_network
-from ._targets import CLASSIFIERS, Targets, choose_pair, detect_targets, model_targets, output_kind
+from ._targets import (
+    CLASSIFIERS,
+    MULTICLASS,
+    MULTILABEL,
+    Targets,
+    choose_pair,
+    detect_targets,
+    model_targets,
+    output_kind,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import NeuralNetwork
@@ -189,7 +198,11 @@ def run_train(args: argparse.Namespace) -> int:
         x_train, y_train = x_train[:-n_val], y_train[:-n_val]
 
     # accuracy where the network's outputs give the labels the targets are
-    accuracy = targets.kind in CLASSIFIERS and output_kind(net) == targets.kind
+    # (sigmoid outputs trained on one-hot classes are labels too: fit records their accuracy)
+    given = output_kind(net)
+    accuracy = targets.kind in CLASSIFIERS and (
+        given == targets.kind or (given, targets.kind) == (MULTILABEL, MULTICLASS)
+    )
     greater_is_better = _check_monitor(args, metrics, accuracy)
     if not args.quiet:
         for line in lines:

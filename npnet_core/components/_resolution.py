@@ -45,6 +45,10 @@ def resolve(role: str, spec: Any, registry: Registry) -> Tuple[Any, Optional[Com
         row.accepts if row else f"a {kind.name} name such as {kind.example!r}, a (name, params) pair, or an object"
     )
     if isinstance(spec, MissingComponent):  # a loaded model's component whose plugin is not installed
+        if spec.spec.kind != kind.name or (row is not None and row.needed_for == "predict"):
+            raise InvalidComponentError(
+                f"{role} must be {accepts} (got {spec!r}, a {spec.spec.kind} whose plugin is not installed)"
+            )
         return spec, spec.spec
     if isinstance(spec, str):
         if "=" in spec:  # a text spec with parameters: "cosine:total_steps=1000,warmup_steps=50"

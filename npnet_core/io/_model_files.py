@@ -331,7 +331,7 @@ def _warn_missing(path: Path, missing: List[MissingComponent]) -> None:
         f"{path}: loaded without {listed}, as no installed plugin provides {'it' if len(missing) == 1 else 'them'}: "
         f"{works}",
         MissingComponentWarning,
-        stacklevel=4,
+        stacklevel=5,  # _build, load_model, NeuralNetwork.load, its caller
     )
 
 

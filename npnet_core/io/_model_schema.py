@@ -126,6 +126,19 @@ def _typed(types: Tuple[type, ...], meaning: str) -> Check:
     return check
 
 
+def _text(nullable: bool, meaning: str) -> Check:
+    """A string without control characters (printed in tables and messages as it is), or null if ``nullable``."""
+    typed = _typed((str, _NONE) if nullable else (str,), meaning)
+
+    def check(value: Any, where: str) -> List[str]:
+        problems = typed(value, where)
+        if not problems and isinstance(value, str) and not value.isprintable():
+            return [f"{_name(where)} must be printable text, {meaning} (got {show(value)}, with control characters)"]
+        return problems
+
+    return check
+
+
 def _count(meaning: str, low: int = 0) -> Check:
     def check(value: Any, where: str) -> List[str]:
         if type(value) is not int:
@@ -260,17 +273,17 @@ def _rng(value: Any, where: str) -> List[str]:
 Schema = Dict[str, Tuple[bool, Check]]
 
 _COMPONENT: Schema = {
-    "name": (True, _typed((str,), "its registered name")),
+    "name": (True, _text(False, "its registered name")),
     "params": (False, _json("its parameters")),
-    "distribution": (False, _typed((str, _NONE), "the distribution that provided it")),
-    "version": (False, _typed((str, _NONE), "that distribution's version")),
+    "distribution": (False, _text(True, "the distribution that provided it")),
+    "version": (False, _text(True, "that distribution's version")),
 }
 
 #: The configuration of a model file, beyond ``format`` and ``format_version`` (checked first).
 _CONFIG: Schema = {
     "format": (True, _typed((str,), "the file format")),
     "format_version": (True, _count("the format version")),
-    "npnet_core_version": (False, _typed((str,), "the npnet-core version that wrote it")),
+    "npnet_core_version": (False, _text(False, "the npnet-core version that wrote it")),
     "layers": (True, _layers),
     "dtype": (True, _dtype),
     "n_params": (False, _count("the number of parameters")),
