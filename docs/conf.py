@@ -75,6 +75,31 @@ def _protocol_signature(app, what, name, obj, options, signature, return_annotat
     return None
 
 
+#: words of a parameter's type that stand for a value, not for an object to link to: in
+#: ``name, (name, params), or Schedule`` a component is given by its name, or by its name
+#: and its parameters. Linked, ``params`` would point at an unrelated attribute of that name
+#: (``NeuralNetwork.params``), or at several of them, which Sphinx warns is ambiguous.
+_TYPE_PLACEHOLDERS = {"name", "params"}
+
+
+def _unlink_type_placeholders(app, doctree):
+    """Show the :data:`_TYPE_PLACEHOLDERS` of the parameter and return types as plain text, not as links.
+
+    Only the links Sphinx makes from a type (reftype class or obj, looked up anywhere) are
+    affected: an explicit :attr:`params` in a docstring still links to the attribute.
+    """
+    from sphinx.addnodes import pending_xref
+
+    for node in list(doctree.findall(pending_xref)):
+        if (
+            node.get("refdomain") == "py"
+            and node.get("reftype") in ("class", "obj")
+            and node.get("refspecific")
+            and node.get("reftarget") in _TYPE_PLACEHOLDERS
+        ):
+            node.replace_self(node.children)
+
+
 def _skip_namedtuple_fields(app, what, name, obj, skip, options):
     """Leave out a NamedTuple's fields ("Alias for field number 0"): the class signature lists them."""
     if what == "class" and (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
@@ -177,6 +202,7 @@ def setup(app):
     app.connect("source-read", _insert_generated)
     app.connect("autodoc-process-signature", _protocol_signature)
     app.connect("autodoc-skip-member", _skip_namedtuple_fields)
+    app.connect("doctree-read", _unlink_type_placeholders)
     # ```python-file marks a Python file's contents shown on a page (a plugin module, a
     # test file): highlighted as Python, but not run by tests/test_docs.py
     from pygments.lexers import PythonLexer

@@ -20,9 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, NamedTuple, Tuple, Union
 
+import npnet_adam
 import npnet_metrics
+import npnet_modern_activations
+import npnet_regression_losses
 import npnet_regularizers
+import npnet_rmsprop
 import npnet_schedules
+import npnet_sigmoid_tanh
 import numpy as np
 import pytest
 from npnet_adam import Adam, AdamW
@@ -1848,6 +1853,20 @@ OFFICIAL = [
     ("metric", "top_k_accuracy", npnet_metrics.TopKAccuracy),
     ("metric", "mean_absolute_error", npnet_metrics.MeanAbsoluteError),
     ("metric", "mean_squared_error", npnet_metrics.MeanSquaredError),
+    ("activation", "sigmoid", npnet_sigmoid_tanh.Sigmoid),
+    ("activation", "tanh", npnet_sigmoid_tanh.Tanh),
+    ("loss", "binary_crossentropy", npnet_sigmoid_tanh.BinaryCrossentropy),
+    ("activation", "leaky_relu", npnet_modern_activations.LeakyReLU),
+    ("activation", "elu", npnet_modern_activations.ELU),
+    ("activation", "gelu", npnet_modern_activations.GELU),
+    ("activation", "silu", npnet_modern_activations.SiLU),
+    ("activation", "softplus", npnet_modern_activations.Softplus),
+    ("loss", "mean_absolute_error", npnet_regression_losses.MeanAbsoluteError),
+    ("loss", "huber", npnet_regression_losses.Huber),
+    ("loss", "log_cosh", npnet_regression_losses.LogCosh),
+    ("optimizer", "adamax", npnet_adam.Adamax),
+    ("optimizer", "rmsprop", npnet_rmsprop.RMSprop),
+    ("optimizer", "adagrad", npnet_rmsprop.Adagrad),
 ]
 
 

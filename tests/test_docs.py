@@ -378,7 +378,7 @@ def test_cli_page_commands_run(tmp_path, monkeypatch, capsys):
     assert labels[0] == "label" and len(labels) == 1 + 1797
     assert np.load(tmp_path / "scores.npy").shape == (1797, 10)
     assert (tmp_path / "heights-predicted.csv").is_file()
-    assert (tmp_path / "npnet-rmsprop" / "npnet_rmsprop" / "plugin.py").is_file()
+    assert (tmp_path / "npnet-my-rmsprop" / "npnet_my_rmsprop" / "plugin.py").is_file()
     assert (tmp_path / "plugins-in-progress" / "npnet-softsign" / "pyproject.toml").is_file()
     assert '"accuracy"' in outputs["npnet evaluate digits.npz --data digits.csv --label-column label --json"]
 

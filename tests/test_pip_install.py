@@ -42,6 +42,10 @@ OFFICIAL_PLUGINS = [
     "npnet-schedules",
     "npnet-regularizers",
     "npnet-metrics",
+    "npnet-sigmoid-tanh",
+    "npnet-modern-activations",
+    "npnet-regression-losses",
+    "npnet-rmsprop",
 ]
 COPY_IGNORE = shutil.ignore_patterns(
     ".venv", ".ci-venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "tests"
@@ -166,44 +170,49 @@ TRAIN = """
 
 def test_scaffolded_optimizer_installs_trains_checks_and_uninstalls(venv, tmp_path):
     """npnet new-plugin, pip install, use by name, npnet plugins/check, its own tests, pip uninstall."""
-    written = venv.npnet("new-plugin", "npnet-rmsprop", "--kind", "optimizer", "--directory", str(tmp_path)).stdout
-    root = tmp_path / "npnet-rmsprop"
-    assert f"pip install -e {root}" in written and "npnet check rmsprop" in written
+    written = venv.npnet("new-plugin", "npnet-my-rmsprop", "--kind", "optimizer", "--directory", str(tmp_path)).stdout
+    root = tmp_path / "npnet-my-rmsprop"
+    assert f"pip install -e {root}" in written and "npnet check my_rmsprop" in written
     venv.pip("install", str(root))  # not editable: builds the wheel
     try:
-        result = json.loads(venv.run([venv.python, "-c", textwrap.dedent(TRAIN), "rmsprop"]).stdout)
-        assert (result["distribution"], result["version"], result["class"]) == ("npnet-rmsprop", "0.1.0", "Rmsprop")
+        result = json.loads(venv.run([venv.python, "-c", textwrap.dedent(TRAIN), "my_rmsprop"]).stdout)
+        expected = ("npnet-my-rmsprop", "0.1.0", "MyRmsprop")
+        assert (result["distribution"], result["version"], result["class"]) == expected
         installed = Path(result["file"]).resolve()
         assert Path(venv.root).resolve() in installed.parents and "site-packages" in installed.parts
         assert result["last"] < 0.75 * result["first"], result
 
         listing = venv.npnet("plugins").stdout
-        assert "rmsprop: npnet-rmsprop 0.1.0\n  optimizers: rmsprop\n" in listing
+        assert "my-rmsprop: npnet-my-rmsprop 0.1.0\n  optimizers: my_rmsprop\n" in listing
+        assert "rmsprop: npnet-rmsprop 0.1.0\n  optimizers: rmsprop, adagrad\n" in listing
         assert "adam: npnet-adam 0.1.0" in listing and "FAILED" not in listing
 
-        check = venv.npnet("check", "rmsprop").stdout
+        check = venv.npnet("check", "my_rmsprop").stdout
         assert "1 of 1 components pass the contract suite" in check
 
         tests = venv.run([venv.pytest_script, "-p", "no:cacheprovider", str(root / "tests")])
         summary = tests.stdout.strip().splitlines()[-1]
         assert " passed" in summary and "failed" not in summary and "skipped" not in summary, tests.stdout
     finally:
-        uninstalled = venv.pip("uninstall", "-y", "npnet-rmsprop").stdout
-    assert "Successfully uninstalled npnet-rmsprop" in uninstalled
+        uninstalled = venv.pip("uninstall", "-y", "npnet-my-rmsprop").stdout
+    assert "Successfully uninstalled npnet-my-rmsprop" in uninstalled
 
     gone = venv.python_code(
         """
         from npnet_core import ComponentNotFoundError, get_registry
         try:
-            get_registry().lookup("optimizer", "rmsprop")
+            get_registry().lookup("optimizer", "my_rmsprop")
         except ComponentNotFoundError as error:
             print(error)
         else:
-            raise SystemExit("rmsprop still resolves after pip uninstall")
+            raise SystemExit("my_rmsprop still resolves after pip uninstall")
         """
     ).stdout
-    assert gone.startswith("no optimizer named 'rmsprop'")
-    assert "installed optimizers: adam (npnet-adam 0.1.0), adamw (npnet-adam 0.1.0), sgd" in gone
+    assert gone.startswith("no optimizer named 'my_rmsprop'")
+    assert (
+        "installed optimizers: adagrad (npnet-rmsprop 0.1.0), adam (npnet-adam 0.1.0), adamax (npnet-adam 0.1.0), "
+        "adamw (npnet-adam 0.1.0), rmsprop (npnet-rmsprop 0.1.0), sgd (npnet-sgd-momentum 0.1.0)"
+    ) in gone
 
 
 #: A network started by the initializer named in argv[1], from the default registry; print JSON.
@@ -318,9 +327,9 @@ OFFICIAL = """
 
     registry = get_registry()
     names = {
-        "activation": ["relu", "identity", "softmax"],
-        "loss": ["mean_squared_error", "mse", "categorical_crossentropy"],
-        "optimizer": ["sgd", "adam", "adamw"],
+        "activation": ["relu", "identity", "softmax", "sigmoid", "logistic", "tanh", "gelu"],
+        "loss": ["mean_squared_error", "mse", "categorical_crossentropy", "binary_crossentropy", "huber"],
+        "optimizer": ["sgd", "adam", "adamw", "adamax", "rmsprop", "adagrad"],
         "initializer": ["glorot_uniform", "he_normal", "article"],
         "schedule": ["cosine", "reduce_on_plateau"],
         "regularizer": ["l2", "dropout"],
@@ -335,6 +344,7 @@ OFFICIAL = """
         ("softmax", "categorical_crossentropy", "sgd"),
         ("softmax", "categorical_crossentropy", "adam"),
         ("identity", "mse", "adam"),
+        ("softmax", "categorical_crossentropy", "rmsprop"),
     ]:
         net = NeuralNetwork([4, 8, 2], "relu", output, loss, (optimizer, {"learning_rate": 0.01}), seed=0)
         losses = net.fit(x, labels, batch_size=10, epochs=20, categorical=True, verbose=0)
@@ -355,9 +365,21 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
         used = venv.python_code(OFFICIAL)
         result = json.loads(used.stdout)
         assert result["resolved"] == {
-            "activation": dict.fromkeys(["relu", "identity", "softmax"], "npnet-relu-softmax"),
-            "loss": dict.fromkeys(["mean_squared_error", "mse", "categorical_crossentropy"], "npnet-relu-softmax"),
-            "optimizer": {"sgd": "npnet-sgd-momentum", "adam": "npnet-adam", "adamw": "npnet-adam"},
+            "activation": {
+                **dict.fromkeys(["relu", "identity", "softmax"], "npnet-relu-softmax"),
+                **dict.fromkeys(["sigmoid", "logistic", "tanh"], "npnet-sigmoid-tanh"),
+                "gelu": "npnet-modern-activations",
+            },
+            "loss": {
+                **dict.fromkeys(["mean_squared_error", "mse", "categorical_crossentropy"], "npnet-relu-softmax"),
+                "binary_crossentropy": "npnet-sigmoid-tanh",
+                "huber": "npnet-regression-losses",
+            },
+            "optimizer": {
+                "sgd": "npnet-sgd-momentum",
+                **dict.fromkeys(["adam", "adamw", "adamax"], "npnet-adam"),
+                **dict.fromkeys(["rmsprop", "adagrad"], "npnet-rmsprop"),
+            },
             "initializer": dict.fromkeys(["glorot_uniform", "he_normal", "article"], "npnet-initializers"),
             "schedule": dict.fromkeys(["cosine", "reduce_on_plateau"], "npnet-schedules"),
             "regularizer": dict.fromkeys(["l2", "dropout"], "npnet-regularizers"),
@@ -373,10 +395,14 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_others_work(venv, tmp
             "adam: npnet-adam 0.1.0",
             "initializers: npnet-initializers 0.1.0",
             "metrics: npnet-metrics 0.1.0",
+            "modern-activations: npnet-modern-activations 0.1.0",
+            "regression-losses: npnet-regression-losses 0.1.0",
             "regularizers: npnet-regularizers 0.1.0",
             "relu-softmax: npnet-relu-softmax 0.1.0",
+            "rmsprop: npnet-rmsprop 0.1.0",
             "schedules: npnet-schedules 0.1.0",
             "sgd-momentum: npnet-sgd-momentum 0.1.0",
+            "sigmoid-tanh: npnet-sigmoid-tanh 0.1.0",
         ]:
             assert line in listing.stdout.splitlines()
         assert "PluginLoadWarning" in listing.stderr
@@ -429,8 +455,12 @@ def test_entry_points_give_each_plugin_its_distribution_and_version(venv):
         ["adam", "npnet-adam", "0.1.0"],
         ["initializers", "npnet-initializers", "0.1.0"],
         ["metrics", "npnet-metrics", "0.1.0"],
+        ["modern-activations", "npnet-modern-activations", "0.1.0"],
+        ["regression-losses", "npnet-regression-losses", "0.1.0"],
         ["regularizers", "npnet-regularizers", "0.1.0"],
         ["relu-softmax", "npnet-relu-softmax", "0.1.0"],
+        ["rmsprop", "npnet-rmsprop", "0.1.0"],
         ["schedules", "npnet-schedules", "0.1.0"],
         ["sgd-momentum", "npnet-sgd-momentum", "0.1.0"],
+        ["sigmoid-tanh", "npnet-sigmoid-tanh", "0.1.0"],
     ]

@@ -1,7 +1,7 @@
 """The plugin author's pages run: their distributions are written out, found through entry points and tested.
 
 The pages of ``docs/plugins/`` (one per kind: ``activation.md`` with npnet-softsign,
-``loss.md`` with npnet-quantile and npnet-poisson, ``optimizer.md`` with npnet-rmsprop, and so on)
+``loss.md`` with npnet-quantile and npnet-poisson, ``optimizer.md`` with npnet-my-rmsprop, and so on)
 and the guide ``docs/plugins.md`` (the scaffold of ``npnet new-plugin``) are read block by
 block, in page order, with these conventions:
 
@@ -194,12 +194,12 @@ class Illustrative:
 
 #: (page, a line of the block) -> what is done with a ```python block that is not a script.
 FRAGMENTS: Dict[Tuple[str, str], object] = {
-    ("docs/plugins.md", "from .rmsprop import Rmsprop"): SaveAs(
-        "npnet-rmsprop/npnet_rmsprop/plugin.py",
+    ("docs/plugins.md", "from .my_rmsprop import MyRmsprop"): SaveAs(
+        "npnet-my-rmsprop/npnet_my_rmsprop/plugin.py",
         "'The plugin module implements one or more hooks': the plugin module of the scaffold the page made",
     ),
-    ("docs/plugins.md", "def test_rmsprop_honours_the_npnet_contract(component, check):"): SaveAs(
-        "npnet-rmsprop/tests/test_contract.py",
+    ("docs/plugins.md", "def test_my_rmsprop_honours_the_npnet_contract(component, check):"): SaveAs(
+        "npnet-my-rmsprop/tests/test_contract.py",
         "the contract test of the scaffold the page made; its test ids are quoted after it",
     ),
     ("docs/plugins.md", "class AdamW:"): Illustrative(
