@@ -7,26 +7,13 @@ from typing import Callable
 import numpy as np
 import pytest
 
-
-def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Gradient of the scalar ``f`` at ``x`` (float64) by central differences."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.empty_like(x)
-    for index in np.ndindex(x.shape):
-        old = x[index]
-        x[index] = old + h
-        up = f(x.copy())
-        x[index] = old - h
-        down = f(x.copy())
-        x[index] = old
-        grad[index] = (up - down) / (2 * h)
-    return grad
+from npnet_core.testing import central_difference
 
 
 @pytest.fixture
 def numerical_gradient() -> Callable[..., np.ndarray]:
-    """The central finite-difference gradient ``numerical_gradient(f, x)``."""
-    return central_difference
+    """``numerical_gradient(f, x)``: npnet's central differences, at a float64 copy of ``x``."""
+    return lambda f, x, h=1e-6: central_difference(lambda v: f(v.copy()), np.array(x, dtype=np.float64), h)
 
 
 #: Shapes for gradient checks: one row, one unit, one element, a general batch.
