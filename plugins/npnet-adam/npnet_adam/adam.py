@@ -26,16 +26,26 @@ AdamW (Loshchilov & Hutter, 2019) first decays the parameters, then makes the
 same Adam step, as ``torch.optim.AdamW`` does::
 
     p <- p * (1 - learning_rate * weight_decay)
+
+With numba installed (``pip install npnet-adam[fast]``), Adam, AdamW and Adamax
+update float32 and float64 parameter vectors in one fused pass over the
+parameters, the gradient and the state (:mod:`npnet_adam._kernels`) instead of
+the NumPy path's dozen passes; the operations and their order are the same, so
+are the results, to the last bit. ``NPNET_ADAM_NUMBA=0`` in the environment
+keeps the NumPy path (:mod:`npnet_adam._fast`); ``update_path`` tells which path
+an optimizer's last update took.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
 from npnet_core import optimizer_tools as tools
+
+from . import _fast
 
 __all__ = ["Adam", "AdamW", "Adamax"]
 
@@ -69,6 +79,13 @@ class Adam(tools.HyperparametersMixin):
     amsgrad : bool, default False
         Use ``v_max = max(v_max, v)`` in place of ``v`` (AMSGrad).
 
+    Attributes
+    ----------
+    update_path : str or None
+        ``"numba"`` if the last update ran the fused kernel, ``"numpy"`` if it
+        ran the NumPy path, None before the first update. Informative only: the
+        two give the same results, and it is not part of the state.
+
     Notes
     -----
     The result agrees with the unrearranged Algorithm 1 to
@@ -88,6 +105,7 @@ class Adam(tools.HyperparametersMixin):
     beta_2: float
     epsilon: float
     amsgrad: bool
+    update_path: Optional[str] = None
 
     def __init__(
         self,
@@ -112,7 +130,34 @@ class Adam(tools.HyperparametersMixin):
     def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         """Apply one Adam step to ``params`` in place (the folded formula of the module docstring)."""
         self._prepare(params, gradient)
+        fused = _fast.kernels()
+        if fused is not None and _fast.fusable(params, gradient, self._scalars()):
+            return self._fused_step(fused, params, gradient, 1.0)
+        self.update_path = "numpy"
         return self._adam_step(params, gradient)
+
+    def _scalars(self) -> Tuple[Any, ...]:
+        """The hyperparameters the update computes with, for :func:`~npnet_adam._fast.fusable`."""
+        return (self.learning_rate, self.beta_1, self.beta_2, self.epsilon)
+
+    def _fused_step(self, fused: Any, params: np.ndarray, gradient: np.ndarray, decay: float) -> np.ndarray:
+        """``params *= decay``, then the Adam step, in one pass of the numba kernel; the same scalars as
+        :meth:`_adam_step`, cast to the parameters' dtype as NumPy casts them."""
+        m, v = self._m, self._v
+        assert m is not None and v is not None
+        b1, b2 = self.beta_1, self.beta_2
+        self._step += 1
+        t = self._step
+        c = math.sqrt(1.0 - b2**t)
+        step_size = self.learning_rate * c / (1.0 - b1**t)
+        cast = params.dtype.type
+        scalars = (cast(b1), cast(1.0 - b1), cast(b2), cast(1.0 - b2), cast(self.epsilon * c), cast(step_size))
+        if self._v_max is None:
+            fused.adam(params, gradient, m, v, *scalars, cast(decay))
+        else:
+            fused.adam_amsgrad(params, gradient, m, v, self._v_max, *scalars, cast(decay))
+        self.update_path = "numba"
+        return params
 
     def _adam_step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         """The Adam step, on arrays checked by :meth:`_prepare`."""
@@ -220,6 +265,10 @@ class AdamW(Adam):
     def update(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         """Decay ``params`` in place by ``1 - learning_rate * weight_decay``, then make the Adam step."""
         self._prepare(params, gradient)
+        fused = _fast.kernels()
+        if fused is not None and _fast.fusable(params, gradient, (*self._scalars(), self.weight_decay)):
+            return self._fused_step(fused, params, gradient, 1.0 - self.learning_rate * self.weight_decay)
+        self.update_path = "numpy"
         params *= 1.0 - self.learning_rate * self.weight_decay
         return self._adam_step(params, gradient)
 
@@ -256,6 +305,11 @@ class Adamax(tools.HyperparametersMixin):
         Decay of the infinity-norm estimate ``u``.
     epsilon : float, default 1e-8
         Added to ``|g|`` inside the maximum, so that ``u`` > 0.
+
+    Attributes
+    ----------
+    update_path : str or None
+        ``"numba"`` or ``"numpy"``: the path of the last update, as :class:`Adam`'s.
     """
 
     name = "adamax"
@@ -269,6 +323,7 @@ class Adamax(tools.HyperparametersMixin):
     beta_1: float
     beta_2: float
     epsilon: float
+    update_path: Optional[str] = None
 
     def __init__(
         self, learning_rate: float = 0.002, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8
@@ -291,6 +346,17 @@ class Adamax(tools.HyperparametersMixin):
         if work is None or work.shape != params.shape or work.dtype != params.dtype:
             work = self._work = np.empty_like(params)
         m, u, b1 = self._m, self._u, self.beta_1
+        fused = _fast.kernels()
+        if fused is not None and _fast.fusable(params, gradient, (self.learning_rate, b1, self.beta_2, self.epsilon)):
+            self._step += 1
+            cast = params.dtype.type
+            step_size = cast(self.learning_rate / (1.0 - b1**self._step))
+            fused.adamax(
+                params, gradient, m, u, cast(b1), cast(1.0 - b1), cast(self.beta_2), cast(self.epsilon), step_size
+            )
+            self.update_path = "numba"
+            return params
+        self.update_path = "numpy"
         self._step += 1
 
         m *= b1  # m = b1 * m + (1 - b1) * g
