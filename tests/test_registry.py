@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import sys
+import threading
+import time
 import types
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -937,6 +939,28 @@ def test_hand_registration_does_not_trigger_autoload(fake_entry_points):
     registry.register_plugin(make_plugin(optimizers=[("hand_opt", FakeOptimizer)]), "hand")
     assert calls["discover"] == 0
     assert registry.names("optimizer") == ["hand_opt", "lazy_opt"]
+
+
+def test_a_second_thread_waits_for_the_plugins_the_first_is_loading(fake_entry_points):
+    """Two threads' first look-ups at once: the second waits for loading to end, never sees a partial table."""
+    loading = threading.Event()
+
+    class SlowEntryPoint(FakeEntryPoint):
+        def load(self) -> object:
+            loading.set()
+            time.sleep(0.3)  # the main thread looks up meanwhile
+            return super().load()
+
+    plugin = make_plugin(optimizers=[("slow_opt", FakeOptimizer)])
+    fake_entry_points(_discovery.PluginSource("slow", "fake_slow.plugin", "fake-dist", "1.0", SlowEntryPoint(plugin)))
+    registry = Registry()
+    found: Dict[str, List[str]] = {}
+    first = threading.Thread(target=lambda: found.setdefault("first", registry.names("optimizer")))
+    first.start()
+    assert loading.wait(10)
+    found["second"] = registry.names("optimizer")
+    first.join()
+    assert found == {"first": ["slow_opt"], "second": ["slow_opt"]}
 
 
 # -- duplicate entry-point names ------------------------------------------------------

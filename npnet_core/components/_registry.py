@@ -14,6 +14,7 @@ Names resolve as ``"adam"`` (the one provider of that name or alias) or
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Set, Tuple
 
@@ -167,7 +168,12 @@ class Registry:
         self._plugins: Dict[str, PluginInfo] = {}
         self._failures: Dict[str, PluginFailure] = {}
         self._index: Optional[Dict[str, Dict[str, List[ComponentEntry]]]] = None
-        self._autoloaded = False
+        #: held while plugins load or the index is built: another thread's first look-up waits for them
+        self._lock = threading.RLock()
+        self._autoloaded = (
+            False  # set as loading starts: a plugin that looks names up while it loads must not load them again
+        )
+        self._loaded = False  # set as loading ends
         self._strict_error: Optional[PluginLoadError] = None
         self._blocked_from_env = blocked is None
         #: the entry points not loaded because they are blocked, for not-found messages
@@ -186,16 +192,18 @@ class Registry:
         registry is as before the call, the next look-up loads again, and the
         ``KeyboardInterrupt`` propagates.
         """
-        if self._autoloaded:
-            return
-        self._autoloaded = True  # first: a plugin that looks names up while it loads must not load them again
-        plugins, failures = dict(self._plugins), dict(self._failures)
-        registered = {name for name, _ in self.plugin_manager.list_name_plugin()}
-        try:
-            strict_error = self._load_sources()
-        except BaseException:
-            self._roll_back(plugins, failures, registered)
-            raise
+        with self._lock:
+            if self._autoloaded:
+                return
+            self._autoloaded = True
+            plugins, failures = dict(self._plugins), dict(self._failures)
+            registered = {name for name, _ in self.plugin_manager.list_name_plugin()}
+            try:
+                strict_error = self._load_sources()
+            except BaseException:
+                self._roll_back(plugins, failures, registered)
+                raise
+            self._loaded = True
         if strict_error is not None:
             self._strict_error = strict_error
             self._raise_strict()
@@ -244,7 +252,7 @@ class Registry:
         self._plugins, self._failures = plugins, failures
         self._blocked_sources = []
         self._index = None
-        self._autoloaded = False
+        self._autoloaded = self._loaded = False
 
     def _raise_strict(self) -> None:
         """Raise a fresh copy of the strict-mode error (a shared one would pile up tracebacks)."""
@@ -265,9 +273,10 @@ class Registry:
         Unlike entry-point loading, errors raise at once.
         """
         name = _check_name("a plugin name", name or getattr(plugin, "__name__", None) or type(plugin).__name__)
-        if name in self._plugins:
-            raise ValueError(f"a plugin named {name!r} is already registered; unregister it first")
-        failure = self._register(plugin, name, distribution, version, record=False)
+        with self._lock:
+            if name in self._plugins:
+                raise ValueError(f"a plugin named {name!r} is already registered; unregister it first")
+            failure = self._register(plugin, name, distribution, version, record=False)
         if failure is not None:
             raise failure.error
         return name
@@ -275,11 +284,12 @@ class Registry:
     def unregister_plugin(self, name: str) -> None:
         """Remove a plugin and the components it registered."""
         self._ensure_loaded()
-        if name not in self._plugins:
-            raise KeyError(f"no plugin named {name!r} is registered; registered: {sorted(self._plugins)}")
-        self.plugin_manager.unregister(name=name)
-        del self._plugins[name]
-        self._index = None
+        with self._lock:
+            if name not in self._plugins:
+                raise KeyError(f"no plugin named {name!r} is registered; registered: {sorted(self._plugins)}")
+            self.plugin_manager.unregister(name=name)
+            del self._plugins[name]
+            self._index = None
 
     @property
     def plugins(self) -> List[PluginInfo]:
@@ -298,7 +308,7 @@ class Registry:
 
         Listing ``plugins`` and ``failures`` never raises, so what failed can be shown.
         """
-        if self.autoload and not self._autoloaded:
+        if self.autoload and not self._loaded:
             try:
                 self.load_entry_points()
             except PluginLoadError:
@@ -393,14 +403,15 @@ class Registry:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)} (got {kind!r})")
         self._ensure_loaded()
-        if self._index is None:
-            index: Dict[str, Dict[str, List[ComponentEntry]]] = {k: {} for k in KINDS}
-            for plugin_name in sorted(self._plugins):
-                for entry in self._plugins[plugin_name].components:
-                    for key in (entry.name, *entry.aliases):
-                        index[entry.kind].setdefault(key, []).append(entry)
-            self._index = index
-        return self._index[kind]
+        with self._lock:
+            if self._index is None:
+                index: Dict[str, Dict[str, List[ComponentEntry]]] = {k: {} for k in KINDS}
+                for plugin_name in sorted(self._plugins):
+                    for entry in self._plugins[plugin_name].components:
+                        for key in (entry.name, *entry.aliases):
+                            index[entry.kind].setdefault(key, []).append(entry)
+                self._index = index
+            return self._index[kind]
 
     def entries(self, kind: str) -> List[ComponentEntry]:
         """Every registered component of ``kind``, sorted by name then provider."""
@@ -605,11 +616,14 @@ def make_registry(**options: Any) -> Registry:
 
 
 _default: Optional[Registry] = None
+_default_lock = threading.Lock()
 
 
 def get_registry() -> Registry:
-    """Return the process-wide default registry, made on first use."""
+    """Return the process-wide default registry, made on first use (once, whatever the threads)."""
     global _default
     if _default is None:
-        _default = Registry()
+        with _default_lock:
+            if _default is None:
+                _default = Registry()
     return _default
