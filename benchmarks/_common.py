@@ -1,19 +1,26 @@
 """Shared pieces of the benchmarks: machine facts, data, the runners, statistics.
 
 Every runner trains (or, for the GEMM bound, multiplies) on the same arrays and
-answers ``epoch() -> seconds`` for one pass over the data. PyTorch and
-scikit-learn are optional: ``available()`` says which peers can run and why not.
+answers ``epoch() -> seconds`` for one pass over the data. PyTorch,
+scikit-learn and JAX are optional: ``available()`` says which peers can run and
+why not. The runners of ``OWN_PROCESS`` (JAX, and npnet once more) train in a
+child process each, ``_jax_runner.py``, driven one epoch at a time by
+``OwnProcess``; the others train in the calling process.
 """
 
 from __future__ import annotations
 
 import gzip
+import importlib.metadata
 import importlib.util
+import json
 import math
 import os
 import platform
 import struct
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -29,7 +36,21 @@ ARTICLE_LAYERS = [784, 256, 10]
 # "sgd" (momentum 0.9) is the article's optimizer for the article-style cell
 OPTIMIZERS = {"adam": {"learning_rate": 1e-3}, "sgd": {"learning_rate": 0.01, "momentum": 0.9}}
 
-INSTALL_HINT = {"torch": "pip install torch==2.13.0", "sklearn": "pip install scikit-learn"}
+INSTALL_HINT = {
+    "torch": "pip install torch==2.13.0",
+    "sklearn": "pip install scikit-learn",
+    "jax": "pip install jax optax",
+    "optax": "pip install jax optax",
+}
+# the runners that train in a child process each (_jax_runner.py): what each child runs, in what environment;
+# npnet-numpy is npnet with Adam's NumPy path (npnet-adam reads NPNET_ADAM_NUMBA=0 at every update)
+OWN_PROCESS = {
+    "npnet-proc": ("npnet", {}),
+    "npnet-numpy": ("npnet", {"NPNET_ADAM_NUMBA": "0"}),
+    "jax-step": ("jax-step", {}),
+    "jax-scan": ("jax-scan", {}),
+}
+RUNNER_SCRIPT = Path(__file__).resolve().parent / "_jax_runner.py"
 
 
 def available(module: str) -> bool:
@@ -38,17 +59,35 @@ def available(module: str) -> bool:
 
 def peers_note() -> List[str]:
     """One line per optional peer that is missing."""
-    return [
+    notes = [
         f"{name} not installed: its rows are skipped ({INSTALL_HINT[name]})"
         for name in ("torch", "sklearn")
         if not available(name)
     ]
+    missing = [name for name in ("jax", "optax") if not available(name)]
+    if missing:
+        notes.append(f"{' and '.join(missing)} not installed: the JAX rows are skipped ({INSTALL_HINT['jax']})")
+    return notes
+
+
+def adam_fast_path() -> bool:
+    """Whether npnet's Adam takes npnet-adam's fused numba path here: numba importable, NPNET_ADAM_NUMBA not 0."""
+    return available("numba") and os.environ.get("NPNET_ADAM_NUMBA", "").strip().lower() != "0"
+
+
+def _version(distribution: str) -> Optional[str]:
+    """An installed distribution's version, read without importing it (None when absent)."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 # -- machine facts ------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -72,7 +111,7 @@ def _cpu_flags() -> List[str]:
 def machine_facts() -> Dict[str, Any]:
     """CPU, cores, library versions, BLAS kernels and thread counts (importing torch if present)."""
     facts: Dict[str, Any] = {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpu_flags": _cpu_flags(),
         "cores": CORES,
         "python": platform.python_version(),
@@ -93,6 +132,12 @@ def machine_facts() -> Dict[str, Any]:
         import sklearn
 
         facts["sklearn"] = sklearn.__version__
+    # JAX is never imported here: it runs in child processes of its own
+    jax = {name: _version(name) for name in ("jax", "jaxlib", "optax")}
+    if all(jax.values()):
+        facts["jax"] = jax
+    facts["numba"] = _version("numba")
+    facts["npnet_adam_numba_env"] = os.environ.get("NPNET_ADAM_NUMBA", "not set")
     if available("threadpoolctl"):
         from threadpoolctl import threadpool_info
 
@@ -113,6 +158,11 @@ def print_facts(facts: Dict[str, Any]) -> None:
         print(f"torch {facts['torch']} with {facts['torch_threads']} threads, BLAS {facts['torch_blas']}")
     if "sklearn" in facts:
         print(f"scikit-learn {facts['sklearn']}")
+    if "jax" in facts:
+        jax = facts["jax"]
+        print(f"jax {jax['jax']}, jaxlib {jax['jaxlib']}, optax {jax['optax']}: each in a process of its own")
+    numba = f"numba {facts['numba']}" if facts.get("numba") else "numba not installed"
+    print(f"{numba}, NPNET_ADAM_NUMBA {facts.get('npnet_adam_numba_env')}")
     pools = facts["threadpools"]
     if isinstance(pools, str):
         print(pools)
@@ -180,8 +230,15 @@ class ForeignLoad:
     """CPU time that other processes used while a block ran, in cores (0 on a quiet machine).
 
     The machine's busy time from /proc/stat minus this process's own CPU time
-    (threads included), over the wall time; None where /proc/stat is missing.
+    (threads included) and the CPU time of the children it declares with
+    ``count_as_own``, over the wall time; None where /proc/stat is missing.
     """
+
+    children = 0.0
+
+    def count_as_own(self, seconds: float) -> None:
+        """Add CPU seconds of this process's own children (the runners in processes of their own)."""
+        self.children += seconds
 
     def _busy(self):
         try:
@@ -198,7 +255,8 @@ class ForeignLoad:
     def __exit__(self, *exc):
         busy = self._busy()
         wall = time.perf_counter() - self.wall
-        self.cores = None if busy is None else max(0.0, (busy - self.busy) - (time.process_time() - self.own)) / wall
+        own = time.process_time() - self.own + self.children
+        self.cores = None if busy is None else max(0.0, (busy - self.busy) - own) / wall
         return False
 
 
@@ -230,12 +288,15 @@ class NpnetRunner:
         self.name, self.x, self.y, self.batch = name, x, y, batch
         self.net = NeuralNetwork(layers, hidden, output, loss, opt, dtype=x.dtype.name, seed=0)
         self.loss = math.nan
+        self.update_path: Optional[str] = None
 
     def epoch(self) -> float:
         started = time.perf_counter()
         losses = self.net.fit(self.x, self.y, self.batch, 1, categorical=True, verbose=0)
         elapsed = time.perf_counter() - started
         self.loss = float(losses[-1])
+        # npnet-adam says which path its last update took ("numba" or "numpy"); other optimizers say nothing
+        self.update_path = getattr(self.net.optimizer, "update_path", None)
         return elapsed
 
     def accuracy(self, x, y) -> float:
@@ -407,6 +468,69 @@ class GemmBound:
         return self.work / self.rate
 
 
+class OwnProcess:
+    """A runner that trains in a child process of its own (``_jax_runner.py --serve``), one epoch per command.
+
+    The child loads the cell's arrays from ``folder`` (``x.npy``, ``y.npy``, and
+    ``x_test.npy``, ``y_test.npy`` for the accuracy), builds the runner
+    ``OWN_PROCESS[name]`` (in the environment given there), and then answers each ``epoch`` with the seconds it
+    timed itself, so that the parent's rotation of rounds goes on across
+    processes while no two systems share a process. ``cpu`` is the child's
+    CPU time so far, for ``ForeignLoad.count_as_own``.
+    """
+
+    def __init__(self, name, folder, layers, batch, optimizer):
+        self.name, self.loss, self.cpu, self.update_path = name, math.nan, 0.0, None
+        runner, environment = OWN_PROCESS[name]
+        spec = {"runner": runner, "folder": str(folder), "layers": list(layers), "batch": batch}
+        spec["optimizer"] = optimizer
+        self.process = subprocess.Popen(
+            [sys.executable, str(RUNNER_SCRIPT), "--serve", json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, **environment),
+        )
+        self.versions = self._ask(None)["versions"]
+
+    def _ask(self, command: Optional[str]) -> Dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if command is not None:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            raise RuntimeError(f"the {self.name} process ended with exit code {code}; its error output is above")
+        message = json.loads(line)
+        self.cpu = message["cpu"]
+        if "error" in message:
+            raise RuntimeError(f"the {self.name} process failed:\n{message['error']}")
+        return message
+
+    def epoch(self) -> float:
+        message = self._ask("epoch")
+        self.loss, self.update_path = message["loss"], message.get("update_path")
+        return message["seconds"]
+
+    def accuracy(self, x, y) -> float:
+        """The test accuracy on the arrays saved in the folder (``x`` and ``y`` are those, unused here)."""
+        return self._ask("accuracy")["accuracy"]
+
+    def close(self) -> None:
+        """Ask the child to end (its last answer gives its final CPU time); kill it if it does not."""
+        if self.process.poll() is None:
+            try:
+                self._ask("quit")
+                self.process.wait(timeout=30)
+            except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
 RUNNERS = {
     "npnet": NpnetRunner,
     "article": article_runner,
@@ -414,25 +538,63 @@ RUNNERS = {
     "sklearn": SklearnRunner,
     "gemm-bound": GemmBound,
 }
-NEEDS = {"torch": "torch", "sklearn": "sklearn"}
+NEEDS = {"torch": ("torch",), "sklearn": ("sklearn",), "jax-step": ("jax", "optax"), "jax-scan": ("jax", "optax")}
 
 
-def run_cell(names, x, y, layers, batch, optimizer, repeats, warmup=1):
+def runnable(name: str) -> bool:
+    """Whether the optional libraries the runner ``name`` needs are installed."""
+    return all(available(module) for module in NEEDS.get(name, ()))
+
+
+# seconds to wait, untimed, before each timed epoch: longer than OpenBLAS's worker threads keep
+# spinning after their last product (2**28 cycles, about 0.1 s), so that no runner starts while
+# the previous one's threads still take a core (which slows a two-thread product many times)
+SETTLE = 0.25
+
+
+def run_cell(names, x, y, layers, batch, optimizer, repeats, warmup=1, test=None, load=None, settle=SETTLE):
     """Build the runners, warm each up, then time ``repeats`` rounds, rotating who goes first.
 
-    Returns ``(runners, times)`` with ``times[name]`` the seconds of each timed epoch.
+    The runners of ``OWN_PROCESS`` train in child processes, on the same arrays
+    saved to a temporary folder; they take their turns in the same rounds. With
+    ``test = (x_test, y_test)`` every runner's test accuracy is measured after
+    the rounds. Each timed epoch starts ``settle`` seconds after the one before
+    ends, when every thread of the previous runner, in this process or another,
+    has stopped spinning. ``load``, a running ``ForeignLoad``, is told the children's CPU time.
+    Returns ``(runners, times, accuracies)`` with ``times[name]`` the seconds of
+    each timed epoch.
     """
-    runners = []
-    for name in names:
-        if name in NEEDS and not available(NEEDS[name]):
-            continue
-        runners.append(RUNNERS[name](x, y, layers, batch, optimizer))
-    for runner in runners:
-        for _ in range(warmup):
-            runner.epoch()
-    times: Dict[str, List[float]] = {r.name: [] for r in runners}
-    for round_ in range(repeats):
-        first = round_ % len(runners)
-        for runner in runners[first:] + runners[:first]:
-            times[runner.name].append(runner.epoch())
-    return runners, times
+    names = [name for name in names if runnable(name)]
+    runners: List[Any] = []
+    with tempfile.TemporaryDirectory(prefix="npnet-bench-") as folder:
+        try:
+            if any(name in OWN_PROCESS for name in names):
+                np.save(Path(folder) / "x.npy", x)
+                np.save(Path(folder) / "y.npy", y)
+                if test is not None:
+                    np.save(Path(folder) / "x_test.npy", test[0])
+                    np.save(Path(folder) / "y_test.npy", test[1])
+            for name in names:
+                if name in OWN_PROCESS:
+                    runners.append(OwnProcess(name, folder, layers, batch, optimizer))
+                else:
+                    runners.append(RUNNERS[name](x, y, layers, batch, optimizer))
+            for runner in runners:
+                for _ in range(warmup):
+                    runner.epoch()
+            times: Dict[str, List[float]] = {r.name: [] for r in runners}
+            for round_ in range(repeats):
+                first = round_ % len(runners)
+                for runner in runners[first:] + runners[:first]:
+                    time.sleep(settle)
+                    times[runner.name].append(runner.epoch())
+            accuracies = {}
+            if test is not None:
+                accuracies = {r.name: r.accuracy(*test) for r in runners if r.name != "gemm-bound"}
+        finally:
+            for runner in runners:
+                if isinstance(runner, OwnProcess):
+                    runner.close()
+                    if load is not None:
+                        load.count_as_own(runner.cpu)
+    return runners, times, accuracies

@@ -42,7 +42,9 @@ from npnet_core.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = ["index", "getting-started", "user-guide"]  # and cli, run by test_cli_page_commands_run
+PAGES = ["index", "getting-started", "user-guide", "scaling"]  # and cli, run by test_cli_page_commands_run
+#: the optional libraries a page's examples import
+NEEDS = {"scaling": ("sklearn", "distributed")}
 
 # ```python exactly (not ```python-file), up to the closing fence on a line of its own
 _BLOCK = re.compile(r"^```(python|sh)\n(.*?)^```[ \t]*$", flags=re.DOTALL | re.MULTILINE)
@@ -261,6 +263,8 @@ def test_no_page_names_a_removed_module():
 @pytest.mark.parametrize("page", PAGES)
 def test_page_python_examples_run(page, tmp_path, monkeypatch):
     """Every ```python block of the page runs, in order, in one namespace."""
+    for module in NEEDS.get(page, ()):
+        pytest.importorskip(module, reason=f"docs/{page}.md needs npnet-core[dask]")
     monkeypatch.chdir(tmp_path)
     blocks = [body for _, body in _blocks(page)]
     assert blocks, f"docs/{page}.md has no python blocks"
@@ -337,7 +341,17 @@ def _check_user_guide(output: str, folder: Path) -> None:
     assert "plugin 'my-softsign'" in output
 
 
-CHECKS = {"index": _check_index, "getting-started": _check_getting_started, "user-guide": _check_user_guide}
+def _check_scaling(output: str, folder: Path) -> None:
+    assert "same as serial: True" in output
+    assert _number_after("best score:", output) >= 0.75
+
+
+CHECKS = {
+    "index": _check_index,
+    "getting-started": _check_getting_started,
+    "user-guide": _check_user_guide,
+    "scaling": _check_scaling,
+}
 
 
 # -- the command line ----------------------------------------------------------------------
