@@ -122,6 +122,26 @@ class _Users:
         return f"cannot call {what} on this network while {other} runs on it {where}: {reason}"
 
 
+class _Workspace:
+    """Buffers a training step writes its matrix products into, kept from batch to batch.
+
+    Per layer, the pre-activation ``z`` and (below the first layer) the
+    gradient with respect to the layer's input, for up to :attr:`rows` rows.
+    """
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.products: List[np.ndarray] = []
+        self.input_gradients: List[np.ndarray] = []
+
+    def reserve(self, rows: int, layers: Sequence[int], dtype: np.dtype) -> None:
+        """Make the buffers hold at least ``rows`` rows of ``layers`` in ``dtype``."""
+        if rows > self.rows or self.products[0].dtype != dtype:
+            self.products = [np.empty((rows, width), dtype=dtype) for width in layers[1:]]
+            self.input_gradients = [np.empty((rows, width), dtype=dtype) for width in layers[1:-1]]
+            self.rows = rows
+
+
 class NeuralNetwork:
     """A fully connected network whose components are chosen by name or passed in.
 
@@ -218,6 +238,7 @@ class NeuralNetwork:
                     self._claim(each, role, "the configuration its model file saved", each.name)
         self.updates = 0
         self._users = _Users()
+        self._workspace = _Workspace()
         # a loss whose plugin is missing has no gradient to fuse; the hooks of other plugins never see it
         missing_loss = isinstance(self.loss, MissingComponent)
         self._output_gradient = (
@@ -389,20 +410,33 @@ class NeuralNetwork:
         return self._spec("hidden_activation", layer)
 
     def _forward(
-        self, x: np.ndarray, perturbed: Optional[List[Tuple[np.ndarray, Any]]] = None, *, check: bool = False
+        self,
+        x: np.ndarray,
+        perturbed: Optional[List[Tuple[np.ndarray, Any]]] = None,
+        *,
+        check: bool = False,
+        reuse: bool = False,
     ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
         """Return the pre-activations ``z_i`` and activations ``a_0 = x, a_1, ...``.
 
         In training, ``perturbed`` is a list: each hidden layer's output goes
         through the regularizers' ``perturb`` and the list receives, per hidden
         layer, the output before it and the factor its gradient takes. With
-        ``check``, each activation's result is checked (shape and dtype).
+        ``check``, each activation's result is checked (shape and dtype). With
+        ``reuse``, the ``z_i`` are written into the workspace's buffers, valid
+        until the next such call.
         """
         zs: List[np.ndarray] = []
         activations = [x]
         last = len(self._weights) - 1
+        rows = len(x)
+        if reuse:
+            self._workspace.reserve(rows, self.layers, self.dtype)
         for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
-            z = activations[-1] @ w
+            if reuse:
+                z = np.matmul(activations[-1], w, out=self._workspace.products[layer][:rows])
+            else:
+                z = activations[-1] @ w
             z += b
             zs.append(z)
             a = self._activation(layer).forward(z)
@@ -427,10 +461,13 @@ class NeuralNetwork:
         *,
         check: bool = False,
         weights: Optional[np.ndarray] = None,
+        reuse: bool = False,
     ) -> None:
         """Write the gradient of the batch-mean loss into :attr:`gradient` (``check``: components' results).
 
-        With ``weights`` (one per row, summing to a positive number), the mean is weighted.
+        With ``weights`` (one per row, summing to a positive number), the mean is weighted. With
+        ``reuse``, the gradients with respect to the layers' inputs go into the workspace's buffers
+        (reserved by ``_forward(reuse=True)``).
         """
         y_pred = activations[-1]
         if self._output_gradient is not None:
@@ -451,9 +488,13 @@ class NeuralNetwork:
             delta = delta * (weights / weights.sum()).astype(self.dtype)[:, None]
         for layer in range(len(self._weights) - 1, -1, -1):
             np.matmul(activations[layer].T, delta, out=self._grad_weights[layer])
-            np.sum(delta, axis=0, out=self._grad_biases[layer][0])
+            np.add.reduce(delta, axis=0, out=self._grad_biases[layer][0])
             if layer:
-                grad_a = delta @ self._weights[layer].T
+                if reuse:
+                    out = self._workspace.input_gradients[layer - 1][: len(delta)]
+                    grad_a = np.matmul(delta, self._weights[layer].T, out=out)
+                else:
+                    grad_a = delta @ self._weights[layer].T
                 output = activations[layer]
                 if perturbed:
                     output, scale = perturbed[layer - 1]
@@ -502,7 +543,7 @@ class NeuralNetwork:
         """
         perturbed: Optional[List[Tuple[np.ndarray, Any]]] = [] if self.regularizers else None
         with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below
-            zs, activations = self._forward(x, perturbed, check=check)
+            zs, activations = self._forward(x, perturbed, check=check, reuse=True)
             losses = self.loss.forward(activations[-1], y)
             if check:
                 check_loss_result(self.loss, "forward", activations[-1], losses, self._spec("loss"))
@@ -512,7 +553,7 @@ class NeuralNetwork:
                 batch_loss, total_weight = float(np.dot(weights, losses.astype(np.float64))), float(weights.sum())
                 if total_weight == 0:  # nothing to learn from: no update
                     return 0.0, activations[-1]
-            self._backward(zs, activations, y, perturbed, check=check, weights=weights)
+            self._backward(zs, activations, y, perturbed, check=check, weights=weights, reuse=True)
             if self.regularizers:
                 batch_loss += self._penalty() * total_weight
             if not math.isfinite(batch_loss):
