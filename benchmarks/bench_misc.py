@@ -2,9 +2,11 @@
 
     python benchmarks/bench_misc.py [--quick] [--json FILE] [--only predict|import|memory]
 
-- predict: samples per second of npnet's ``predict`` and of ``model(x)`` in
-  PyTorch under ``no_grad`` (and scikit-learn's ``predict_proba``) on one
-  batch of 10000 rows, both dtypes, next to the bare forward GEMMs;
+- predict: samples per second of npnet's ``predict``, of ``model(x)`` in
+  PyTorch under ``no_grad``, of the network exported with ``net.to_onnx()``
+  run in ONNX Runtime (one session, CPUExecutionProvider, its default threads)
+  and of scikit-learn's ``predict_proba`` on one batch of 10000 rows, both
+  dtypes, next to the bare forward GEMMs;
 - import: ``import npnet_core`` and resolving every installed component by
   name, without ``import numpy``, in fresh interpreters (median of 10);
 - memory: peak memory of one epoch of ``fit`` in a child process (tracemalloc
@@ -52,6 +54,15 @@ def predictors(x):
                 return model(tensor)
 
         found["torch no_grad"] = torch_forward
+    if c.available("onnxruntime") and c.available("onnx"):
+        import onnxruntime as ort
+
+        # the same network, weights and all, as npnet's; ONNX Runtime's default thread count
+        session = ort.InferenceSession(net.to_onnx().SerializeToString(), providers=["CPUExecutionProvider"])
+        tolerance = 1e-4 if x.dtype == np.float32 else 1e-10
+        if not np.allclose(session.run(["output"], {"input": x[:100]})[0], net.predict(x[:100]), atol=tolerance):
+            raise AssertionError("ONNX Runtime's outputs differ from npnet's: the export is wrong")
+        found["onnxruntime"] = lambda: session.run(["output"], {"input": x})[0]
     if c.available("sklearn"):
         sk = c.SklearnRunner(x[:256], np.arange(256) % 10, c.LAYERS, 256, "adam")
         sk.epoch()
@@ -74,6 +85,10 @@ def bench_predict(repeats, rows=10000):
     print(f"\n== predict: one batch of {rows} rows, 784-256-128-10; {repeats} calls each after a warm-up ==")
     print(f"{'dtype':<8} {'runner':<14} {'median samples/s':>16} {'min-max':>19} {'npnet time / runner time':>25}")
     x64 = c.synthetic(rows, seed=1)[0]
+    if not (c.available("onnxruntime") and c.available("onnx")):
+        print(
+            "note: onnx or onnxruntime not installed: the onnxruntime rows are skipped (pip install onnx onnxruntime)"
+        )
     results = []
     for dtype in ("float64", "float32"):
         calls = predictors(x64.astype(dtype))

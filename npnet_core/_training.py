@@ -34,6 +34,7 @@ import pluggy
 
 from . import hookspecs
 from ._progress import make_progress
+from ._rows import LazyRows, Matrix
 from ._validation import (
     check_finite,
     check_matrix,
@@ -51,26 +52,32 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Checkpoint", "checkpoint", "directions", "fit", "iter_batches", "resolve_metrics", "restore"]
 
-_Data = Tuple[np.ndarray, np.ndarray]
+_Data = Tuple[Matrix, np.ndarray]
 
 
 def iter_batches(
-    x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray, dtype: Any = None
+    x: Matrix, y: np.ndarray, batch_size: int, order: np.ndarray, dtype: Any = None
 ) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     """Yield ``(x_batch, y_batch)`` in ``order``, the last batch possibly smaller.
 
     The batches are contiguous copies written into two buffers that are reused:
     each pair is valid until the next one is drawn. ``x_batch`` has ``dtype``
     (default: ``x``'s), converted batch by batch, so ``x`` is never copied whole.
+    The rows of an array-like (:class:`LazyRows`) are read with one selection
+    of increasing indices per batch, then written in ``order``'s order.
     """
     rows = min(batch_size, len(x))
     x_buffer = np.empty((rows, x.shape[1]), dtype=x.dtype if dtype is None else dtype)
     # take cannot convert as it writes: a batch of another dtype is gathered first, then converted
-    gathered = x_buffer if x_buffer.dtype == x.dtype else np.empty_like(x_buffer, dtype=x.dtype)
+    lazy = isinstance(x, LazyRows)
+    gathered = x_buffer if lazy or x_buffer.dtype == x.dtype else np.empty_like(x_buffer, dtype=x.dtype)
     y_buffer = np.empty((rows, y.shape[1]), dtype=y.dtype)
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
         m = len(index)
+        if isinstance(x, LazyRows):  # converted as it is written, as below
+            yield x.take(index, out=x_buffer[:m]), np.take(y, index, axis=0, out=y_buffer[:m], mode="clip")
+            continue
         # mode="clip" lets take write straight into `out` (the default "raise" buffers a copy);
         # the indices come from a permutation, so nothing is ever clipped
         np.take(x, index, axis=0, out=gathered[:m], mode="clip")
@@ -84,10 +91,16 @@ def _check_data(net: "NeuralNetwork", x: Any, y: Any, categorical: Optional[bool
     """``x`` checked but not converted (the batches are), and the targets.
 
     The values of data in memory are checked here; those of a memory-mapped
-    file as they are read (``_Loop``).
+    file or an array-like read by selections (:class:`LazyRows`) as they are
+    read (``_Loop``). ``y`` is loaded whole.
     """
     x_array = check_matrix(f"x{name}", x, net.layers[0])
-    if not is_mapped(x_array):
+    if isinstance(x_array, LazyRows):
+        # the training rows are read by indices: reading one now, an array-like that cannot fails before training
+        # (validation rows are read by slices, and a read refused then puts the network back)
+        if not name:
+            x_array.check_reads("x")
+    elif not is_mapped(x_array):
         check_finite(f"x{name}", x_array, net.dtype)
     y_array = np.asarray(y)
     if y_array.ndim == 0 or len(y_array) != len(x_array):
@@ -123,6 +136,8 @@ def _validation(
     if n_val >= len(x):
         raise ValidationError(f"validation_split={validation_split} leaves no training samples out of {len(x)}")
     # the last samples, before any shuffling, as Keras does: the same split on every call
+    if isinstance(x, LazyRows):  # views: nothing is read
+        return (x.select(slice(None, -n_val)), y[:-n_val]), (x.select(slice(-n_val, None)), y[-n_val:])
     return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
 
 
@@ -378,7 +393,8 @@ def fit(
     ------
     ValidationError
         Bad data or options, before anything changes; a batch too large for
-        memory. NaN or infinite values of a memory-mapped ``x`` are found as
+        memory. NaN or infinite values of a memory-mapped ``x``, or of an
+        array-like read a selection at a time (an h5py dataset), are found as
         their batch is read, and the network is then put back as it was
         before ``fit``. Another ``fit`` on this network, or a ``predict``,
         ``score`` or ``save`` of it in another thread, running: a network
@@ -629,7 +645,7 @@ class _Loop:
 
     def _refused(self, error: ValidationError) -> ValidationError:
         """A value of memory-mapped data refused as it was read: the network put back as before ``fit``."""
-        checked = "the data is memory-mapped, so its values are checked as they are read"
+        checked = "the data is memory-mapped or read a selection at a time, so its values are checked as they are read"
         if self.before is None:
             return ValidationError(
                 f"{error}. Note: {checked}, and the optimizer's state cannot be copied, so the parameters are "

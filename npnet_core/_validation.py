@@ -7,7 +7,12 @@ and never changes its input.
 Data is checked without being copied whole: :func:`check_matrix` checks the
 shape and kind of an array and leaves it as it is (a memory-mapped file stays
 mapped), and the network converts it to its dtype a chunk of rows at a time
-(:func:`as_float_rows`), :data:`CHUNK_BYTES` of temporaries at most.
+(:func:`as_float_rows`), :data:`CHUNK_BYTES` of temporaries at most. An
+array-like that reads a selection at a time (an h5py dataset, a zarr array:
+:func:`is_lazy`) is not converted at all: :func:`check_matrix` checks its
+``shape`` and ``dtype`` and wraps it in :class:`LazyRows`, which reads rows
+only when asked, contiguous rows with one slice, others with one increasing
+selection.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._rows import LazyRows, Matrix, is_lazy
 from .errors import InvalidParameterError, ValidationError
 
 __all__ = [
@@ -97,28 +103,45 @@ def all_finite(array: np.ndarray) -> bool:
     return math.isfinite(flat.max()) and math.isfinite(flat.min())
 
 
-def check_matrix(name: str, data: Any, width: int, *, promote_vector: bool = False) -> np.ndarray:
+def check_matrix(name: str, data: Any, width: Optional[int], *, promote_vector: bool = False) -> "Matrix":
     """Return ``data`` as a 2-D numeric array with ``width`` columns, neither converted nor copied.
 
     Refuses non-numeric, complex, empty and wrongly shaped data; values are
     checked as they are converted (:func:`as_float_rows`, :func:`check_finite`).
+    An array-like that reads a selection at a time (:func:`is_lazy`) is
+    checked by its ``shape`` and ``dtype``, not read, and returned as
+    :class:`LazyRows`. ``width=None`` accepts any number of columns.
     """
+    if is_lazy(data):
+        dtype, shape = np.dtype(data.dtype), tuple(int(n) for n in data.shape)
+        _check_kind(name, dtype)
+        _check_shape(name, shape, width)
+        return data if isinstance(data, LazyRows) else LazyRows(data)
     array = np.asarray(data)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise ValidationError(f"{name} must be numeric (got an array of dtype {array.dtype})")
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise ValidationError(f"{name} must be real, not complex (got dtype {array.dtype})")
+    _check_kind(name, array.dtype)
     if promote_vector and array.ndim == 1:
         array = array.reshape(1, -1)
-    if array.ndim != 2:
-        raise ValidationError(
-            f"{name} must be 2-D (n_samples, {width}) (got shape {array.shape}); reshape it, e.g. x.reshape(len(x), -1)"
-        )
-    if array.shape[0] == 0:
-        raise ValidationError(f"{name} is empty (shape {array.shape}); at least one sample is needed")
-    if array.shape[1] != width:
-        raise ValidationError(f"{name} must have {width} columns to match the network (got shape {array.shape})")
+    _check_shape(name, array.shape, width)
     return array
+
+
+def _check_kind(name: str, dtype: np.dtype) -> None:
+    if dtype.kind == "O" or not (np.issubdtype(dtype, np.number) or dtype.kind == "b"):
+        raise ValidationError(f"{name} must be numeric (got an array of dtype {dtype})")
+    if np.issubdtype(dtype, np.complexfloating):
+        raise ValidationError(f"{name} must be real, not complex (got dtype {dtype})")
+
+
+def _check_shape(name: str, shape: Tuple[int, ...], width: Optional[int]) -> None:
+    if len(shape) != 2:
+        columns = "n_features" if width is None else width
+        raise ValidationError(
+            f"{name} must be 2-D (n_samples, {columns}) (got shape {shape}); reshape it, e.g. x.reshape(len(x), -1)"
+        )
+    if shape[0] == 0:
+        raise ValidationError(f"{name} is empty (shape {shape}); at least one sample is needed")
+    if width is not None and shape[1] != width:
+        raise ValidationError(f"{name} must have {width} columns to match the network (got shape {shape})")
 
 
 def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promote_vector: bool = False) -> np.ndarray:
@@ -129,7 +152,8 @@ def as_float_matrix(name: str, data: Any, dtype: np.dtype, width: int, *, promot
     :data:`COPY_WARNING_BYTES`. Refuses empty data, the wrong width, and NaN or
     infinite values.
     """
-    array = check_matrix(name, data, width, promote_vector=promote_vector)
+    checked = check_matrix(name, data, width, promote_vector=promote_vector)
+    array = checked[:] if isinstance(checked, LazyRows) else checked  # asked for an array: read whole
     copied = array.size * dtype.itemsize
     if (array.dtype != dtype or not array.flags.c_contiguous) and copied > COPY_WARNING_BYTES:
         warnings.warn(
@@ -147,6 +171,7 @@ def as_float_rows(name: str, rows: np.ndarray, dtype: np.dtype, first_row: int =
     No copy when ``rows`` already is one. ``first_row`` is the row number of
     ``rows[0]`` in the whole data set, for the message.
     """
+    rows = np.asarray(rows)  # an array-like's slice may be its own kind of array
     with np.errstate(over="ignore"):  # a float64 value beyond float32's range becomes inf: refused below
         converted = np.ascontiguousarray(rows, dtype=dtype)
     if np.issubdtype(rows.dtype, np.integer) or rows.dtype == bool:
@@ -187,8 +212,16 @@ def non_finite_error(name: str, row: int, column: int, *, first: bool = True) ->
     return ValidationError(f"{name} contains NaN or infinite values ({where}); remove or impute them before training")
 
 
-def is_mapped(array: np.ndarray) -> bool:
-    """Whether ``array`` reads a memory-mapped file (``np.load(..., mmap_mode="r")``, ``np.memmap``)."""
+def is_mapped(array: Any) -> bool:
+    """Whether ``array`` is read as it is used: it maps a file (``np.load(..., mmap_mode="r")``, ``np.memmap``)
+    or is an array-like read a selection at a time (:func:`is_lazy`: an h5py dataset, :class:`LazyRows`).
+
+    Such data has its values checked as its rows are read, not in a pass of its own.
+    """
+    if is_lazy(array):
+        return True
+    if not isinstance(array, np.ndarray):
+        return False
     base: Any = array
     while base is not None:
         if isinstance(base, (np.memmap, mmap.mmap)):

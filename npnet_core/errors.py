@@ -18,6 +18,7 @@ __all__ = [
     "DataFileError",
     "DataFileNotFoundError",
     "DivergenceError",
+    "ExportError",
     "InvalidComponentError",
     "InvalidParameterError",
     "MissingComponentWarning",
@@ -95,6 +96,10 @@ class MissingComponentWarning(UserWarning):
 
 class ConcurrentUseError(NpnetError, RuntimeError):
     """A network was used from another thread, or by a callback, while ``fit`` was training it."""
+
+
+class ExportError(NpnetError, ValueError):
+    """A network cannot be exported: a component has no export, or wrote an invalid graph."""
 
 
 class DivergenceError(NpnetError, ArithmeticError):

@@ -28,6 +28,7 @@ import numpy as np
 from . import _training
 from ._labels import check_labels, to_categorical
 from ._rng import Seed, make_rng
+from ._rows import Matrix
 from ._validation import (
     all_finite,
     as_float_matrix,
@@ -604,19 +605,21 @@ class NeuralNetwork:
             a = self._activation(layer).forward(z)
         return a
 
-    def _chunks(self, x: np.ndarray, name: str = "x", offset: int = 0) -> Iterator[Tuple[int, np.ndarray]]:
+    def _chunks(self, x: Matrix, name: str = "x", offset: int = 0) -> Iterator[Tuple[int, np.ndarray]]:
         """Yield ``(first row, outputs)`` for ``x`` (checked by ``check_matrix``) a chunk of rows at a time.
 
-        Each chunk is converted to the network's dtype and checked for NaN and
-        infinite values as it is read (messages number the rows from
-        ``offset``). A chunk takes about ``CHUNK_BYTES`` of temporaries; data of
-        one chunk or less is computed in one piece, exactly as without chunks.
+        Each chunk is read with one slice ``x[start:stop]`` (the rows of an
+        array-like such as an h5py dataset are read only then), converted to
+        the network's dtype and checked for NaN and infinite values as it is
+        read (messages number the rows from ``offset``). A chunk takes about
+        ``CHUNK_BYTES`` of temporaries; data of one chunk or less is computed
+        in one piece, exactly as without chunks.
         """
         rows = rows_per_chunk(self.dtype.itemsize * (self.layers[0] + 2 * sum(self.layers[1:])))
         for start in range(0, len(x), rows):
             yield start, self._infer(as_float_rows(name, x[start : start + rows], self.dtype, offset + start))
 
-    def _outputs(self, x: np.ndarray, labels: bool = False) -> np.ndarray:
+    def _outputs(self, x: Matrix, labels: bool = False) -> np.ndarray:
         """The outputs (or with ``labels``, the labels they give) for all of ``x``, computed chunk by chunk."""
         result: Optional[np.ndarray] = None
         for start, output in self._chunks(x):
@@ -665,7 +668,7 @@ class NeuralNetwork:
 
     def _evaluate(
         self,
-        x: np.ndarray,
+        x: Matrix,
         y: np.ndarray,
         *,
         accuracy: bool,
@@ -719,9 +722,10 @@ class NeuralNetwork:
         -----
         The rows go through the network a chunk at a time (about 32 MiB of
         temporaries), each converted to the network's dtype as it is read, so a
-        memory-mapped file is never copied whole. Safe to call from several
-        threads at once; not while ``fit`` runs on the network in another thread
-        (that raises).
+        memory-mapped file is never copied whole, and an array-like such as an
+        h5py dataset or a zarr array is read a slice ``x[start:stop]`` at a
+        time, never whole. Safe to call from several threads at once; not
+        while ``fit`` runs on the network in another thread (that raises).
         """
         with self._users.use("predict"):
             x = check_matrix("x", x, self.layers[0], promote_vector=True)
@@ -816,6 +820,13 @@ class NeuralNetwork:
 
         with self._users.use("save"):
             return io.save_model(self, path)
+
+    def to_onnx(self, path: Union[str, Path, None] = None, *, opset: Optional[int] = None, labels: bool = False) -> Any:
+        """Export to ONNX (``pip install npnet-core[onnx]``); see :func:`npnet_core.export.to_onnx`."""
+        from .export import to_onnx
+
+        with self._users.use("to_onnx"):
+            return to_onnx(self, path, opset=opset, labels=labels)
 
     @classmethod
     def load(cls, path: Union[str, Path], *, registry: Optional[Registry] = None) -> "NeuralNetwork":

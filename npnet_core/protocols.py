@@ -46,6 +46,13 @@ class Activation(Protocol):
     multi-label classification) instead of taking the argmax, and a loss that
     ``expects`` what the output activation does not declare gets a warning.
     The contract suite checks what is declared.
+
+    An activation that can be exported to ONNX has a method ``to_onnx(graph,
+    x) -> str``: it adds to ``graph`` (an :class:`npnet_core.export.OnnxGraph`)
+    the nodes computing its ``forward`` from the tensor named ``x`` and returns
+    the name of their output. ``NeuralNetwork.to_onnx`` calls it for each
+    layer, and the contract suite compares ONNX Runtime's result with
+    ``forward``.
     """
 
     name: str

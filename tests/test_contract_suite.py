@@ -16,6 +16,7 @@ import ast
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, NamedTuple, Tuple, Union
@@ -61,6 +62,7 @@ from npnet_core.testing import (
     check_metric_labels_and_one_hot_agree,
     check_metric_perfect_prediction_best,
     check_metric_row_order_invariant,
+    check_onnx_export,
     check_output_shapes,
     check_penalty_gradient_matches_finite_differences,
     check_perturb_backward_consistent,
@@ -413,6 +415,15 @@ class ColumnFlatteningTanh(GoodTanh):
     def forward(self, z):
         a = np.tanh(z)
         return a[:, 0] if a.shape[1] == 1 else a
+
+
+class SigmoidExportedTanh(GoodTanh):
+    """Exports to ONNX with the wrong operator: Sigmoid for its tanh."""
+
+    name = "sigmoid_exported_tanh"
+
+    def to_onnx(self, graph, x):
+        return graph.node("Sigmoid", [x])
 
 
 class OverflowingSoftmax(GoodSoftmax):
@@ -916,6 +927,8 @@ class Case:
     caught_by: Dict[Callable[..., None], Union[str, Message]]
     #: checks it also fails though they are not about its fault: {check: why}
     also_fails: Dict[Callable[..., None], str] = field(default_factory=dict)
+    #: the modules without which its checks have nothing to check (they pass as not applicable)
+    needs: Tuple[str, ...] = ()
 
 
 GALLERY: Dict[str, Case] = {
@@ -966,6 +979,23 @@ GALLERY: Dict[str, Case] = {
             check_dtype_preserved: r"^upcasting_tanh fails check_dtype_preserved: "
             r"forward on float32 inputs returned float64$"
         },
+    ),
+    "sigmoid_exported_tanh": Case(
+        SigmoidExportedTanh,
+        {
+            check_onnx_export: message(
+                r"^sigmoid_exported_tanh fails check_onnx_export: ONNX Runtime's output on float32 inputs of shape "
+                rf"\(1, 1\) differs at \(0, 0\): expected {number('expected')}, got {number('got')} \(tolerance "
+                rf"rtol={number('rtol')}, atol={number('atol')}; 1 of 1 entries outside it\); compared with forward; "
+                rf"the input there: {number('z')}$",
+                expected=math.tanh(0.22573022544384003),
+                got=1 / (1 + math.exp(-0.22573022544384003)),
+                rtol=1e-5,
+                atol=1e-5,
+                z=0.22573022544384003,
+            )
+        },
+        needs=("onnx", "onnxruntime"),
     ),
     "overflowing_softmax": Case(
         OverflowingSoftmax,
@@ -1584,6 +1614,8 @@ CAUGHT = [
 def test_broken_component_is_caught_by_its_check(case, check, expected):
     """The check meant for the fault raises ContractViolation naming component, rule and numbers."""
     pattern, values = (expected, {}) if isinstance(expected, str) else expected
+    for module in case.needs:
+        pytest.importorskip(module)
     component = case.make()
     with pytest.raises(ContractViolation, match=pattern) as caught:
         check(component)
@@ -1606,6 +1638,115 @@ def test_broken_component_passes_the_checks_unrelated_to_its_fault(case):
     assert unrelated  # an initializer has three checks besides the name: one may be left
     for check in unrelated:
         check(component)
+
+
+class ExportedTanh(GoodTanh):
+    """tanh exported as ONNX's Tanh, recording the dtype of each graph it is asked for."""
+
+    name = "exported_tanh"
+
+    def __init__(self):
+        self.graphs = []
+
+    def to_onnx(self, graph, x):
+        self.graphs.append(np.dtype(graph.dtype).name)
+        return graph.node("Tanh", [x])
+
+
+def test_onnx_export_check_runs_a_correct_export_in_both_dtypes():
+    """A tanh exported as Tanh passes, after its float32 and float64 graphs were built (and run)."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    component = ExportedTanh()
+    check_onnx_export(component)
+    assert component.graphs == ["float32", "float64"]
+
+
+def test_onnx_export_check_does_not_apply_without_to_onnx_or_onnxruntime(monkeypatch):
+    """No to_onnx: nothing to check. No onnxruntime: a wrong export passes untried, as not applicable."""
+    check_onnx_export(GoodTanh())
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime raises ImportError
+    component = ExportedTanh()
+    component.to_onnx = lambda graph, x: graph.node("Sigmoid", [x])
+    check_onnx_export(component)
+
+
+class TinyZeroTanh(GoodTanh):
+    """Exports tanh, but 0 for |z| < 1e-6: only the check's sweep of magnitudes reaches the fault."""
+
+    name = "tiny_zero_tanh"
+
+    def to_onnx(self, graph, x):
+        tiny = graph.node("Less", [graph.node("Abs", [x]), graph.constant(1e-6)])
+        return graph.node("Where", [tiny, graph.constant(0.0), graph.node("Tanh", [x])])
+
+
+class ErfActivation:
+    """erf, computed by math.erf and exported as ONNX's Erf, which ONNX Runtime runs in float32 only."""
+
+    name = "erf"
+
+    def forward(self, z):
+        return np.frompyfunc(math.erf, 1, 1)(z).astype(z.dtype)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * (2 / math.sqrt(math.pi)) * np.exp(-z * z)
+
+    def to_onnx(self, graph, x):
+        return graph.node("Erf", [x])
+
+
+def _exporting(name, to_onnx):
+    return type(name, (GoodTanh,), {"name": name, "to_onnx": lambda self, graph, x: to_onnx(graph, x)})()
+
+
+@pytest.mark.parametrize(
+    "component, pattern",
+    [
+        (
+            TinyZeroTanh(),
+            # the sweep's magnitudes below 1e-6 are 1e-8 to 10**-6.25 = 5.6e-7, 8 of each sign: tanh(z) = z there
+            r"^tiny_zero_tanh fails check_onnx_export: ONNX Runtime's output on float64 inputs of shape \(1, 99\) "
+            r"differs at \(0, 41\): expected (np\.float64\()?-5\.6234\d*e-07\)?, got (np\.float64\()?0\.0\)? "
+            r"\(tolerance rtol=1e-12, atol=1e-12; 16 of 99 entries outside it\); compared with forward; the input "
+            r"there: -5\.6234\d*e-07$",
+        ),
+        (
+            ErfActivation(),
+            r"^erf fails check_onnx_export: ONNX Runtime \(CPUExecutionProvider\) cannot run the float64 graph of "
+            r"to_onnx: .*NOT_IMPLEMENTED.*Erf.*; it has no float64 kernel for some operators",
+        ),
+        (
+            _exporting("misspelt_tanh", lambda graph, x: graph.node("Tanhh", [x])),
+            r"^misspelt_tanh fails check_onnx_export: to_onnx on a float32 graph \(opset \d+\) failed: ONNX has no "
+            r"operator 'Tanhh' at opset \d+",
+        ),
+        (
+            _exporting("unnamed_tanh", lambda graph, x: graph.node("Tanh", [x]) and None),
+            r"^unnamed_tanh fails check_onnx_export: to_onnx on a float32 graph returned None, not the name of its "
+            r"output tensor$",
+        ),
+        (
+            _exporting("lost_tanh", lambda graph, x: "tanh_output"),
+            r"^lost_tanh fails check_onnx_export: to_onnx on a float32 graph \(opset \d+\) failed: the Identity "
+            r"node's inputs \['tanh_output'\] are not tensors of this graph",
+        ),
+        (
+            _exporting("float32_tanh", lambda graph, x: graph.node("Cast", [graph.node("Tanh", [x])], to=1)),
+            r"^float32_tanh fails check_onnx_export: the float64 graph of to_onnx is not valid ONNX: ",
+        ),
+    ],
+    ids=["fault-reached-by-the-sweep", "no-float64-kernel", "unknown-operator", "no-name", "unknown-name", "cast"],
+)
+def test_onnx_export_check_reports_what_failed(component, pattern):
+    """Each way an export fails is a violation saying what: a value, a runtime, an operator, a name, a type."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    with pytest.raises(ContractViolation, match=pattern):
+        check_onnx_export(component)
+    for check in checks_for(component):  # the rest of the suite has nothing against it
+        if check not in (check_onnx_export, check_registered_name_resolves):
+            check(component)
 
 
 def test_regularizer_called_at_inference_is_caught(monkeypatch):
@@ -2215,7 +2356,7 @@ def test_parametrize_with_checks_ids_and_marks():
         "adam-check_zero_gradient_keeps_parameters",
         "adam-check_converges_on_quadratic",
     ]
-    assert len(params) == 10 + 9
+    assert len(params) == 10 + 10
     xfails = {p.id: p.marks[0] for p in params if p.marks}
     assert set(xfails) == {"adam-check_registered_name_resolves", "wrong_sign_tanh-check_registered_name_resolves"}
     assert all(
@@ -2298,7 +2439,7 @@ def test_declared_by_attribute(component, check):
 """
     )
     result = pytester.runpytest(*INNER_ARGS)
-    result.assert_outcomes(passed=10 + 7 + 7, xfailed=4)
+    result.assert_outcomes(passed=10 + 8 + 8, xfailed=4)
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
@@ -2341,7 +2482,7 @@ def test_by_attribute(component, check):
 """
     )
     result = pytester.runpytest(*INNER_ARGS)
-    result.assert_outcomes(passed=7 + 7, xfailed=2, failed=2)
+    result.assert_outcomes(passed=8 + 8, xfailed=2, failed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
@@ -2374,7 +2515,7 @@ def test_by_function(component, check):
 """
     )
     result = pytester.runpytest(*INNER_ARGS)
-    result.assert_outcomes(passed=8 + 7, xfailed=1 + 2)
+    result.assert_outcomes(passed=9 + 8, xfailed=1 + 2)
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
@@ -2409,7 +2550,7 @@ def test_runner_reports_passed_failed_xfailed_and_xpassed():
     assert status["check_backward_matches_finite_differences"] == "xfailed"
     assert status["check_deterministic"] == "xpassed"
     assert status["check_registered_name_resolves"] == "failed"  # "mixed" is registered nowhere
-    assert [report.count(s) for s in ("passed", "failed", "xfailed", "xpassed")] == [6, 1, 1, 1]
+    assert [report.count(s) for s in ("passed", "failed", "xfailed", "xpassed")] == [7, 1, 1, 1]
     assert not report.ok
     messages = {outcome.check: outcome.message for outcome in report.outcomes}
     assert messages["check_deterministic"] == "declared as an expected failure (claimed, but false) but passed"
@@ -2418,7 +2559,7 @@ def test_runner_reports_passed_failed_xfailed_and_xpassed():
     )
     assert messages["check_output_shapes"] == ""
     as_json = report.to_json()
-    assert (as_json["passed"], as_json["failed"], as_json["xfailed"], as_json["xpassed"]) == (6, 1, 1, 1)
+    assert (as_json["passed"], as_json["failed"], as_json["xfailed"], as_json["xpassed"]) == (7, 1, 1, 1)
     json.dumps(as_json)  # serialisable as it stands
 
 
@@ -2430,7 +2571,7 @@ def test_runner_report_is_ok_when_only_declared_checks_fail():
 
     report = report_of(Declared())
     assert report.ok
-    assert (report.count("passed"), report.count("xfailed")) == (7, 2)
+    assert (report.count("passed"), report.count("xfailed")) == (8, 2)
 
 
 def test_runner_records_a_crash_as_a_failure():
@@ -2528,8 +2669,8 @@ def test_npnet_check_reports_a_broken_component_and_exits_1(monkeypatch, empty_r
     monkeypatch.setattr("npnet_core.components._registry._default", empty_registry)
     assert main(["check"]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"^good_tanh +activation +npnet-gallery +9\.9 +9 +0 +0$", out, re.MULTILINE)
-    assert re.search(r"^wrong_sign_tanh +activation +npnet-gallery +9\.9 +8 +1 +0$", out, re.MULTILINE)
+    assert re.search(r"^good_tanh +activation +npnet-gallery +9\.9 +10 +0 +0$", out, re.MULTILINE)
+    assert re.search(r"^wrong_sign_tanh +activation +npnet-gallery +9\.9 +9 +1 +0$", out, re.MULTILINE)
     assert (
         "FAILED wrong_sign_tanh (activation) check_backward_matches_finite_differences:\n"
         "  wrong_sign_tanh fails check_backward_matches_finite_differences: backward on shape (1, 1)"

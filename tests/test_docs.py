@@ -42,9 +42,9 @@ from npnet_core.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = ["index", "getting-started", "user-guide", "scaling"]  # and cli, run by test_cli_page_commands_run
+PAGES = ["index", "getting-started", "user-guide", "scaling", "deploying"]  # and cli, run by test_cli_page_commands_run
 #: the optional libraries a page's examples import
-NEEDS = {"scaling": ("sklearn", "distributed")}
+NEEDS = {"scaling": ("sklearn", "distributed"), "deploying": ("onnx", "onnxruntime", "sklearn", "skl2onnx")}
 
 # ```python exactly (not ```python-file), up to the closing fence on a line of its own
 _BLOCK = re.compile(r"^```(python|sh)\n(.*?)^```[ \t]*$", flags=re.DOTALL | re.MULTILINE)
@@ -264,7 +264,7 @@ def test_no_page_names_a_removed_module():
 def test_page_python_examples_run(page, tmp_path, monkeypatch):
     """Every ```python block of the page runs, in order, in one namespace."""
     for module in NEEDS.get(page, ()):
-        pytest.importorskip(module, reason=f"docs/{page}.md needs npnet-core[dask]")
+        pytest.importorskip(module, reason=f"docs/{page}.md needs {module}")
     monkeypatch.chdir(tmp_path)
     blocks = [body for _, body in _blocks(page)]
     assert blocks, f"docs/{page}.md has no python blocks"
@@ -346,11 +346,29 @@ def _check_scaling(output: str, folder: Path) -> None:
     assert _number_after("best score:", output) >= 0.75
 
 
+def _check_deploying(output: str, folder: Path) -> None:
+    def difference(label: str) -> float:  # printed as 1.1e-16
+        match = re.search(rf"^{label}: ([0-9.]+e[-+][0-9]+)$", output, flags=re.MULTILINE)
+        assert match, f"{label!r} not printed in:\n{output}"
+        return float(match.group(1))
+
+    assert "labels identical: True" in output
+    assert difference("max difference") < 1e-12  # float64 in npnet and in ONNX Runtime
+    assert "['components', 'dtype', 'layers', 'npnet_version']" in output
+    assert "layers: [64, 32, 10] dtype: float64" in output
+    assert "output activation: softmax" in output
+    assert "pipeline labels identical: True" in output
+    assert difference("pipeline max difference") < 1e-5  # float32 input and output
+    assert "the activation 'softsign' of layer 1 (given as an object) cannot be exported to ONNX" in output
+    assert (folder / "digits.onnx").is_file()
+
+
 CHECKS = {
     "index": _check_index,
     "getting-started": _check_getting_started,
     "user-guide": _check_user_guide,
     "scaling": _check_scaling,
+    "deploying": _check_deploying,
 }
 
 
@@ -395,6 +413,7 @@ def test_cli_page_commands_run(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "npnet-my-rmsprop" / "npnet_my_rmsprop" / "plugin.py").is_file()
     assert (tmp_path / "plugins-in-progress" / "npnet-softsign" / "pyproject.toml").is_file()
     assert '"accuracy"' in outputs["npnet evaluate digits.npz --data digits.csv --label-column label --json"]
+    assert "wrote digits.onnx: ONNX opset 17" in outputs["npnet export digits.npz digits.onnx --labels"]
 
     # the listing the page shows is what npnet plugins prints (versions aside)
     text = (DOCS / "cli.md").read_text(encoding="utf-8")

@@ -25,6 +25,7 @@ PUBLIC_MODULES = [
     "npnet_core.components",
     "npnet_core.datasets",
     "npnet_core.errors",
+    "npnet_core.export",
     "npnet_core.hookspecs",
     "npnet_core.io",
     "npnet_core.kinds",
@@ -157,6 +158,7 @@ THIS_RELEASE: Dict[str, List[str]] = {
         "check_metric_inputs_not_mutated",
         "check_metric_perfect_prediction_best",
     ],
+    "npnet_core.sklearn": ["register_onnx_converters"],
 }
 
 
@@ -230,7 +232,8 @@ def test_all_is_what_the_module_defines_or_reexports(name):
 
 #: npnet_core.__all__, the documented API (docs/api.md): the previous release's and what this one adds.
 TOP_LEVEL = sorted(
-    [*PREVIOUS_TOP_LEVEL, "ConcurrentUseError", "ComponentMismatchWarning", "MissingComponentWarning"], key=isort_style
+    [*PREVIOUS_TOP_LEVEL, "ConcurrentUseError", "ComponentMismatchWarning", "ExportError", "MissingComponentWarning"],
+    key=isort_style,
 )
 
 

@@ -10,13 +10,12 @@ where the limit is the point.
 from __future__ import annotations
 
 import copy
-import subprocess
 import sys
-import textwrap
 import warnings
 
 import numpy as np
 import pytest
+from _memory import LIMIT_MEMORY, network_state, run_python, same_bits
 
 from npnet_core import InvalidComponentError, NeuralNetwork, ValidationError, hookimpl
 from npnet_core import _validation as validation_module
@@ -199,32 +198,8 @@ class _CountingSteps:
         return self.step(*args, **kwargs)
 
 
-def _state(net):
-    """What fit changes, copied."""
-    return copy.deepcopy(
-        {
-            "params": net.params,
-            "optimizer": net.optimizer.state_dict(),
-            "updates": net.updates,
-            "history": net.history,
-            "rng": net.rng.bit_generator.state,
-        }
-    )
-
-
-def _same(a, b):
-    """Equal to the bit, through dicts, lists and arrays."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.tobytes() == b.tobytes() and a.shape == b.shape
-    return type(a) is type(b) and a == b
-
-
 def _assert_same_state(net, before):
-    assert _same(_state(net), before)
+    assert same_bits(network_state(net), before)
 
 
 @pytest.mark.parametrize("trained_before", [False, True])
@@ -240,7 +215,7 @@ def test_a_nan_in_a_memory_mapped_file_is_found_as_its_batch_is_read_and_the_net
     x[row, 2] = np.nan
     np.save(tmp_path / "x.npy", x)
     mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
-    before = _state(net)
+    before = network_state(net)
     net._train_step = steps = _CountingSteps(net)
     with pytest.raises(
         ValidationError,
@@ -276,7 +251,7 @@ def test_a_nan_in_memory_mapped_validation_data_is_named_and_the_network_put_bac
     np.save(tmp_path / "bad.npy", bad)
     mapped = np.load(tmp_path / "bad.npy", mmap_mode="r")
     net = _classifier()
-    before = _state(net)
+    before = network_state(net)
     if how == "validation_data":
         options = {"validation_data": (mapped[180:], labels[180:])}
         data = (x[:180], labels[:180])
@@ -297,30 +272,12 @@ def test_layers_beyond_any_memory_are_a_validation_error_before_allocating(layer
         NeuralNetwork(layers, "relu", "softmax", "categorical_crossentropy", "adam")
 
 
-def _run(script, timeout=120):
-    """Run ``script`` in a fresh interpreter; return its completed process."""
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=timeout
-    )
-
-
-_LIMIT = """
-    import resource
-
-    def limit_memory(extra_mib):
-        '''Let the process map extra_mib more than it has mapped now.'''
-        with open("/proc/self/status") as status:
-            size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
-        resource.setrlimit(resource.RLIMIT_AS, (size + extra_mib * 2**20, resource.RLIM_INFINITY))
-"""
-
-
 @pytest.mark.skipif(not LINUX, reason="reads /proc/self/status")
 def test_the_issues_hidden_layer_under_a_memory_limit_is_a_validation_error_as_is_numpys_memory_error():
     """[64, 100000000, 10] (the issue's --hidden 100000000) is refused by the estimate; a network the estimate lets
     through but that NumPy cannot allocate under the limit is a ValidationError too, not a raw MemoryError."""
-    result = _run(
-        _LIMIT
+    result = run_python(
+        LIMIT_MEMORY
         + """
     from npnet_core import NeuralNetwork, ValidationError
     from npnet_core import _validation
@@ -349,8 +306,8 @@ def test_the_issues_hidden_layer_under_a_memory_limit_is_a_validation_error_as_i
 
 @pytest.mark.skipif(not LINUX, reason="reads /proc/self/status")
 def test_a_batch_too_large_for_memory_is_refused_before_training_and_a_small_one_trains():
-    result = _run(
-        _LIMIT
+    result = run_python(
+        LIMIT_MEMORY
         + """
     import numpy as np
     from npnet_core import NeuralNetwork, ValidationError
@@ -383,8 +340,8 @@ def test_predict_score_and_fit_on_a_float32_memmap_stay_within_a_small_memory_li
     359 MiB, and the unchunked predict's layer values 100 MiB more. The peak NumPy allocations are measured too."""
     path = tmp_path / "x.npy"
     np.save(path, np.random.default_rng(0).random((60000, 784), dtype=np.float32))
-    result = _run(
-        _LIMIT
+    result = run_python(
+        LIMIT_MEMORY
         + f"""
     import tracemalloc
     import numpy as np

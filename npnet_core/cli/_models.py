@@ -1,4 +1,4 @@
-"""The commands that use a saved model: ``npnet evaluate``, ``npnet predict`` and ``npnet info``."""
+"""The commands that use a saved model: ``npnet evaluate``, ``npnet predict``, ``npnet info`` and ``npnet export``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..network import NeuralNetwork
 
-__all__ = ["run_evaluate", "run_info", "run_predict", "write_predictions"]
+__all__ = ["run_evaluate", "run_export", "run_info", "run_predict", "write_predictions"]
 
 
 # -- evaluate and predict -------------------------------------------------------------
@@ -286,3 +286,21 @@ def _metrics(logs: Dict[str, Any]) -> str:
         for key in keys
         if isinstance(logs[key], (int, float))
     )
+
+
+# -- export ---------------------------------------------------------------------------
+
+
+def run_export(args: argparse.Namespace) -> int:
+    check_output_path(args.output, "ONNX")
+    net = _load_model(args.model)
+    try:
+        model = net.to_onnx(args.output, opset=args.opset, labels=args.labels)
+    except ImportError as exc:  # onnx is an optional extra
+        raise CommandError(str(exc)) from None
+    outputs = ", ".join(f"{each.name!r}" for each in model.graph.output)
+    print(
+        f"wrote {args.output}: ONNX opset {model.opset_import[0].version}, input 'input' "
+        f"(batch, {net.layers[0]}) {net.dtype.name}, outputs {outputs}"
+    )
+    return 0

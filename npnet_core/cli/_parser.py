@@ -21,7 +21,7 @@ from ._common import (
     show_warning,
 )
 from ._data import add_data_arguments
-from ._models import run_evaluate, run_info, run_predict
+from ._models import run_evaluate, run_export, run_info, run_predict
 from ._networks import add_component_arguments
 from ._plugins import run_check, run_new_plugin, run_plugins
 from ._train import run_train
@@ -80,6 +80,15 @@ The model file is read without loading its components, so info works even
 when a plugin the model needs is not installed (and says which to install).
 """
 
+_EXPORT_EXAMPLES = """\
+examples:
+  npnet export digits.npz digits.onnx
+  npnet export digits.npz digits.onnx --labels --opset 13
+
+Each activation writes its own ONNX nodes (a plugin's activation without an
+export is refused, by name). Regularizers act only in training and export as
+nothing.
+"""
 
 #: (name, runner, help, description, examples): the commands, in the order `npnet --help` lists them
 _COMMANDS: Tuple[Tuple[str, Callable[[argparse.Namespace], int], str, str, Optional[str]], ...] = (
@@ -113,6 +122,15 @@ _COMMANDS: Tuple[Tuple[str, Callable[[argparse.Namespace], int], str, str, Optio
         _INFO_EXAMPLES,
     ),
     (
+        "export",
+        run_export,
+        "write a saved model as an ONNX model, to predict with ONNX Runtime",
+        "Write a saved model as an ONNX model (needs pip install npnet-core[onnx]): input 'input' of shape "
+        "(batch, n_features) in the model's dtype, output 'output' (what predict gives: probabilities for "
+        "softmax and sigmoid outputs), and with --labels an int64 output 'label' (the predicted labels).",
+        _EXPORT_EXAMPLES,
+    ),
+    (
         "plugins",
         run_plugins,
         "list installed plugins and their components",
@@ -136,7 +154,7 @@ _COMMANDS: Tuple[Tuple[str, Callable[[argparse.Namespace], int], str, str, Optio
     ),
 )
 #: the commands about a model file, which take its path first
-_MODEL_COMMANDS = ("evaluate", "predict", "info")
+_MODEL_COMMANDS = ("evaluate", "predict", "info", "export")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -235,6 +253,16 @@ def _parser() -> argparse.ArgumentParser:
 
     info = commands.choices["info"]
     info.add_argument("--json", action="store_true", help="print everything as JSON, with the full history")
+
+    export = commands.choices["export"]
+    export.add_argument("output", metavar="OUTPUT", help="the ONNX file to write (.onnx)")
+    export.add_argument(
+        "--opset",
+        type=positive_int,
+        metavar="N",
+        help="the ONNX opset to target, from 13 to the newest the installed onnx knows (default 17)",
+    )
+    export.add_argument("--labels", action="store_true", help="add the output 'label': the predicted labels")
 
     plugins = commands.choices["plugins"]
     plugins.add_argument(

@@ -24,6 +24,7 @@ from ._array_checks import (
     check_rows_independent,
 )
 from ._declaration_checks import check_declarations_hold
+from ._export_checks import assert_exported_close, check_onnx_export, run_exported
 from ._initializer_checks import (
     check_initializer_deterministic,
     check_initializer_fills_in_place,
@@ -84,6 +85,7 @@ __all__ = [
     "ContractViolation",
     "assert_bad_updates_refused",
     "assert_config_round_trip",
+    "assert_exported_close",
     "assert_hyperparameters_refused",
     "assert_state_refused",
     "assert_state_round_trip",
@@ -112,6 +114,7 @@ __all__ = [
     "check_metric_labels_and_one_hot_agree",
     "check_metric_perfect_prediction_best",
     "check_metric_row_order_invariant",
+    "check_onnx_export",
     "check_output_shapes",
     "check_penalty_gradient_matches_finite_differences",
     "check_perturb_backward_consistent",
@@ -134,5 +137,6 @@ __all__ = [
     "parametrize_with_assertions",
     "parametrize_with_checks",
     "run_checks",
+    "run_exported",
     "split_numbers",
 ]

@@ -21,6 +21,7 @@ from ._numerical import central_difference
 from ._report import assert_allclose, violation
 
 __all__ = [
+    "activation_inputs",
     "check_backward_matches_finite_differences",
     "check_deterministic",
     "check_dtype_preserved",
@@ -50,6 +51,17 @@ def _inputs(kind: str, shape: Tuple[int, int], dtype: Any, seed: int = 0) -> Inp
     p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     y = np.eye(m)[rng.integers(0, m, size=n)]
     return p.astype(dtype), y.astype(dtype)
+
+
+def activation_inputs(dtype: Any) -> List[np.ndarray]:
+    """The ``z`` arrays the activation checks call ``forward`` with, in ``dtype``.
+
+    The draw of each shape of :data:`SHAPES` (with the seed the finite-difference
+    check gives it), the batch of 5 rows of ``check_rows_independent`` and the
+    extreme inputs of ``check_finite_at_extreme_inputs``.
+    """
+    drawn = [_inputs("activation", shape, dtype, seed=seed)[0] for seed, shape in enumerate(SHAPES)]
+    return [*drawn, _inputs("activation", (5, 3), dtype, seed=1)[0], _extreme_inputs("activation", dtype)[0]]
 
 
 def _forward(component: Any, kind: str, inputs: Inputs) -> np.ndarray:

@@ -30,11 +30,13 @@ Below ``-0.84375``, ``erfc(x) = 2 - erfc(-x)``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["erfc", "normal_cdf"]
+from ._onnx import polynomial
+
+__all__ = ["erfc", "erfc_onnx", "normal_cdf"]
 
 SQRT1_2 = 0.70710678118654752440  # 1 / sqrt(2), C's M_SQRT1_2, as PyTorch multiplies by it
 
@@ -150,3 +152,48 @@ def normal_cdf(z: np.ndarray) -> np.ndarray:
     cdf = erfc(np.multiply(z, -SQRT1_2, dtype=np.float64))
     cdf *= 0.5
     return cdf
+
+
+def erfc_onnx(graph: Any, x: str) -> str:
+    """Add the nodes of :func:`erfc` of the float64 tensor ``x`` to ``graph``; return the name of the result.
+
+    The same intervals, rational approximations and coefficients, in the same
+    order of operations, each interval computed on every element and the right
+    one picked by ``Where`` (ONNX Runtime has no float64 ``Erf``, and ONNX no
+    ``Erfc``). One difference: in the tail, ``h`` is ``|x|`` rounded down to a
+    multiple of ``2**-16`` (``Floor``), not its first 21 bits, which ONNX cannot
+    take; ``h**2`` is exact either way (``|x| < 28``), so ``-x**2`` is still
+    taken without rounding. Emits ``Abs``, ``Mul``, ``Add``, ``Sub``, ``Div``,
+    ``Neg``, ``Exp``, ``Floor``, ``Less``, ``GreaterOrEqual`` and ``Where``.
+    Within 4 ulps of :func:`erfc` in ONNX Runtime.
+    """
+
+    def const(value: float) -> str:
+        return str(graph.constant(value))
+
+    def node(op: str, *inputs: str) -> str:
+        return str(graph.node(op, list(inputs)))
+
+    ax = node("Abs", x)
+    # |x| < 0.84375: 1 - (x + x * P/Q), and 0.5 - (x * P/Q + (x - 0.5)) from x = 1/4 on
+    z = node("Mul", x, x)
+    y = node("Mul", node("Div", polynomial(graph, _PP, z), polynomial(graph, _QQ, z)), x)
+    below = node("Sub", const(1.0), node("Add", x, y))
+    above = node("Sub", const(0.5), node("Add", y, node("Sub", x, const(0.5))))
+    small = node("Where", node("GreaterOrEqual", x, const(0.25)), above, below)
+    # 0.84375 <= |x| < 1.25: erfc(|x|) = (1 - c) - P1(s) / Q1(s), s = |x| - 1
+    s = node("Sub", ax, const(1.0))
+    middle = node("Sub", const(1.0 - _ERX), node("Div", polynomial(graph, _PA, s), polynomial(graph, _QA, s)))
+    # 1.25 <= |x| < 28: exp(-h**2 - 0.5625) * exp((h - |x|) (h + |x|) + R(t) / S(t)) / |x|, t = 1 / x**2
+    t = node("Div", const(1.0), node("Mul", ax, ax))
+    low_ratio = node("Div", polynomial(graph, _RA, t), polynomial(graph, _SA, t))
+    high_ratio = node("Div", polynomial(graph, _RB, t), polynomial(graph, _SB, t))
+    ratio = node("Where", node("Less", ax, const(_SPLIT)), low_ratio, high_ratio)
+    head = node("Mul", node("Floor", node("Mul", ax, const(2.0**16))), const(2.0**-16))
+    r = node("Exp", node("Sub", node("Neg", node("Mul", head, head)), const(0.5625)))
+    r = node("Mul", r, node("Exp", node("Add", ratio, node("Mul", node("Sub", head, ax), node("Add", head, ax)))))
+    tail = node("Where", node("Less", ax, const(28.0)), node("Div", r, ax), const(0.0))
+    # erfc(|x|) beyond the first interval, then 2 - erfc(|x|) where x < 0
+    rest = node("Where", node("Less", ax, const(1.25)), middle, tail)
+    rest = node("Where", node("Less", x, const(0.0)), node("Sub", const(2.0), rest), rest)
+    return node("Where", node("Less", ax, const(0.84375)), small, rest)

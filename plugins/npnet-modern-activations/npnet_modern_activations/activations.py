@@ -7,18 +7,27 @@ bound, so large inputs (the tests go up to a millionth of the dtype's largest
 number) give finite results and no overflow warning.
 Hyperparameters are checked when the component is made, with the messages of
 :mod:`npnet_core.optimizer_tools`.
+
+Each exports to ONNX (``to_onnx``, see :class:`npnet_core.export.OnnxGraph`)
+with nodes chosen by the graph's dtype: ONNX Runtime has float32 kernels for
+``Elu``, ``Softplus``, ``Erf`` and ``Gelu`` but no float64 ones, and
+``LeakyRelu``'s ``alpha`` is a float32 attribute, so float64 graphs compose the
+same steps as ``forward`` from operators it runs in float64 (``Exp``, ``Log``,
+``Where``, the arithmetic).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from npnet_core import optimizer_tools as tools
 
+from . import _onnx
 from ._common import OneOf, Stateless, as_float
-from ._erf import SQRT1_2, normal_cdf
+from ._erf import SQRT1_2, erfc_onnx, normal_cdf
 
 __all__ = ["ELU", "GELU", "LeakyReLU", "SiLU", "Softplus"]
 
@@ -95,6 +104,15 @@ class LeakyReLU(tools.HyperparametersMixin):
         grad_z *= as_float(grad_a, z.dtype)
         return grad_z
 
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """float32: ONNX's ``LeakyRelu(alpha=negative_slope)``. float64: ``Max(Mul(x, negative_slope), x)``
+        (``Min`` for a slope above 1), the steps of :meth:`forward`: ``LeakyRelu``'s ``alpha`` is a float32
+        attribute, which would round a float64 slope such as 0.01."""
+        if graph.dtype != np.float64:
+            return str(graph.node("LeakyRelu", [x], alpha=self.negative_slope))
+        scaled = graph.node("Mul", [x, graph.constant(self.negative_slope)])
+        return str(graph.node("Max" if self.negative_slope <= 1 else "Min", [scaled, x]))
+
 
 class ELU(tools.HyperparametersMixin):
     """Exponential linear unit: ``a = z`` for ``z > 0``, ``alpha * (exp(z) - 1)`` otherwise.
@@ -134,6 +152,18 @@ class ELU(tools.HyperparametersMixin):
         _one_where(z > 0, grad_z)
         grad_z *= grad_a
         return grad_z
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """float32: ONNX's ``Elu(alpha=alpha)`` (its ``exp(z) - 1`` is within a float32 eps of ``expm1``).
+        float64: ``alpha * expm1(Min(x, 0)) + Max(x, 0)`` as :meth:`forward` computes it, with ``expm1``
+        composed from ``Exp``, ``Log``, ``Sub``, ``Mul``, ``Div``, ``Equal`` and ``Where`` after Kahan, so
+        that small ``|z|`` keep their relative precision."""
+        if graph.dtype != np.float64:
+            return str(graph.node("Elu", [x], alpha=self.alpha))
+        zero = graph.constant(0.0)
+        negative = _onnx.expm1(graph, graph.node("Min", [x, zero]))
+        scaled = graph.node("Mul", [negative, graph.constant(self.alpha)])
+        return str(graph.node("Add", [scaled, graph.node("Max", [x, zero])]))
 
 
 class GELU(tools.HyperparametersMixin):
@@ -214,6 +244,33 @@ class GELU(tools.HyperparametersMixin):
         grad_z *= grad_a
         return grad_z
 
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """The nodes of :meth:`forward`, by dtype and form.
+
+        - float32 from opset 20 on: ONNX's ``Gelu(approximate=...)``.
+        - float32 below opset 20, ``"none"``: ``Mul(Mul(x, 0.5), Add(Erf(Mul(x, 1 / sqrt(2))), 1))``; in the
+          left tail ``1 + erf`` cancels, so the output is within a float32 eps of ``max(|gelu|, 1)``, not of
+          ``|gelu|`` (``forward`` computes in float64).
+        - float64, ``"none"``: ``Mul(Mul(erfc(Mul(x, -1 / sqrt(2))), 0.5), x)``, with fdlibm's ``erfc``
+          composed from elementary operators (ONNX Runtime has no float64 ``Erf``; see
+          ``npnet_modern_activations._erf.erfc_onnx``), within a few ulps of :meth:`forward`.
+        - ``"tanh"`` (both dtypes below opset 20): ``Clip``, ``Mul``, ``Add`` and ``Tanh`` in the steps of
+          :meth:`forward`.
+        """
+        if graph.dtype != np.float64 and graph.opset >= 20:
+            return str(graph.node("Gelu", [x], approximate=self.approximate))
+        half = graph.constant(0.5)
+        if self.approximate == "tanh":
+            t = graph.node("Clip", [x, graph.constant(-_TANH_CLIP), graph.constant(_TANH_CLIP)])
+            cube = graph.node("Mul", [graph.node("Mul", [graph.node("Mul", [t, t]), t]), graph.constant(_TANH_KAPPA)])
+            t = graph.node("Tanh", [graph.node("Mul", [graph.node("Add", [t, cube]), graph.constant(_TANH_BETA)])])
+            return str(graph.node("Mul", [graph.node("Mul", [graph.node("Add", [t, graph.constant(1.0)]), x]), half]))
+        if graph.dtype != np.float64:
+            erf = graph.node("Erf", [graph.node("Mul", [x, graph.constant(SQRT1_2)])])
+            return str(graph.node("Mul", [graph.node("Mul", [x, half]), graph.node("Add", [erf, graph.constant(1.0)])]))
+        cdf = graph.node("Mul", [erfc_onnx(graph, graph.node("Mul", [x, graph.constant(-SQRT1_2)])), half])
+        return str(graph.node("Mul", [cdf, x]))
+
     @staticmethod
     def _tanh_inner(z: np.ndarray) -> np.ndarray:
         """``tanh(sqrt(2/pi) * (z + 0.044715 * z**3))`` with ``z`` clipped to [-10, 10], in a new array."""
@@ -256,6 +313,16 @@ class SiLU(Stateless):
         grad_z *= s
         grad_z *= grad_a
         return grad_z
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """``Mul(sigmoid(x), x)`` with the sigmoid of :meth:`forward` (``Exp(Neg(Abs(x)))``,
+        ``GreaterOrEqual``, ``Cast``, ``Max``, ``Add``, ``Div``), in both dtypes.
+
+        Not ONNX's ``Sigmoid``: ONNX Runtime's is within an eps of 1 but not of
+        its small values (off by 7e-8 at ``z = -18`` in float32), an error that
+        ``z *`` multiplies.
+        """
+        return str(graph.node("Mul", [_onnx.sigmoid(graph, x), x]))
 
 
 class Softplus(tools.HyperparametersMixin):
@@ -308,3 +375,22 @@ class Softplus(tools.HyperparametersMixin):
             grad_z[linear] = 1
         grad_z *= grad_a
         return grad_z
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """``Where(Greater(beta * x, threshold), x, softplus(beta * x) / beta)``.
+
+        float32: ``softplus`` is ONNX's ``Softplus``. float64 (ONNX Runtime has no
+        float64 ``Softplus``): ``log1p(Exp(Neg(Abs(bx)))) + Max(bx, 0)`` as
+        :meth:`forward` computes it, with ``log1p`` composed from ``Add``,
+        ``Log``, ``Sub``, ``Div``, ``Mul``, ``Equal`` and ``Where``, so that
+        small outputs keep their relative precision.
+        """
+        beta = graph.constant(self.beta)
+        bz = graph.node("Mul", [x, beta])
+        if graph.dtype != np.float64:
+            a = graph.node("Softplus", [bz])
+        else:
+            e = graph.node("Exp", [graph.node("Neg", [graph.node("Abs", [bz])])])
+            a = graph.node("Add", [_onnx.log1p(graph, e), graph.node("Max", [bz, graph.constant(0.0)])])
+        a = graph.node("Div", [a, beta])
+        return str(graph.node("Where", [graph.node("Greater", [bz, graph.constant(self.threshold)]), x, a]))

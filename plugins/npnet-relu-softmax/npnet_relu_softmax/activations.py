@@ -5,6 +5,8 @@ Outputs are fresh arrays, so callers may modify them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from npnet_core.protocols import DISTRIBUTION
@@ -31,6 +33,10 @@ class ReLU(Stateless):
         z = as_float(z)
         return as_float(grad_a, z.dtype) * (z > 0)
 
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """ONNX's ``Relu``."""
+        return graph.node("Relu", [x])
+
 
 class Identity(Stateless):
     """The identity, ``a = z``: the output activation for regression."""
@@ -43,6 +49,10 @@ class Identity(Stateless):
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
         """Return a copy of ``grad_a``."""
         return np.array(grad_a, dtype=as_float(z).dtype)
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """ONNX's ``Identity``."""
+        return graph.node("Identity", [x])
 
 
 class Softmax(Stateless):
@@ -71,3 +81,7 @@ class Softmax(Stateless):
         grad_z = grad_a - (grad_a * a).sum(axis=1, keepdims=True)
         grad_z *= a
         return grad_z
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """ONNX's ``Softmax`` over each row (axis 1)."""
+        return graph.node("Softmax", [x], axis=1)
