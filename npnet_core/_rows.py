@@ -81,7 +81,7 @@ class LazyRows:
                 else:
                     index = index[first : first + count]
         if isinstance(rows, np.ndarray):
-            positions = rows.astype(np.intp, copy=False)
+            positions = _positions(rows, count)
             index = start + positions if index is None else index[positions]
             start, count = 0, len(index)
         self.data = base
@@ -120,13 +120,7 @@ class LazyRows:
         With ``out`` (of ``len(positions)`` rows, any dtype) the rows are written
         there, converted, and ``out`` is returned.
         """
-        positions = np.asarray(positions)
-        if positions.dtype == bool:
-            positions = np.flatnonzero(positions)
-        positions = positions.astype(np.intp, copy=False).reshape(-1)
-        if len(positions) and (positions.min() < -self._count or positions.max() >= self._count):
-            raise IndexError(f"row positions out of range for {self._count} rows")
-        positions = positions % max(1, self._count)
+        positions = _positions(np.asarray(positions), self._count)
         wanted = self._start + positions if self._index is None else self._index[positions]
         sorter = np.argsort(wanted, kind="stable")
         ordered = wanted[sorter]
@@ -179,3 +173,15 @@ class LazyRows:
 
 #: what :func:`check_matrix` returns: an array, or the rows of an array-like read as they are used
 Matrix = Union[np.ndarray, LazyRows]
+
+
+def _positions(positions: np.ndarray, count: int) -> np.ndarray:
+    """Row positions (integers, negative from the end, or a mask) among ``count`` rows, as non-negative ints."""
+    if positions.dtype == bool:
+        if positions.shape != (count,):
+            raise IndexError(f"a row mask must have {count} values, not {positions.shape}")
+        return np.flatnonzero(positions)
+    positions = positions.astype(np.intp, copy=False).reshape(-1)
+    if len(positions) and (positions.min() < -count or positions.max() >= count):
+        raise IndexError(f"row positions out of range for {count} rows")
+    return positions % max(1, count)

@@ -469,6 +469,7 @@ def fit(
                         break
             finally:
                 progress.close()
+                net._workspace.clear()  # buffers of a batch's size: not kept beyond fit
             loop.restore_best()
             hook("npnet_on_train_end", network=net, history=net.history)
         return np.array(loop.losses)
@@ -573,6 +574,8 @@ class _Loop:
         weighed = 0.0  # the weight of the rows seen (their count without sample weights)
         check_rows = epoch == 1 and is_mapped(x)
         batches = iter_batches(x, y, self.batch_size, order, self.net.dtype)
+        if self.mapped:
+            batches = self._read(batches)
         for batch, (x_batch, y_batch) in enumerate(batches, start=1):
             if check_rows:
                 bad = first_non_finite(x_batch)
@@ -642,6 +645,21 @@ class _Loop:
     def _weights_of(self, order: np.ndarray, start: int, rows: int) -> Optional[np.ndarray]:
         """The sample weights of the batch of ``rows`` rows from position ``start`` of ``order`` (None without)."""
         return None if self.weights is None else self.weights[order[start : start + rows]]
+
+    def _read(self, batches: Iterator[Tuple[np.ndarray, np.ndarray]]) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+        """The batches of data read as it is used: a read that fails (an I/O error, rows the array-like does not
+        have) puts the network back as before ``fit``, as a refused value does."""
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except ValidationError as exc:
+                raise self._refused(exc) from None
+            except (OSError, IndexError, ValueError, TypeError) as exc:
+                failed = ValidationError(f"reading the rows of a batch of x failed ({type(exc).__name__}: {exc})")
+                raise self._refused(failed) from exc
+            yield batch
 
     def _refused(self, error: ValidationError) -> ValidationError:
         """A value of memory-mapped data refused as it was read: the network put back as before ``fit``."""

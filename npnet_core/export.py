@@ -66,6 +66,8 @@ class OnnxGraph:
         self._nodes: List[Any] = []
         self._initializers: List[Any] = []
         self._names: Set[str] = set()
+        #: the graph outputs' names, given to the last nodes only
+        self._reserved = {OUTPUT, LABELS}
         self._count = 0
 
     def declare(self, name: str) -> str:
@@ -74,8 +76,12 @@ class OnnxGraph:
         return name
 
     def _fresh(self, prefix: str) -> str:
-        self._count += 1
-        return f"{prefix}_{self._count}"
+        """A name of no tensor yet: ``prefix_N``."""
+        while True:
+            self._count += 1
+            name = f"{prefix}_{self._count}"
+            if name not in self._names and name not in self._reserved:
+                return name
 
     def node(self, op_type: str, inputs: Sequence[str], **attributes: Any) -> str:
         """Add a node of the standard ONNX domain with one output; return the output's name.
@@ -91,7 +97,7 @@ class OnnxGraph:
             raise ExportError(
                 f"ONNX has no operator {op_type!r} at opset {self.opset}; see https://onnx.ai/onnx/operators/"
             ) from None
-        unknown = [name for name in inputs if name not in self._names]
+        unknown = [name for name in inputs if name not in self._names and name != ""]  # "": an omitted optional input
         if unknown:
             raise ExportError(
                 f"the {op_type} node's inputs {unknown} are not tensors of this graph; use the names node() and "
@@ -104,7 +110,9 @@ class OnnxGraph:
     def constant(self, value: Any, dtype: Any = None, name: Optional[str] = None) -> str:
         """Add a constant tensor (of :attr:`dtype` unless told) and return its name."""
         array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
-        name = self.declare(name if name is not None and name not in self._names else self._fresh("const"))
+        if name is None or name in self._names or name in self._reserved:
+            name = self._fresh("const")
+        self.declare(name)
         self._initializers.append(self._onnx.numpy_helper.from_array(array, name))
         return name
 
@@ -160,6 +168,8 @@ def _activation_nodes(net: "NeuralNetwork", graph: OnnxGraph, layer: int, x: str
         output = export(graph, x)
     except ExportError as exc:
         raise ExportError(f"{where}: {exc}") from exc
+    except (Exception, SystemExit) as exc:  # a plugin's bug: named, never a bare traceback or an exit
+        raise ExportError(f"{where}: to_onnx raised {type(exc).__name__}: {exc}") from exc
     if not isinstance(output, str) or output not in graph._names:
         raise ExportError(f"{where}: to_onnx must return the name of its output tensor, not {output!r}")
     return output

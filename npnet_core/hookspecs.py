@@ -10,7 +10,10 @@ Each ``npnet_register_*`` hook receives a ``register`` callback::
 
     register(name, factory, aliases=())
 
-where ``factory(**params)`` builds a new component (a class works).
+where ``factory(**params)`` builds a new component (a class works). The hooks
+run while the registry loads its plugins, which it does holding a lock: other
+threads' first look-ups wait for the loading to end. A hook may look names up
+itself, but must not wait for another thread that does.
 
 The ``npnet_on_*`` hooks are training events: a plugin (or an object passed to
 ``fit(callbacks=[...])``) can observe training and stop it after an epoch.

@@ -135,6 +135,10 @@ class _Workspace:
         self.products: List[np.ndarray] = []
         self.input_gradients: List[np.ndarray] = []
 
+    def clear(self) -> None:
+        """Let the buffers go (``fit`` does when it returns)."""
+        self.rows, self.products, self.input_gradients = 0, [], []
+
     def reserve(self, rows: int, layers: Sequence[int], dtype: np.dtype) -> None:
         """Make the buffers hold at least ``rows`` rows of ``layers`` in ``dtype``."""
         if rows > self.rows or self.products[0].dtype != dtype:

@@ -53,6 +53,10 @@ class Activation(Protocol):
     the name of their output. ``NeuralNetwork.to_onnx`` calls it for each
     layer, and the contract suite compares ONNX Runtime's result with
     ``forward``.
+
+    In training the network reuses the memory of ``z`` and ``grad_a`` from
+    batch to batch: they are valid during the call only, so an activation
+    that keeps one copies it.
     """
 
     name: str

@@ -221,8 +221,20 @@ class Broken(Softsign):
         (lambda graph, x: graph.node("Relu", ["z"]), r"inputs \['z'\] are not tensors of this graph"),
         (lambda graph, x: None, "to_onnx must return the name of its output tensor, not None"),
         (lambda graph, x: graph.node("Softmax", [x], axis="rows"), "the exported model is not valid ONNX"),
+        (lambda graph, x: graph.node("Relu", None), "to_onnx raised TypeError"),
+        (lambda graph, x: graph.constant(np.array([object()])), "to_onnx raised"),
+        (lambda graph, x: sys.exit(0), "to_onnx raised SystemExit"),
     ],
-    ids=["unknown operator", "operator name", "unknown input", "no output", "invalid attribute"],
+    ids=[
+        "unknown operator",
+        "operator name",
+        "unknown input",
+        "no output",
+        "invalid attribute",
+        "a plugin's TypeError",
+        "an object constant",
+        "sys.exit",
+    ],
 )
 def test_an_activation_that_writes_a_bad_graph_gets_an_export_error(tmp_path, emit, message):
     net = NeuralNetwork([3, 4, 2], Broken(emit), "softmax", "categorical_crossentropy", "sgd")
@@ -303,3 +315,43 @@ def test_npnet_export_refuses_with_one_line(tmp_path, capsys, monkeypatch):
         and "npnet-core[onnx]" in errors[2]
     )
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_names_a_plugin_chooses_never_collide_with_the_graphs(tmp_path, digits):
+    """Constants named like the outputs or like names the graph makes later, and an omitted optional input."""
+
+    def emit(graph, x):
+        graph.constant(0.5, name="label")
+        graph.constant(0.5, name="output")
+        graph.constant(0.5, name="relu_9")
+        low = graph.constant(0.0, name="W1")  # taken by the first layer's weights: renamed
+        return graph.node("Relu", [graph.node("Clip", [x, low, ""])])  # Clip(x, 0, no max): relu again
+
+    class ClippedRelu(Broken):
+        def forward(self, z):
+            return np.maximum(z, 0)
+
+        def backward(self, z, a, grad_a):
+            return grad_a * (z > 0)
+
+    x, y = digits
+    net = NeuralNetwork([64, 16, 10], ClippedRelu(emit), "softmax", "categorical_crossentropy", "sgd", seed=0)
+    net.fit(x, y, 32, 1, categorical=True, verbose=0)
+    net.to_onnx(tmp_path / "m.onnx", labels=True)
+    outputs, labels = run_onnx(tmp_path / "m.onnx", x)
+    np.testing.assert_array_equal(labels, net.predict(x, labels=True))
+    assert_close(outputs, net.predict(x), "float64")
+
+
+def test_npnet_export_never_writes_over_the_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    NeuralNetwork([3, 4, 2], "relu", "softmax", "categorical_crossentropy", "sgd").save("m.npz")
+    saved = (tmp_path / "m.npz").read_bytes()
+    (tmp_path / "link.npz").symlink_to(tmp_path / "m.npz")
+    assert main(["export", "m.npz", "m.npz"]) == 1
+    assert main(["export", "m.npz", "link.npz"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "npnet: error: ONNX m.npz: is the model file itself; give another name, such as model.onnx",
+        "npnet: error: ONNX link.npz: is the model file itself; give another name, such as model.onnx",
+    ]
+    assert (tmp_path / "m.npz").read_bytes() == saved

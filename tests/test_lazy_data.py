@@ -484,3 +484,47 @@ def test_an_estimator_gives_scikit_learns_errors_for_a_bad_array_like():
         NPNetClassifier().fit(Recording(x[:, :, None]), labels)
     with pytest.raises(ValueError, match="requires y to be passed"):
         NPNetClassifier().fit(Recording(x), None)
+
+
+class _FailingAfter(Recording):
+    """An array-like whose reads fail with an I/O error after ``reads`` of them (a file gone, a network down)."""
+
+    def __init__(self, array, reads):
+        super().__init__(array)
+        self.left = reads
+
+    def __getitem__(self, key):
+        self.left -= 1
+        if self.left < 0:
+            raise OSError("Can't read data (file read failed)")
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("trained_before", [False, True])
+def test_a_read_failing_in_the_middle_of_fit_puts_the_network_back(trained_before):
+    x, labels = _data(200)
+    net = _classifier()
+    if trained_before:
+        net.fit(x[:100], labels[:100], 10, 1, categorical=True, verbose=0)
+    before = network_state(net)
+    with pytest.raises(ValidationError) as error:
+        net.fit(_FailingAfter(x, reads=16), labels, 10, 3, categorical=True, verbose=0)  # 1 check, 15 batches
+    message = str(error.value)
+    assert message.startswith("reading the rows of a batch of x failed (OSError: Can't read data (file read failed))")
+    assert message.endswith("the network is as it was before fit")
+    assert isinstance(error.value.__cause__, OSError) or error.value.__cause__ is None
+    assert same_bits(network_state(net), before)
+
+
+def test_a_selection_of_rows_takes_negative_positions_and_masks_as_numpy_does():
+    x = np.arange(40.0).reshape(20, 2)
+    rows = validation_module.check_matrix("x", Recording(x), 2).select(slice(10, 20))
+    np.testing.assert_array_equal(rows.select(np.array([-1, 0]))[:], x[10:20][[-1, 0]])
+    mask = np.zeros(10, dtype=bool)
+    mask[[2, 7]] = True
+    np.testing.assert_array_equal(rows.select(mask)[:], x[10:20][mask])
+    np.testing.assert_array_equal(rows.take(np.array([-2, 3])), x[10:20][[-2, 3]])
+    with pytest.raises(IndexError, match="row positions out of range for 10 rows"):
+        rows.select(np.array([10]))
+    with pytest.raises(IndexError, match="a row mask must have 10 values"):
+        rows.select(np.ones(3, dtype=bool))

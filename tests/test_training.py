@@ -446,22 +446,32 @@ def test_history_keys_keep_the_order_of_the_epoch_logs():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_the_step_workspace_changes_no_result_and_is_not_copied(monkeypatch, dtype):
     """fit writes its products into buffers kept between batches (the last batch smaller, a second fit with a
-    larger batch): the parameters and history equal those of steps that allocate every array, to the bit."""
+    larger batch): the parameters and history equal those of steps that allocate every array, to the bit. The
+    buffers are let go when fit returns."""
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((203, 12)), rng.integers(0, 4, 203)
 
+    rows = {True: [], False: []}
+
     def trained(reuse: bool) -> NeuralNetwork:
         net = NeuralNetwork([12, 9, 7, 4], "relu", "softmax", "categorical_crossentropy", "adam", seed=0, dtype=dtype)
+
+        class Workspace:  # what the buffers hold at the end of each epoch
+            @hookimpl
+            def npnet_on_epoch_end(self, network, epoch, logs):
+                rows[reuse].append(network._workspace.rows)
+
         if not reuse:
             forward, backward = net._forward, net._backward
             monkeypatch.setattr(net, "_forward", lambda *a, reuse=False, **k: forward(*a, **k))
             monkeypatch.setattr(net, "_backward", lambda *a, reuse=False, **k: backward(*a, **k))
-        net.fit(x, y, 16, 2, categorical=True, verbose=0)
-        net.fit(x, y, 50, 1, categorical=True, verbose=0)
+        net.fit(x, y, 16, 2, categorical=True, verbose=0, callbacks=[Workspace()])
+        net.fit(x, y, 50, 1, categorical=True, verbose=0, callbacks=[Workspace()])
         return net
 
     reused, allocated = trained(True), trained(False)
-    assert reused._workspace.rows == 50 and allocated._workspace.rows == 0
+    assert rows == {True: [16, 16, 50], False: [0, 0, 0]}
+    assert reused._workspace.rows == 0 and reused._workspace.products == []
     np.testing.assert_array_equal(reused.params, allocated.params)
     for key in ("loss", "accuracy"):
         assert reused.history[key] == allocated.history[key]

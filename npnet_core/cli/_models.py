@@ -293,6 +293,9 @@ def _metrics(logs: Dict[str, Any]) -> str:
 
 def run_export(args: argparse.Namespace) -> int:
     check_output_path(args.output, "ONNX")
+    output = Path(args.output)
+    if output.exists() and Path(args.model).exists() and output.resolve() == Path(args.model).resolve():
+        raise CommandError(f"ONNX {args.output}: is the model file itself; give another name, such as model.onnx")
     net = _load_model(args.model)
     try:
         model = net.to_onnx(args.output, opset=args.opset, labels=args.labels)
