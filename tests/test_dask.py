@@ -12,16 +12,21 @@ of BLAS threads without npnet doing anything.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import pickle
 import pickletools
+import sys
 from typing import Any, Dict, List, Set
 
 import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
+
+if sys.version_info >= (3, 10):
+    from importlib.metadata import entry_points
+else:  # entry_points(group=...) is the backport's before 3.10
+    from importlib_metadata import entry_points
 
 import joblib  # noqa: E402  (scikit-learn's own dependency)
 import threadpoolctl  # noqa: E402  (scikit-learn's own dependency)
@@ -31,10 +36,12 @@ from npnet_core import ComponentNotFoundError, NeuralNetwork  # noqa: E402
 from npnet_core.datasets import load_digits  # noqa: E402
 from npnet_core.sklearn import NPNetClassifier, NPNetRegressor  # noqa: E402
 
+#: distributed 2024.8 (the last for Python 3.9) drives joblib 1.5's Dask backend through apply_async, which
+#: joblib 1.5 deprecates; later releases of both agree
+pytestmark = pytest.mark.filterwarnings("ignore:`apply_async` is deprecated:DeprecationWarning")
+
 #: the top-level modules of the installed npnet plugins, read from their entry points (group "npnet")
-PLUGIN_MODULES = sorted(
-    {entry.value.split(":")[0].split(".")[0] for entry in importlib.metadata.entry_points(group="npnet")}
-)
+PLUGIN_MODULES = sorted({entry.value.split(":")[0].split(".")[0] for entry in entry_points(group="npnet")})
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +178,8 @@ def test_joblibs_loky_workers_get_their_share_of_blas_threads():
 
 def _cluster(**options: Any):
     distributed = pytest.importorskip("distributed")
-    return distributed.LocalCluster(processes=True, dashboard_address=None, **options)
+    # ":0": the HTTP server on any free port (None still takes 8787, and warns if another cluster holds it)
+    return distributed.LocalCluster(processes=True, dashboard_address=":0", **options)
 
 
 def _load_plugins(client: Any) -> None:
