@@ -124,7 +124,7 @@ class OnnxGraph:
         """The model of the nodes added, with these input and output value infos."""
         helper = self._onnx.helper
         graph = helper.make_graph(self._nodes, "npnet", inputs, outputs, initializer=self._initializers)
-        model = helper.make_model(
+        model = helper.make_model_gen_version(  # the IR version of the opset, not the newest: older runtimes load it
             graph,
             opset_imports=[helper.make_opsetid("", self.opset)],
             producer_name="npnet",

@@ -36,10 +36,6 @@ from npnet_core import ComponentNotFoundError, NeuralNetwork  # noqa: E402
 from npnet_core.datasets import load_digits  # noqa: E402
 from npnet_core.sklearn import NPNetClassifier, NPNetRegressor  # noqa: E402
 
-#: distributed 2024.8 (the last for Python 3.9) drives joblib 1.5's Dask backend through apply_async, which
-#: joblib 1.5 deprecates; later releases of both agree
-pytestmark = pytest.mark.filterwarnings("ignore:`apply_async` is deprecated:DeprecationWarning")
-
 #: the top-level modules of the installed npnet plugins, read from their entry points (group "npnet")
 PLUGIN_MODULES = sorted({entry.value.split(":")[0].split(".")[0] for entry in entry_points(group="npnet")})
 

@@ -177,6 +177,7 @@ def test_the_model_says_what_made_it(tmp_path):
     }
     assert components["optimizer"]["name"] == "adam"
     assert model.opset_import[0].version == DEFAULT_OPSET
+    assert model.ir_version == 8  # opset 17's IR version (onnx's versioning table), which older runtimes load
     batch, features = model.graph.input[0].type.tensor_type.shape.dim
     assert batch.dim_param == "batch" and features.dim_value == 3  # any number of rows
 

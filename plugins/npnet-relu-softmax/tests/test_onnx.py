@@ -57,7 +57,8 @@ def test_softmax_against_the_closed_form(tmp_path) -> None:
     z = np.array([[0.0, math.log(2.0), math.log(3.0), math.log(4.0), -800.0, -800.0, -800.0, -800.0]])
     output, label, _ = run(net, z, tmp_path / "m.onnx")
     expected = [0.1, 0.2, 0.3, 0.4, 0.0, 0.0, 0.0, 0.0]  # exp(-800) / 10 underflows to 0
-    np.testing.assert_allclose(output[0], expected, rtol=4 * np.finfo(np.float64).eps, atol=0)
+    # ONNX Runtime 1.19 (the newest for Python 3.9) gives subnormals (2.2e-309) for the 0s: below the smallest normal
+    np.testing.assert_allclose(output[0], expected, rtol=4 * np.finfo(np.float64).eps, atol=np.finfo(np.float64).tiny)
     assert label.tolist() == [3]
 
 
