@@ -69,21 +69,21 @@ def iter_batches(
     rows = min(batch_size, len(x))
     x_buffer = np.empty((rows, x.shape[1]), dtype=x.dtype if dtype is None else dtype)
     # take cannot convert as it writes: a batch of another dtype is gathered first, then converted
-    lazy = isinstance(x, LazyRows)
-    gathered = x_buffer if lazy or x_buffer.dtype == x.dtype else np.empty_like(x_buffer, dtype=x.dtype)
+    same_dtype = isinstance(x, LazyRows) or x_buffer.dtype == x.dtype  # LazyRows.take converts as it writes
+    gathered = x_buffer if same_dtype else np.empty_like(x_buffer, dtype=x.dtype)
     y_buffer = np.empty((rows, y.shape[1]), dtype=y.dtype)
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
         m = len(index)
-        if isinstance(x, LazyRows):  # converted as it is written, as below
-            yield x.take(index, out=x_buffer[:m]), np.take(y, index, axis=0, out=y_buffer[:m], mode="clip")
-            continue
-        # mode="clip" lets take write straight into `out` (the default "raise" buffers a copy);
-        # the indices come from a permutation, so nothing is ever clipped
-        np.take(x, index, axis=0, out=gathered[:m], mode="clip")
-        if gathered is not x_buffer:
-            with np.errstate(over="ignore"):  # beyond float32's range: inf, refused by the data checks
-                x_buffer[:m] = gathered[:m]
+        if isinstance(x, LazyRows):
+            x.take(index, out=x_buffer[:m])
+        else:
+            # mode="clip" lets take write straight into `out` (the default "raise" buffers a copy);
+            # the indices come from a permutation, so nothing is ever clipped
+            np.take(x, index, axis=0, out=gathered[:m], mode="clip")
+            if gathered is not x_buffer:
+                with np.errstate(over="ignore"):  # beyond float32's range: inf, refused by the data checks
+                    x_buffer[:m] = gathered[:m]
         yield x_buffer[:m], np.take(y, index, axis=0, out=y_buffer[:m], mode="clip")
 
 
